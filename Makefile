@@ -1,0 +1,61 @@
+# gis_ioc — `make demo` runs the platform with demo data; `make test` runs the checks and the suite.
+# Every target installs what it needs (apt, pip, npm) and starts the project's own PostgreSQL.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+PY := .venv/bin/python
+PORT ?= 8000
+MANAGE := $(PY) manage.py
+
+.PHONY: demo test db db-stop setup system venv assets migrate messages serve lint bench clean
+
+demo: setup db migrate
+	$(MANAGE) load_demo
+	$(MANAGE) demo_users
+	$(MANAGE) collectstatic --noinput -v0
+	@echo "gis_ioc is serving on http://127.0.0.1:$(PORT)/  (admin: http://127.0.0.1:$(PORT)/admin/, health: /healthz)"
+	IOC_SERVE_STATIC=1 .venv/bin/gunicorn gis_ioc.wsgi --bind 127.0.0.1:$(PORT) --workers 3 --timeout 120
+
+test: setup db messages
+	.venv/bin/ruff check .
+	$(PY) -m pytest -q -p no:cacheprovider; status=$$?; if [ $$status -eq 5 ]; then echo "no tests collected" >&2; exit 1; fi; exit $$status
+
+setup: system venv assets
+
+system:
+	@scripts/ensure-system
+
+venv: .venv/.installed
+.venv/.installed: pyproject.toml
+	@test -x $(PY) || python3 -m venv .venv
+	@.venv/bin/pip install -q --upgrade pip
+	.venv/bin/pip install -q -e '.[dev]'
+	@touch $@
+
+assets: static/vendor/.installed
+static/vendor/.installed: package.json package-lock.json scripts/vendor-assets
+	npm ci --no-audit --no-fund --loglevel=error
+	scripts/vendor-assets
+	@touch $@
+
+db: system
+	@scripts/ioc-db start
+
+db-stop:
+	@scripts/ioc-db stop
+
+messages: venv
+	@$(MANAGE) compilemessages -v0 --ignore=.venv --ignore=node_modules
+
+migrate: venv db messages
+	$(MANAGE) migrate --noinput -v0
+
+lint: venv
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+bench: setup db
+	.venv/bin/pip install -q -e '.[dev,bench]'
+	$(PY) benchmarks/run.py
+
+clean: db-stop
+	rm -rf .venv node_modules static/vendor static_root

@@ -1,0 +1,134 @@
+"""Administrative units (province, district, commune) with validity periods, and user scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.contrib.gis.geos import GEOSGeometry
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import ArrayField, DateRangeField, RangeOperators
+from django.db.models import Func, Q
+from django.utils.translation import gettext_lazy as _
+
+from gis_ioc.lib.text import ascii_name, nfc
+
+
+class DateRangeFunc(Func):
+    """daterange(valid_from, valid_to, '[)') for the exclusion constraint below."""
+
+    function = "daterange"
+    output_field = DateRangeField()
+
+
+class Level(models.TextChoices):
+    PROVINCE = "province", _("Tỉnh/Thành phố")
+    DISTRICT = "district", _("Quận/Huyện")
+    COMMUNE = "commune", _("Xã/Phường/Thị trấn")
+
+
+class UnitType(models.TextChoices):
+    TINH = "tinh", _("Tỉnh")
+    THANH_PHO = "thanh_pho", _("Thành phố")
+    HUYEN = "huyen", _("Huyện")
+    THI_TRAN = "thi_tran", _("Thị trấn")
+    XA = "xa", _("Xã")
+    PHUONG = "phuong", _("Phường")
+
+
+class AdminUnitQuerySet(models.QuerySet["AdminUnit"]):
+    def current(self, on: dt.date | None = None) -> AdminUnitQuerySet:
+        """Units valid on the given day (today by default)."""
+        day = on or dt.date.today()
+        return self.filter(Q(valid_from__lte=day), Q(valid_to__isnull=True) | Q(valid_to__gt=day))
+
+    def communes(self) -> AdminUnitQuerySet:
+        return self.filter(level=Level.COMMUNE)
+
+    def containing(self, point: GEOSGeometry) -> AdminUnitQuerySet:
+        """Units whose boundary covers the point (uses the GiST index)."""
+        return self.filter(geom__covers=point)
+
+
+class AdminUnit(models.Model):
+    """One administrative unit in one validity period; a boundary change closes it and opens a new row."""
+
+    code = models.CharField(_("mã GSO"), max_length=10, db_index=True)
+    name = models.CharField(_("tên"), max_length=200)
+    name_ascii = models.CharField(_("tên không dấu"), max_length=200, db_index=True)
+    level = models.CharField(_("cấp"), max_length=10, choices=Level.choices)
+    unit_type = models.CharField(_("loại đơn vị"), max_length=12, choices=UnitType.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("đơn vị cấp trên"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="children",
+    )
+    geom = models.MultiPolygonField(_("ranh giới"), srid=4326, spatial_index=True)
+    area_km2 = models.FloatField(_("diện tích (km²)"), help_text=_("Diện tích trắc địa trên ellipsoid WGS84"))
+    valid_from = models.DateField(_("hiệu lực từ"), default=dt.date(2009, 1, 1))
+    valid_to = models.DateField(_("hiệu lực đến"), null=True, blank=True)
+    is_demo = models.BooleanField(_("dữ liệu mẫu"), default=False)
+    source = models.CharField(_("nguồn"), max_length=300, blank=True)
+
+    objects = AdminUnitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("đơn vị hành chính")
+        verbose_name_plural = _("đơn vị hành chính")
+        ordering = ["level", "code", "valid_from"]
+        constraints = [
+            # The same GSO code may be reused across periods, never twice in overlapping periods.
+            ExclusionConstraint(
+                name="adminunit_code_period_excl",
+                expressions=[
+                    ("code", RangeOperators.EQUAL),
+                    (DateRangeFunc("valid_from", "valid_to", models.Value("[)")), RangeOperators.OVERLAPS),
+                ],
+            ),
+            models.CheckConstraint(
+                name="adminunit_valid_range", condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from"))
+            ),
+            models.CheckConstraint(name="adminunit_area_nonneg", condition=Q(area_km2__gte=0)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.name = nfc(self.name)
+        self.name_ascii = ascii_name(self.name_ascii or self.name)
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def population(self, year: int | None = None) -> int | None:
+        """The population in the given year, or the latest known."""
+        rows = self.populations.order_by("-year")
+        if year is not None:
+            rows = rows.filter(year__lte=year)
+        row = rows.first()
+        return row.population if row else None
+
+
+class AdminUnitPopulation(models.Model):
+    unit = models.ForeignKey(AdminUnit, on_delete=models.CASCADE, related_name="populations")
+    year = models.PositiveSmallIntegerField(_("năm"))
+    population = models.PositiveIntegerField(_("dân số"))
+
+    class Meta:
+        verbose_name = _("dân số theo năm")
+        verbose_name_plural = _("dân số theo năm")
+        constraints = [models.UniqueConstraint(fields=["unit", "year"], name="population_unit_year_uniq")]
+        ordering = ["unit", "year"]
+
+
+class UserScope(models.Model):
+    """Limits a user to some communes (by GSO code, stable across boundary versions). No row: no limit."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scope")
+    commune_codes = ArrayField(models.CharField(max_length=10), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("phạm vi địa bàn")
+        verbose_name_plural = _("phạm vi địa bàn")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {', '.join(self.commune_codes) or '—'}"

@@ -1,0 +1,148 @@
+"""The one permission layer. Every channel (REST, OGC API, tiles, MapProxy, exports, dashboard,
+notebooks) asks these functions "may this user see / edit this layer, field, feature, commune?".
+
+Rules:
+- A layer is public, staff-only (any signed-in user) or limited to roles. Administrators see everything.
+- An attribute of a layer has the same three levels; a field the user may not see is absent.
+- A user may be limited to some communes (UserScope); then every feature query is filtered to them.
+- Editing needs a role listed in the layer's edit_roles (or administrator), and the feature's commune in
+  the user's scope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Q, QuerySet
+
+from gis_ioc import roles
+
+if TYPE_CHECKING:
+    from layers.models import Layer
+
+AnyUser = User | AnonymousUser | None
+
+CHANNELS = ("rest", "ogc", "tiles", "export", "dashboard")
+
+
+def role_names(user: AnyUser) -> frozenset[str]:
+    """The roles of the user (empty for anonymous); superusers are administrators."""
+    if user is None or not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_ioc_roles", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        if user.is_superuser:
+            cached = cached | {roles.ADMINISTRATOR}
+        user._ioc_roles = cached  # type: ignore[union-attr]
+    return cached
+
+
+def is_admin(user: AnyUser) -> bool:
+    return roles.ADMINISTRATOR in role_names(user)
+
+
+def has_role(user: AnyUser, *names: str) -> bool:
+    """Does the user hold any of the roles (administrators hold every role)?"""
+    held = role_names(user)
+    return roles.ADMINISTRATOR in held or bool(held.intersection(names))
+
+
+def _level_allows(user: AnyUser, visibility: str, allowed_roles: Iterable[str]) -> bool:
+    if visibility == "public":
+        return True
+    if user is None or not user.is_authenticated:
+        return False
+    if is_admin(user):
+        return True
+    if visibility == "staff":
+        return True
+    return bool(role_names(user).intersection(allowed_roles or ()))
+
+
+# --- communes ---------------------------------------------------------------------------------
+def commune_scope(user: AnyUser) -> frozenset[str] | None:
+    """GSO codes the user is limited to, or None when not limited."""
+    if user is None or not user.is_authenticated or is_admin(user):
+        return None
+    scope = getattr(user, "scope", None)
+    try:
+        codes = scope.commune_codes if scope is not None else None
+    except Exception:  # noqa: BLE001 - RelatedObjectDoesNotExist: no scope row means no limit
+        codes = None
+    return frozenset(codes) if codes else None
+
+
+def can_view_commune(user: AnyUser, code: str) -> bool:
+    scope = commune_scope(user)
+    return scope is None or code in scope
+
+
+def scope_queryset(user: AnyUser, qs: QuerySet[Any], field: str = "commune_code") -> QuerySet[Any]:
+    """Filter a queryset to the user's communes (no-op when the user is not limited)."""
+    scope = commune_scope(user)
+    if scope is None:
+        return qs
+    return qs.filter(**{f"{field}__in": sorted(scope)})
+
+
+def scope_sql(user: AnyUser, column: str = "commune_code") -> tuple[str, list[str]]:
+    """The same filter as SQL for channels that build SQL (tiles, GeoJSON assembly): (clause, params)."""
+    scope = commune_scope(user)
+    if scope is None:
+        return "TRUE", []
+    return f"{column} = ANY(%s)", [sorted(scope)]  # type: ignore[list-item]
+
+
+# --- layers -----------------------------------------------------------------------------------
+def can_view_layer(user: AnyUser, layer: Layer) -> bool:
+    return _level_allows(user, layer.visibility, layer.allowed_roles)
+
+
+def visible_layers(user: AnyUser, qs: QuerySet[Layer] | None = None) -> QuerySet[Layer]:
+    """The catalog as this user may see it."""
+    from layers.models import Layer
+
+    qs = qs if qs is not None else Layer.objects.all()
+    if is_admin(user):
+        return qs
+    if user is None or not user.is_authenticated:
+        return qs.filter(visibility="public")
+    held = list(role_names(user))
+    return qs.filter(Q(visibility__in=["public", "staff"]) | Q(visibility="roles", allowed_roles__overlap=held))
+
+
+def can_edit_layer(user: AnyUser, layer: Layer) -> bool:
+    if user is None or not user.is_authenticated:
+        return False
+    if is_admin(user):
+        return True
+    return can_view_layer(user, layer) and bool(role_names(user).intersection(layer.edit_roles or ()))
+
+
+def can_edit_feature(user: AnyUser, layer: Layer, commune_code: str | None) -> bool:
+    """Edit a feature: edit right on the layer and the feature's commune within the user's scope."""
+    return can_edit_layer(user, layer) and (not commune_code or can_view_commune(user, commune_code))
+
+
+def can_export_layer(user: AnyUser, layer: Layer) -> bool:
+    """Exports follow viewing rights: whoever may see a layer may take it to QGIS or Excel."""
+    return can_view_layer(user, layer)
+
+
+def visible_fields(user: AnyUser, layer: Layer, channel: str = "rest") -> list[str]:
+    """Names of the whitelisted attributes this user may see through this channel, in catalog order."""
+    names = []
+    for attr in layer.attributes or []:
+        channels = attr.get("channels")
+        if channels and channel not in channels:
+            continue
+        if _level_allows(user, attr.get("visibility", "public"), attr.get("roles", [])):
+            names.append(attr["name"])
+    return names
+
+
+def can_view_field(user: AnyUser, layer: Layer, name: str, channel: str = "rest") -> bool:
+    return name in visible_fields(user, layer, channel)

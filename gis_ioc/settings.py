@@ -1,0 +1,158 @@
+"""Settings for gis_ioc, read from environment variables through typed helpers (gis_ioc.lib.env)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from gis_ioc.lib.env import env_bool, env_int, env_list, env_str, local_database_url, parse_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env_bool("DEBUG", default=False)
+# The key comes from SECRET_KEY, or from .ioc/secret_key, which `make db` fills with random bytes for
+# this checkout. With DEBUG off and neither present the platform refuses to start: signing sessions
+# with a key published in the repository would be worse than not starting.
+_secret_file = BASE_DIR / ".ioc" / "secret_key"
+SECRET_KEY = env_str("SECRET_KEY") or (_secret_file.read_text().strip() if _secret_file.exists() else "")
+if not SECRET_KEY and DEBUG:
+    SECRET_KEY = "debug-only-insecure-key-" + "x" * 32
+if not SECRET_KEY:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set and DEBUG is off: set SECRET_KEY to a long random value (or run `make db`, "
+        "which writes .ioc/secret_key for a development checkout)."
+    )
+if len(SECRET_KEY) < 32:
+    raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters long.")
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.gis",
+    "django.contrib.humanize",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "rest_framework_gis",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "procrastinate.contrib.django",
+    "gis_ioc",
+    "layers",
+    "tiles",
+    "petitions",
+    "analysis",
+    "dashboard",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.gzip.GZipMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "gis_ioc.urls"
+WSGI_APPLICATION = "gis_ioc.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.debug",
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+_database_url = os.environ.get("DATABASE_URL") or local_database_url(BASE_DIR)
+if not _database_url:
+    raise ImproperlyConfigured(
+        "No database: set DATABASE_URL=postgresql://user:pw@host:port/db, or start the project's own "
+        "cluster with `make db`."
+    )
+DATABASES = {"default": parse_database_url(_database_url)}
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
+# Several agents/CI jobs may share one cluster; each can name its own test database.
+DATABASES["default"]["TEST"] = {"NAME": env_str("IOC_TEST_DB_NAME", "test_gis_ioc")}
+
+# GDAL 3.6 (Debian 12) cannot block file/network access from crafted spatial references; uploads are
+# checked before GDAL opens them (layers/importers), so the warning is acknowledged, not ignored.
+SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+# Vietnamese first: the district's staff and citizens read Vietnamese; English is a switch away.
+LANGUAGE_CODE = "vi"
+LANGUAGES = [("vi", _("Tiếng Việt")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Ho_Chi_Minh"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "static_root"
+STATICFILES_DIRS = [BASE_DIR / "static"]  # static/vendor/ is filled from npm by scripts/vendor-assets
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+
+LOGIN_URL = "/admin/login/"
+# gunicorn serves static files itself only for `make demo`; production puts nginx in front.
+IOC_SERVE_STATIC = env_bool("IOC_SERVE_STATIC", False)
+LOGIN_REDIRECT_URL = "/"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "gis_ioc API",
+    "DESCRIPTION": "REST API of the district Intelligent Operations Center",
+    "VERSION": "1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# The district the platform serves: its GSO district code and the CRS of its cadastral maps.
+IOC_DISTRICT_CODE = env_str("IOC_DISTRICT_CODE", "677")
+IOC_PROVINCE_CODE = env_str("IOC_PROVINCE_CODE", "68")
+IOC_LOCAL_SRID = env_int("IOC_LOCAL_SRID", 5899)  # VN-2000 / TM-3 107-45, Lâm Đồng's cadastral zone
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+}

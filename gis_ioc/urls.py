@@ -1,0 +1,25 @@
+"""Top-level URL map: each app owns its prefix (see docs/architecture.md)."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+from gis_ioc import views
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("", include("layers.urls")),
+    path("", include("tiles.urls")),
+    path("", include("petitions.urls")),
+    path("", include("analysis.urls")),
+    path("", include("dashboard.urls")),
+]
+
+if settings.IOC_SERVE_STATIC:
+    urlpatterns += [
+        re_path(r"^static/(?P<path>.*)$", serve, {"document_root": settings.STATIC_ROOT}),
+        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    ]

@@ -1,0 +1,21 @@
+"""Platform-level views: health check and language switch."""
+
+from __future__ import annotations
+
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, JsonResponse
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 with the PostgreSQL and PostGIS versions; 503 when the database cannot be reached."""
+    try:
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('server_version'), postgis_lib_version()")
+            pg_version, postgis_version = cursor.fetchone()
+    except DatabaseError as exc:
+        # Drop the broken connection so the next probe reconnects instead of reusing it.
+        connection.close_if_unusable_or_obsolete()
+        return JsonResponse({"status": "error", "database": "unreachable", "detail": str(exc).strip()[:300]},
+                            status=503)
+    return JsonResponse({"status": "ok", "database": "ok", "postgresql": pg_version, "postgis": postgis_version})

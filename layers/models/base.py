@@ -1,0 +1,91 @@
+"""What every sector feature shares: its commune (assigned spatially), demo flag and timestamps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.gis.db import models
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.utils.translation import gettext_lazy as _
+
+from gis_ioc.models import AdminUnit
+
+
+class CommuneQuerySet(models.QuerySet[Any]):
+    def in_communes(self, codes: list[str] | set[str]) -> CommuneQuerySet:
+        """Rows of the given communes (GSO codes)."""
+        return self.filter(commune_code__in=list(codes))
+
+
+class SectorFeature(models.Model):
+    """Abstract base: a record of a district sector, tied to a commune by GSO code."""
+
+    commune = models.ForeignKey(
+        AdminUnit, verbose_name=_("xã/thị trấn"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # The GSO code survives boundary versions, so scope checks and statistics key on it.
+    commune_code = models.CharField(_("mã xã"), max_length=10, blank=True, db_index=True)
+    is_demo = models.BooleanField(_("dữ liệu mẫu"), default=False)
+    created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("cập nhật lúc"), auto_now=True)
+
+    objects = CommuneQuerySet.as_manager()
+
+    # Name of the geometry field used to find the commune; None for tabular records.
+    locate_by: str | None = "geom"
+
+    class Meta:
+        abstract = True
+
+    def assign_commune(self) -> None:
+        """Set commune from the geometry (the current unit covering its point on surface).
+
+        Raises ValidationError when the feature lies outside every commune: a silent misassignment would
+        corrupt every statistic built on it.
+        """
+        if self.locate_by is None:
+            if self.commune_id and not self.commune_code:
+                self.commune_code = self.commune.code
+            return
+        geom = getattr(self, self.locate_by)
+        if geom is None:
+            return
+        point = geom if geom.geom_type == "Point" else geom.point_on_surface
+        unit = AdminUnit.objects.current().communes().containing(point).order_by("area_km2").first()
+        if unit is None:
+            raise ValidationError(
+                {self.locate_by: _("Vị trí (%(x).5f, %(y).5f) nằm ngoài mọi xã của huyện.") % {"x": point.x, "y": point.y}}
+            )
+        self.commune = unit
+        self.commune_code = unit.code
+
+    def clean(self) -> None:
+        super().clean()
+        self.assign_commune()
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.locate_by and getattr(self, self.locate_by) is not None and not self.commune_id:
+            self.assign_commune()
+        elif self.commune_id and not self.commune_code:
+            self.commune_code = self.commune.code
+        super().save(*args, **kwargs)
+
+
+def assign_communes_in_bulk(model: type[SectorFeature], *, only_missing: bool = True) -> int:
+    """Assign communes to many rows in one UPDATE (for demo loads and imports)."""
+    table = model._meta.db_table
+    geom_col = model.locate_by
+    if geom_col is None:
+        return 0
+    where = "AND t.commune_id IS NULL" if only_missing else ""
+    sql = f"""
+        UPDATE {table} t SET commune_id = u.id, commune_code = u.code
+        FROM gis_ioc_adminunit u
+        WHERE u.level = 'commune' AND u.valid_to IS NULL
+          AND ST_Covers(u.geom, ST_PointOnSurface(t.{geom_col})) {where}
+    """  # noqa: S608 - table and column names come from model metadata, not from input
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.rowcount

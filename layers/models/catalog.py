@@ -1,0 +1,161 @@
+"""The layer catalog: one record per published layer; every channel (REST, OGC, tiles, MapProxy,
+exports, dashboard) reads it, so adding a layer needs no view code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.contrib.gis.db import models
+from django.contrib.postgres.fields import ArrayField
+from django.db.models import F
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public", _("Công khai")
+    STAFF = "staff", _("Cán bộ (đăng nhập)")
+    ROLES = "roles", _("Theo vai trò")
+
+
+class LayerQuerySet(models.QuerySet["Layer"]):
+    def vector(self) -> LayerQuerySet:
+        return self.filter(kind=Layer.Kind.VECTOR)
+
+    def raster(self) -> LayerQuerySet:
+        return self.filter(kind=Layer.Kind.RASTER)
+
+
+class Layer(models.Model):
+    """A published layer.
+
+    `attributes` is the whitelist: a list of {"name", "title_vi", "title_en", "type", "visibility",
+    "roles", "channels"}; a field not listed there is never exposed by any channel. `visibility` of an
+    attribute works like the layer's own (public / staff / roles). `channels` (optional) limits it to
+    some of "rest", "ogc", "tiles", "export".
+    """
+
+    class Kind(models.TextChoices):
+        VECTOR = "vector", _("Véc-tơ")
+        RASTER = "raster", _("Ảnh/raster")
+
+    class StyleKind(models.TextChoices):
+        SINGLE = "single", _("Một màu")
+        CATEGORIES = "categories", _("Theo nhóm giá trị")
+        GRADUATED = "graduated", _("Phân cấp giá trị")
+
+    slug = models.SlugField(_("mã lớp"), max_length=80, unique=True)
+    title_vi = models.CharField(_("tên (tiếng Việt)"), max_length=200)
+    title_en = models.CharField(_("tên (tiếng Anh)"), max_length=200)
+    description_vi = models.TextField(_("mô tả (tiếng Việt)"), blank=True)
+    description_en = models.TextField(_("mô tả (tiếng Anh)"), blank=True)
+    kind = models.CharField(_("loại"), max_length=10, choices=Kind.choices, default=Kind.VECTOR)
+    # Source: a sector model ("app_label.Model"), or an imported table, or a raster file.
+    source_model = models.CharField(_("mô hình nguồn"), max_length=100, blank=True)
+    source_table = models.CharField(_("bảng nguồn"), max_length=100, blank=True)
+    source_filter = models.JSONField(_("điều kiện lọc nguồn"), default=dict, blank=True,
+                                     help_text=_("Bộ lọc Django áp lên mô hình nguồn, ví dụ {\"plan_id\": 1}"))
+    raster_path = models.CharField(_("tệp raster (COG)"), max_length=500, blank=True)
+    geometry_field = models.CharField(_("trường hình học"), max_length=100, default="geom")
+    geometry_type = models.CharField(_("kiểu hình học"), max_length=20, blank=True)
+    id_field = models.CharField(_("trường khóa"), max_length=50, default="id")
+    style = models.JSONField(_("kiểu hiển thị"), default=dict, blank=True)
+    legend = models.JSONField(_("chú giải"), default=list, blank=True)
+    attribution = models.CharField(_("nguồn dữ liệu"), max_length=300, blank=True)
+    visibility = models.CharField(_("quyền xem"), max_length=10, choices=Visibility.choices, default=Visibility.STAFF)
+    allowed_roles = ArrayField(models.CharField(max_length=30), default=list, blank=True,
+                               verbose_name=_("vai trò được xem"))
+    edit_roles = ArrayField(models.CharField(max_length=30), default=list, blank=True,
+                            verbose_name=_("vai trò được sửa"))
+    attributes = models.JSONField(_("thuộc tính được công bố"), default=list, blank=True)
+    search_fields = ArrayField(models.CharField(max_length=50), default=list, blank=True,
+                               verbose_name=_("trường tìm kiếm"))
+    temporal_field = models.CharField(_("trường thời gian"), max_length=50, blank=True)
+    min_zoom = models.PositiveSmallIntegerField(_("mức thu phóng nhỏ nhất"), default=8)
+    max_zoom = models.PositiveSmallIntegerField(_("mức thu phóng lớn nhất"), default=20)
+    sort_order = models.PositiveIntegerField(_("thứ tự"), default=100)
+    is_demo = models.BooleanField(_("dữ liệu mẫu"), default=False)
+    # Bumped by every edit or import of the layer's data: part of every cached tile's key.
+    version = models.PositiveIntegerField(_("phiên bản dữ liệu"), default=1)
+    updated_at = models.DateTimeField(_("cập nhật lúc"), auto_now=True)
+    data_updated_at = models.DateTimeField(_("dữ liệu cập nhật lúc"), null=True, blank=True)
+
+    objects = LayerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("lớp bản đồ")
+        verbose_name_plural = _("danh mục lớp bản đồ")
+        ordering = ["sort_order", "slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    # --- presentation -------------------------------------------------------------------------
+    @property
+    def title(self) -> str:
+        """The title in the active language (Vietnamese unless English is selected)."""
+        return self.title_en if translation.get_language() == "en" and self.title_en else self.title_vi
+
+    @property
+    def description(self) -> str:
+        return self.description_en if translation.get_language() == "en" and self.description_en else self.description_vi
+
+    def attribute(self, name: str) -> dict[str, Any] | None:
+        return next((a for a in self.attributes if a.get("name") == name), None)
+
+    def attribute_title(self, name: str) -> str:
+        attr = self.attribute(name) or {}
+        if translation.get_language() == "en":
+            return attr.get("title_en") or attr.get("title_vi") or name
+        return attr.get("title_vi") or name
+
+    # --- data access --------------------------------------------------------------------------
+    def model_class(self) -> type[models.Model] | None:
+        """The sector model behind the layer, or None for an imported table or a raster."""
+        if not self.source_model:
+            return None
+        return apps.get_model(self.source_model)
+
+    def base_queryset(self) -> models.QuerySet[Any]:
+        """All features of the layer, before any permission or request filter."""
+        model = self.model_class()
+        if model is None:
+            raise LookupError(f"Layer {self.slug} has no model source")
+        return model._default_manager.filter(**(self.source_filter or {}))
+
+    def db_table(self) -> str:
+        """The table holding the features (sector model table or imported table)."""
+        model = self.model_class()
+        return model._meta.db_table if model is not None else self.source_table
+
+    def touch(self) -> None:
+        """Record that the layer's data changed: bump the version (invalidates its tiles) and the time."""
+        from django.utils import timezone
+
+        Layer.objects.filter(pk=self.pk).update(version=F("version") + 1, data_updated_at=timezone.now())
+        self.refresh_from_db(fields=["version", "data_updated_at"])
+
+
+class LayerChange(models.Model):
+    """Audit trail: every create/update/delete of a feature through an API or import (who, when, what)."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("Tạo mới")
+        UPDATE = "update", _("Cập nhật")
+        DELETE = "delete", _("Xoá")
+        IMPORT = "import", _("Nhập dữ liệu")
+
+    layer = models.ForeignKey(Layer, on_delete=models.CASCADE, related_name="changes")
+    feature_id = models.CharField(max_length=64, blank=True)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    user = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("lịch sử thay đổi")
+        verbose_name_plural = _("lịch sử thay đổi")
+        ordering = ["-at"]
