@@ -60,7 +60,11 @@ class AdminUnit(models.Model):
     level = models.CharField(_("cấp"), max_length=10, choices=Level.choices)
     unit_type = models.CharField(_("loại đơn vị"), max_length=12, choices=UnitType.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("đơn vị cấp trên"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("đơn vị cấp trên"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
     geom = models.MultiPolygonField(_("ranh giới"), srid=4326, spatial_index=True)
@@ -86,7 +90,8 @@ class AdminUnit(models.Model):
                 ],
             ),
             models.CheckConstraint(
-                name="adminunit_valid_range", condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from"))
+                name="adminunit_valid_range",
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")),
             ),
             models.CheckConstraint(name="adminunit_area_nonneg", condition=Q(area_km2__gte=0)),
         ]

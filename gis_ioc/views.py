@@ -16,6 +16,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except DatabaseError as exc:
         # Drop the broken connection so the next probe reconnects instead of reusing it.
         connection.close_if_unusable_or_obsolete()
-        return JsonResponse({"status": "error", "database": "unreachable", "detail": str(exc).strip()[:300]},
-                            status=503)
+        return JsonResponse(
+            {"status": "error", "database": "unreachable", "detail": str(exc).strip()[:300]}, status=503
+        )
     return JsonResponse({"status": "ok", "database": "ok", "postgresql": pg_version, "postgis": postgis_version})

@@ -14,7 +14,6 @@ import gis_ioc.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -27,68 +26,134 @@ class Migration(migrations.Migration):
         UnaccentExtension(),
         TrigramExtension(),
         migrations.CreateModel(
-            name='AdminUnit',
+            name="AdminUnit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(db_index=True, max_length=10, verbose_name='mã GSO')),
-                ('name', models.CharField(max_length=200, verbose_name='tên')),
-                ('name_ascii', models.CharField(db_index=True, max_length=200, verbose_name='tên không dấu')),
-                ('level', models.CharField(choices=[('province', 'Tỉnh/Thành phố'), ('district', 'Quận/Huyện'), ('commune', 'Xã/Phường/Thị trấn')], max_length=10, verbose_name='cấp')),
-                ('unit_type', models.CharField(choices=[('tinh', 'Tỉnh'), ('thanh_pho', 'Thành phố'), ('huyen', 'Huyện'), ('thi_tran', 'Thị trấn'), ('xa', 'Xã'), ('phuong', 'Phường')], max_length=12, verbose_name='loại đơn vị')),
-                ('geom', django.contrib.gis.db.models.fields.MultiPolygonField(srid=4326, verbose_name='ranh giới')),
-                ('area_km2', models.FloatField(help_text='Diện tích trắc địa trên ellipsoid WGS84', verbose_name='diện tích (km²)')),
-                ('valid_from', models.DateField(default=datetime.date(2009, 1, 1), verbose_name='hiệu lực từ')),
-                ('valid_to', models.DateField(blank=True, null=True, verbose_name='hiệu lực đến')),
-                ('is_demo', models.BooleanField(default=False, verbose_name='dữ liệu mẫu')),
-                ('source', models.CharField(blank=True, max_length=300, verbose_name='nguồn')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='gis_ioc.adminunit', verbose_name='đơn vị cấp trên')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(db_index=True, max_length=10, verbose_name="mã GSO")),
+                ("name", models.CharField(max_length=200, verbose_name="tên")),
+                ("name_ascii", models.CharField(db_index=True, max_length=200, verbose_name="tên không dấu")),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("province", "Tỉnh/Thành phố"),
+                            ("district", "Quận/Huyện"),
+                            ("commune", "Xã/Phường/Thị trấn"),
+                        ],
+                        max_length=10,
+                        verbose_name="cấp",
+                    ),
+                ),
+                (
+                    "unit_type",
+                    models.CharField(
+                        choices=[
+                            ("tinh", "Tỉnh"),
+                            ("thanh_pho", "Thành phố"),
+                            ("huyen", "Huyện"),
+                            ("thi_tran", "Thị trấn"),
+                            ("xa", "Xã"),
+                            ("phuong", "Phường"),
+                        ],
+                        max_length=12,
+                        verbose_name="loại đơn vị",
+                    ),
+                ),
+                ("geom", django.contrib.gis.db.models.fields.MultiPolygonField(srid=4326, verbose_name="ranh giới")),
+                (
+                    "area_km2",
+                    models.FloatField(
+                        help_text="Diện tích trắc địa trên ellipsoid WGS84", verbose_name="diện tích (km²)"
+                    ),
+                ),
+                ("valid_from", models.DateField(default=datetime.date(2009, 1, 1), verbose_name="hiệu lực từ")),
+                ("valid_to", models.DateField(blank=True, null=True, verbose_name="hiệu lực đến")),
+                ("is_demo", models.BooleanField(default=False, verbose_name="dữ liệu mẫu")),
+                ("source", models.CharField(blank=True, max_length=300, verbose_name="nguồn")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="gis_ioc.adminunit",
+                        verbose_name="đơn vị cấp trên",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'đơn vị hành chính',
-                'verbose_name_plural': 'đơn vị hành chính',
-                'ordering': ['level', 'code', 'valid_from'],
+                "verbose_name": "đơn vị hành chính",
+                "verbose_name_plural": "đơn vị hành chính",
+                "ordering": ["level", "code", "valid_from"],
             },
         ),
         migrations.CreateModel(
-            name='AdminUnitPopulation',
+            name="AdminUnitPopulation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='năm')),
-                ('population', models.PositiveIntegerField(verbose_name='dân số')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='populations', to='gis_ioc.adminunit')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("year", models.PositiveSmallIntegerField(verbose_name="năm")),
+                ("population", models.PositiveIntegerField(verbose_name="dân số")),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="populations", to="gis_ioc.adminunit"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'dân số theo năm',
-                'verbose_name_plural': 'dân số theo năm',
-                'ordering': ['unit', 'year'],
+                "verbose_name": "dân số theo năm",
+                "verbose_name_plural": "dân số theo năm",
+                "ordering": ["unit", "year"],
             },
         ),
         migrations.CreateModel(
-            name='UserScope',
+            name="UserScope",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('commune_codes', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=10), blank=True, default=list, size=None)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='scope', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "commune_codes",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=10), blank=True, default=list, size=None
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="scope", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'phạm vi địa bàn',
-                'verbose_name_plural': 'phạm vi địa bàn',
+                "verbose_name": "phạm vi địa bàn",
+                "verbose_name_plural": "phạm vi địa bàn",
             },
         ),
         migrations.AddConstraint(
-            model_name='adminunit',
-            constraint=django.contrib.postgres.constraints.ExclusionConstraint(expressions=[('code', '='), (gis_ioc.models.DateRangeFunc('valid_from', 'valid_to', models.Value('[)')), '&&')], name='adminunit_code_period_excl'),
+            model_name="adminunit",
+            constraint=django.contrib.postgres.constraints.ExclusionConstraint(
+                expressions=[
+                    ("code", "="),
+                    (gis_ioc.models.DateRangeFunc("valid_from", "valid_to", models.Value("[)")), "&&"),
+                ],
+                name="adminunit_code_period_excl",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='adminunit',
-            constraint=models.CheckConstraint(condition=models.Q(('valid_to__isnull', True), ('valid_to__gt', models.F('valid_from')), _connector='OR'), name='adminunit_valid_range'),
+            model_name="adminunit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("valid_to__isnull", True), ("valid_to__gt", models.F("valid_from")), _connector="OR"
+                ),
+                name="adminunit_valid_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='adminunit',
-            constraint=models.CheckConstraint(condition=models.Q(('area_km2__gte', 0)), name='adminunit_area_nonneg'),
+            model_name="adminunit",
+            constraint=models.CheckConstraint(condition=models.Q(("area_km2__gte", 0)), name="adminunit_area_nonneg"),
         ),
         migrations.AddConstraint(
-            model_name='adminunitpopulation',
-            constraint=models.UniqueConstraint(fields=('unit', 'year'), name='population_unit_year_uniq'),
+            model_name="adminunitpopulation",
+            constraint=models.UniqueConstraint(fields=("unit", "year"), name="population_unit_year_uniq"),
         ),
     ]

@@ -22,7 +22,11 @@ class SectorFeature(models.Model):
     """Abstract base: a record of a district sector, tied to a commune by GSO code."""
 
     commune = models.ForeignKey(
-        AdminUnit, verbose_name=_("xã/thị trấn"), null=True, blank=True, on_delete=models.PROTECT,
+        AdminUnit,
+        verbose_name=_("xã/thị trấn"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     # The GSO code survives boundary versions, so scope checks and statistics key on it.
@@ -56,7 +60,10 @@ class SectorFeature(models.Model):
         unit = AdminUnit.objects.current().communes().containing(point).order_by("area_km2").first()
         if unit is None:
             raise ValidationError(
-                {self.locate_by: _("Vị trí (%(x).5f, %(y).5f) nằm ngoài mọi xã của huyện.") % {"x": point.x, "y": point.y}}
+                {
+                    self.locate_by: _("Vị trí (%(x).5f, %(y).5f) nằm ngoài mọi xã của huyện.")
+                    % {"x": point.x, "y": point.y}
+                }
             )
         self.commune = unit
         self.commune_code = unit.code

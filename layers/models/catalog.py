@@ -54,8 +54,12 @@ class Layer(models.Model):
     # Source: a sector model ("app_label.Model"), or an imported table, or a raster file.
     source_model = models.CharField(_("mô hình nguồn"), max_length=100, blank=True)
     source_table = models.CharField(_("bảng nguồn"), max_length=100, blank=True)
-    source_filter = models.JSONField(_("điều kiện lọc nguồn"), default=dict, blank=True,
-                                     help_text=_("Bộ lọc Django áp lên mô hình nguồn, ví dụ {\"plan_id\": 1}"))
+    source_filter = models.JSONField(
+        _("điều kiện lọc nguồn"),
+        default=dict,
+        blank=True,
+        help_text=_('Bộ lọc Django áp lên mô hình nguồn, ví dụ {"plan_id": 1}'),
+    )
     raster_path = models.CharField(_("tệp raster (COG)"), max_length=500, blank=True)
     geometry_field = models.CharField(_("trường hình học"), max_length=100, default="geom")
     geometry_type = models.CharField(_("kiểu hình học"), max_length=20, blank=True)
@@ -64,13 +68,16 @@ class Layer(models.Model):
     legend = models.JSONField(_("chú giải"), default=list, blank=True)
     attribution = models.CharField(_("nguồn dữ liệu"), max_length=300, blank=True)
     visibility = models.CharField(_("quyền xem"), max_length=10, choices=Visibility.choices, default=Visibility.STAFF)
-    allowed_roles = ArrayField(models.CharField(max_length=30), default=list, blank=True,
-                               verbose_name=_("vai trò được xem"))
-    edit_roles = ArrayField(models.CharField(max_length=30), default=list, blank=True,
-                            verbose_name=_("vai trò được sửa"))
+    allowed_roles = ArrayField(
+        models.CharField(max_length=30), default=list, blank=True, verbose_name=_("vai trò được xem")
+    )
+    edit_roles = ArrayField(
+        models.CharField(max_length=30), default=list, blank=True, verbose_name=_("vai trò được sửa")
+    )
     attributes = models.JSONField(_("thuộc tính được công bố"), default=list, blank=True)
-    search_fields = ArrayField(models.CharField(max_length=50), default=list, blank=True,
-                               verbose_name=_("trường tìm kiếm"))
+    search_fields = ArrayField(
+        models.CharField(max_length=50), default=list, blank=True, verbose_name=_("trường tìm kiếm")
+    )
     temporal_field = models.CharField(_("trường thời gian"), max_length=50, blank=True)
     min_zoom = models.PositiveSmallIntegerField(_("mức thu phóng nhỏ nhất"), default=8)
     max_zoom = models.PositiveSmallIntegerField(_("mức thu phóng lớn nhất"), default=20)
@@ -99,7 +106,9 @@ class Layer(models.Model):
 
     @property
     def description(self) -> str:
-        return self.description_en if translation.get_language() == "en" and self.description_en else self.description_vi
+        return (
+            self.description_en if translation.get_language() == "en" and self.description_en else self.description_vi
+        )
 
     def attribute(self, name: str) -> dict[str, Any] | None:
         return next((a for a in self.attributes if a.get("name") == name), None)

@@ -82,8 +82,9 @@ class HouseholdBusiness(SectorFeature):
     registration_number = models.CharField(_("số đăng ký"), max_length=30, unique=True)
     registration_date = models.DateField(_("ngày đăng ký"))
     status = models.CharField(_("trạng thái"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    monthly_tax = models.DecimalField(_("thuế khoán tháng (VND)"), max_digits=14, decimal_places=0, default=0,
-                                      validators=_nonneg)
+    monthly_tax = models.DecimalField(
+        _("thuế khoán tháng (VND)"), max_digits=14, decimal_places=0, default=0, validators=_nonneg
+    )
     # Personal data of the owner: the catalog exposes these only to roles that need them.
     owner_name = models.CharField(_("chủ hộ"), max_length=200, blank=True)
     owner_id_number = models.CharField(_("số CCCD chủ hộ"), max_length=20, blank=True)
@@ -122,9 +123,7 @@ class LandParcel(SectorFeature):
         ordering = ["commune_code", "sheet_number", "parcel_number"]
         constraints = [
             # A parcel is keyed by commune + map sheet + parcel number (cadastral practice).
-            models.UniqueConstraint(
-                fields=["commune_code", "sheet_number", "parcel_number"], name="parcel_key_uniq"
-            ),
+            models.UniqueConstraint(fields=["commune_code", "sheet_number", "parcel_number"], name="parcel_key_uniq"),
             models.CheckConstraint(name="parcel_area_pos", condition=Q(area_m2__gt=0)),
         ]
 
@@ -156,9 +155,7 @@ class PlanningPlan(models.Model):
         verbose_name = _("đồ án quy hoạch")
         verbose_name_plural = _("đồ án quy hoạch")
         ordering = ["-period_start"]
-        constraints = [
-            models.CheckConstraint(name="plan_period_order", condition=Q(period_end__gte=F("period_start")))
-        ]
+        constraints = [models.CheckConstraint(name="plan_period_order", condition=Q(period_end__gte=F("period_start")))]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.period_start}–{self.period_end})"
@@ -168,8 +165,12 @@ class PlanningZone(SectorFeature):
     plan = models.ForeignKey(PlanningPlan, verbose_name=_("quy hoạch"), on_delete=models.CASCADE, related_name="zones")
     zone_code = models.CharField(_("mã khu"), max_length=30)
     land_use = models.CharField(_("chức năng sử dụng đất quy hoạch"), max_length=3, choices=LAND_USE_CHOICES)
-    max_density = models.FloatField(_("mật độ xây dựng tối đa (%)"), null=True, blank=True,
-                                    validators=[MinValueValidator(0), MaxValueValidator(100)])
+    max_density = models.FloatField(
+        _("mật độ xây dựng tối đa (%)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
     max_height = models.FloatField(_("chiều cao tối đa (m)"), null=True, blank=True, validators=_nonneg)
     geom = models.MultiPolygonField(_("ranh khu"), srid=4326, spatial_index=True)
 
@@ -188,8 +189,10 @@ class DossierQuerySet(CommuneQuerySet):
         """Annotate on_time: resolved by the due date (None while still open and not yet late)."""
         return self.annotate(
             on_time_db=Case(
-                When(resolved_date__isnull=False, then=ExpressionWrapper(
-                    Q(resolved_date__lte=F("due_date")), output_field=models.BooleanField())),
+                When(
+                    resolved_date__isnull=False,
+                    then=ExpressionWrapper(Q(resolved_date__lte=F("due_date")), output_field=models.BooleanField()),
+                ),
                 When(due_date__lt=Value(dt.date.today()), then=Value(False)),
                 default=Value(None),
                 output_field=models.BooleanField(null=True),

@@ -6,40 +6,96 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('gis_ioc', '0001_initial'),
+        ("gis_ioc", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Petition',
+            name="Petition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('commune_code', models.CharField(blank=True, db_index=True, max_length=10, verbose_name='mã xã')),
-                ('is_demo', models.BooleanField(default=False, verbose_name='dữ liệu mẫu')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='tạo lúc')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='cập nhật lúc')),
-                ('tracking_code', models.CharField(max_length=20, unique=True, verbose_name='mã tra cứu')),
-                ('category', models.CharField(choices=[('dat_dai', 'Đất đai'), ('moi_truong', 'Môi trường'), ('trat_tu_xay_dung', 'Trật tự xây dựng'), ('giao_thong_ha_tang', 'Giao thông – hạ tầng'), ('an_ninh_trat_tu', 'An ninh trật tự'), ('y_te', 'Y tế'), ('giao_duc', 'Giáo dục'), ('dien_nuoc', 'Điện – nước'), ('thu_tuc_hanh_chinh', 'Thủ tục hành chính'), ('khac', 'Khác')], max_length=24, verbose_name='lĩnh vực')),
-                ('description', models.TextField(verbose_name='nội dung')),
-                ('geom', django.contrib.gis.db.models.fields.PointField(srid=4326, verbose_name='vị trí')),
-                ('received_at', models.DateTimeField(db_index=True, verbose_name='ngày tiếp nhận')),
-                ('status', models.CharField(choices=[('received', 'Đã tiếp nhận'), ('verified', 'Đã xác minh'), ('rejected', 'Không hợp lệ'), ('duplicate', 'Trùng lặp'), ('assigned', 'Đã chuyển xử lý'), ('in_progress', 'Đang xử lý'), ('resolved', 'Đã giải quyết'), ('closed', 'Đã đóng')], default='received', max_length=12, verbose_name='trạng thái')),
-                ('resolved_at', models.DateTimeField(blank=True, null=True, verbose_name='ngày giải quyết')),
-                ('due_at', models.DateTimeField(blank=True, null=True, verbose_name='hạn xử lý')),
-                ('reporter_name', models.CharField(blank=True, max_length=200, verbose_name='người phản ánh')),
-                ('reporter_phone', models.CharField(blank=True, max_length=20, verbose_name='điện thoại người phản ánh')),
-                ('reporter_email', models.EmailField(blank=True, max_length=254, verbose_name='email người phản ánh')),
-                ('commune', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='gis_ioc.adminunit', verbose_name='xã/thị trấn')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("commune_code", models.CharField(blank=True, db_index=True, max_length=10, verbose_name="mã xã")),
+                ("is_demo", models.BooleanField(default=False, verbose_name="dữ liệu mẫu")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="tạo lúc")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="cập nhật lúc")),
+                ("tracking_code", models.CharField(max_length=20, unique=True, verbose_name="mã tra cứu")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("dat_dai", "Đất đai"),
+                            ("moi_truong", "Môi trường"),
+                            ("trat_tu_xay_dung", "Trật tự xây dựng"),
+                            ("giao_thong_ha_tang", "Giao thông – hạ tầng"),
+                            ("an_ninh_trat_tu", "An ninh trật tự"),
+                            ("y_te", "Y tế"),
+                            ("giao_duc", "Giáo dục"),
+                            ("dien_nuoc", "Điện – nước"),
+                            ("thu_tuc_hanh_chinh", "Thủ tục hành chính"),
+                            ("khac", "Khác"),
+                        ],
+                        max_length=24,
+                        verbose_name="lĩnh vực",
+                    ),
+                ),
+                ("description", models.TextField(verbose_name="nội dung")),
+                ("geom", django.contrib.gis.db.models.fields.PointField(srid=4326, verbose_name="vị trí")),
+                ("received_at", models.DateTimeField(db_index=True, verbose_name="ngày tiếp nhận")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("received", "Đã tiếp nhận"),
+                            ("verified", "Đã xác minh"),
+                            ("rejected", "Không hợp lệ"),
+                            ("duplicate", "Trùng lặp"),
+                            ("assigned", "Đã chuyển xử lý"),
+                            ("in_progress", "Đang xử lý"),
+                            ("resolved", "Đã giải quyết"),
+                            ("closed", "Đã đóng"),
+                        ],
+                        default="received",
+                        max_length=12,
+                        verbose_name="trạng thái",
+                    ),
+                ),
+                ("resolved_at", models.DateTimeField(blank=True, null=True, verbose_name="ngày giải quyết")),
+                ("due_at", models.DateTimeField(blank=True, null=True, verbose_name="hạn xử lý")),
+                ("reporter_name", models.CharField(blank=True, max_length=200, verbose_name="người phản ánh")),
+                (
+                    "reporter_phone",
+                    models.CharField(blank=True, max_length=20, verbose_name="điện thoại người phản ánh"),
+                ),
+                ("reporter_email", models.EmailField(blank=True, max_length=254, verbose_name="email người phản ánh")),
+                (
+                    "commune",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="gis_ioc.adminunit",
+                        verbose_name="xã/thị trấn",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'phản ánh kiến nghị',
-                'verbose_name_plural': 'phản ánh kiến nghị',
-                'ordering': ['-received_at'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('resolved_at__isnull', True), ('resolved_at__gte', models.F('received_at')), _connector='OR'), name='petition_resolved_after_received')],
+                "verbose_name": "phản ánh kiến nghị",
+                "verbose_name_plural": "phản ánh kiến nghị",
+                "ordering": ["-received_at"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("resolved_at__isnull", True),
+                            ("resolved_at__gte", models.F("received_at")),
+                            _connector="OR",
+                        ),
+                        name="petition_resolved_after_received",
+                    )
+                ],
             },
         ),
     ]
