@@ -1,0 +1,261 @@
+"""Loading administrative units: one transaction per load, geodesic areas and dissolves done in PostGIS,
+and a topology report (overlaps, gaps) instead of failing on the slivers real boundary data has."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
+from django.db import connection, transaction
+
+from gis_ioc.lib.text import ascii_name, nfc
+from gis_ioc.models import AdminUnit, AdminUnitPopulation, Level, UnitType
+
+
+class AdminUnitLoadError(ValueError):
+    """A load that cannot proceed; the message names the file, row and field where it can."""
+
+
+@dataclass
+class UnitInput:
+    code: str
+    name: str
+    geom: GEOSGeometry
+    unit_type: str = UnitType.XA
+    name_ascii: str = ""
+    populations: dict[int, int] = field(default_factory=dict)
+    row: int = 0  # 1-based position in the source file, for error messages
+
+
+@dataclass
+class TopologyReport:
+    overlaps: list[tuple[str, str, float]] = field(default_factory=list)  # (code, code, km²)
+    gaps: list[float] = field(default_factory=list)  # km² of each hole inside the union
+    repaired: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """A short human-readable report."""
+        out = [
+            f"Chồng lấn/overlapping pairs: {len(self.overlaps)} "
+            f"({sum(a for _, _, a in self.overlaps):.3f} km²)",
+            f"Khoảng hở/gaps: {len(self.gaps)} ({sum(self.gaps):.3f} km²)",
+        ]
+        out += [f"  overlap {a} × {b}: {km2:.4f} km²" for a, b, km2 in self.overlaps[:50]]
+        if self.repaired:
+            out.append(f"Đã sửa hình học không hợp lệ/repaired invalid geometries: {', '.join(self.repaired)}")
+        return out
+
+
+def unit_type_from_text(text: str | None, level: str = Level.COMMUNE) -> str:
+    """Map "Thị trấn", "Xã", "Phường", "Huyện", "Tỉnh" (any accents/case) to a UnitType."""
+    from gis_ioc.lib.text import fold
+
+    folded = fold(text or "")
+    for prefix, value in (
+        ("thi tran", UnitType.THI_TRAN),
+        ("phuong", UnitType.PHUONG),
+        ("xa", UnitType.XA),
+        ("huyen", UnitType.HUYEN),
+        ("thanh pho", UnitType.THANH_PHO),
+        ("tinh", UnitType.TINH),
+    ):
+        if folded.startswith(prefix):
+            return value
+    return {Level.PROVINCE: UnitType.TINH, Level.DISTRICT: UnitType.HUYEN}.get(level, UnitType.XA)
+
+
+def _as_multipolygon(unit: UnitInput, source: str, report: TopologyReport) -> MultiPolygon:
+    geom = unit.geom
+    if geom.srid is None:
+        geom.srid = 4326
+    if geom.srid != 4326:
+        geom.transform(4326)
+    if geom.empty:
+        raise AdminUnitLoadError(f"{source}: row {unit.row} (code {unit.code}): empty geometry")
+    if geom.geom_type not in ("Polygon", "MultiPolygon"):
+        raise AdminUnitLoadError(
+            f"{source}: row {unit.row} (code {unit.code}): geometry is a {geom.geom_type}, expected a polygon"
+        )
+    if not geom.valid:
+        reason = geom.valid_reason
+        fixed = geom.make_valid()
+        polys = [g for g in (fixed if fixed.geom_type in ("MultiPolygon", "GeometryCollection") else [fixed])
+                 if g.geom_type in ("Polygon", "MultiPolygon")]
+        if not polys:
+            raise AdminUnitLoadError(f"{source}: row {unit.row} (code {unit.code}): invalid polygon ({reason})")
+        parts: list = []
+        for p in polys:
+            parts.extend(list(p) if p.geom_type == "MultiPolygon" else [p])
+        geom = MultiPolygon(parts, srid=4326)
+        report.repaired.append(f"{unit.code} ({reason})")
+    if geom.geom_type == "Polygon":
+        geom = MultiPolygon([geom], srid=4326)
+    return geom  # type: ignore[return-value]
+
+
+def _update_areas(ids: list[int]) -> None:
+    # Geodesic area on the WGS84 ellipsoid: degrees² would be meaningless and a projected CRS distorts.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE gis_ioc_adminunit SET area_km2 = ST_Area(geom::geography) / 1e6 WHERE id = ANY(%s)", [ids]
+        )
+
+
+def _dissolve(child_ids: list[int], *, code: str, name: str, name_ascii: str, level: str, unit_type: str,
+              valid_from: dt.date, source: str, is_demo: bool, parent: AdminUnit | None) -> AdminUnit:
+    """Create (or refresh) the parent unit as the union of its children, computed in PostGIS."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT ST_AsEWKB(ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Union(geom)), 3))) "
+            "FROM gis_ioc_adminunit WHERE id = ANY(%s)",
+            [child_ids],
+        )
+        union = GEOSGeometry(memoryview(bytes(cursor.fetchone()[0])))
+    unit = AdminUnit.objects.current(valid_from).filter(code=code, level=level).first()
+    if unit is None:
+        unit = AdminUnit(code=code, level=level, valid_from=valid_from)
+    unit.name, unit.name_ascii, unit.unit_type = name, name_ascii, unit_type
+    unit.geom, unit.area_km2, unit.source, unit.is_demo, unit.parent = union, 0, source, is_demo, parent
+    unit.save()
+    _update_areas([unit.id])
+    return unit
+
+
+def topology_report(ids: list[int], report: TopologyReport | None = None) -> TopologyReport:
+    """Overlapping pairs (with area) and gaps (holes of the union) among the given units."""
+    report = report or TopologyReport()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT a.code, b.code, ST_Area(ST_Intersection(a.geom, b.geom)::geography) / 1e6
+            FROM gis_ioc_adminunit a JOIN gis_ioc_adminunit b
+              ON a.id < b.id AND a.geom && b.geom AND ST_Overlaps(a.geom, b.geom)
+            WHERE a.id = ANY(%s) AND b.id = ANY(%s)
+            ORDER BY 3 DESC
+            """,
+            [ids, ids],
+        )
+        report.overlaps = [(a, b, float(km2)) for a, b, km2 in cursor.fetchall()]
+        cursor.execute(
+            """
+            WITH u AS (SELECT ST_Union(geom) AS g FROM gis_ioc_adminunit WHERE id = ANY(%s)),
+                 polys AS (SELECT (ST_Dump(g)).geom AS p FROM u),
+                 holes AS (SELECT ST_MakePolygon(ST_InteriorRingN(p, n)) AS h
+                           FROM polys, generate_series(1, ST_NumInteriorRings(p)) AS n)
+            SELECT ST_Area(h::geography) / 1e6 FROM holes ORDER BY 1 DESC
+            """,
+            [ids],
+        )
+        report.gaps = [float(a) for (a,) in cursor.fetchall()]
+    return report
+
+
+@transaction.atomic
+def load_units(
+    units: list[UnitInput],
+    *,
+    level: str = Level.COMMUNE,
+    valid_from: dt.date = dt.date(2009, 1, 1),
+    source: str = "",
+    is_demo: bool = False,
+    district: tuple[str, str, str] | None = None,
+    province: tuple[str, str, str] | None = None,
+    replace: bool = False,
+) -> tuple[list[AdminUnit], TopologyReport]:
+    """Load units of one level in one transaction; dissolve communes into district/province if given.
+
+    `district`/`province` are (code, name, ascii name): when given they are (re)built as the union of
+    the loaded units. With `replace`, current units of the same codes are replaced; otherwise a code
+    already present in an overlapping validity period is an error naming the row.
+    """
+    if not units:
+        raise AdminUnitLoadError(f"{source}: no features to load")
+    report = TopologyReport()
+    seen: dict[str, int] = {}
+    for unit in units:
+        if not unit.code:
+            raise AdminUnitLoadError(f"{source}: row {unit.row}: the code field is empty")
+        if unit.code in seen:
+            raise AdminUnitLoadError(
+                f"{source}: row {unit.row}: code {unit.code} appears twice in the same validity period "
+                f"(first at row {seen[unit.code]})"
+            )
+        seen[unit.code] = unit.row
+    existing = AdminUnit.objects.current(valid_from).filter(code__in=list(seen), level=level)
+    if existing.exists() and not replace:
+        clash = existing.first()
+        raise AdminUnitLoadError(
+            f"{source}: row {seen[clash.code]}: code {clash.code} already exists for a period overlapping "
+            f"{valid_from:%Y-%m-%d} ({clash.name}); use --replace to replace it"
+        )
+    if replace:
+        # Children of replaced units are re-pointed below; the old rows go.
+        existing.delete()
+    created: list[AdminUnit] = []
+    for unit in units:
+        geom = _as_multipolygon(unit, source, report)
+        obj = AdminUnit.objects.create(
+            code=unit.code, name=nfc(unit.name), name_ascii=ascii_name(unit.name_ascii or unit.name), level=level,
+            unit_type=unit.unit_type, geom=geom, area_km2=0, valid_from=valid_from, source=source, is_demo=is_demo,
+        )
+        AdminUnitPopulation.objects.bulk_create(
+            [AdminUnitPopulation(unit=obj, year=y, population=p) for y, p in sorted(unit.populations.items())]
+        )
+        created.append(obj)
+    ids = [u.id for u in created]
+    _update_areas(ids)
+    topology_report(ids, report)
+    parent_province = None
+    if province:
+        parent_province = _dissolve(ids, code=province[0], name=province[1], name_ascii=province[2],
+                                    level=Level.PROVINCE, unit_type=UnitType.TINH, valid_from=valid_from,
+                                    source=f"dissolved from {source}", is_demo=is_demo, parent=None)
+    if district:
+        parent = _dissolve(ids, code=district[0], name=district[1], name_ascii=district[2], level=Level.DISTRICT,
+                           unit_type=UnitType.HUYEN, valid_from=valid_from, source=f"dissolved from {source}",
+                           is_demo=is_demo, parent=parent_province)
+        AdminUnit.objects.filter(id__in=ids).update(parent=parent)
+    elif parent_province:
+        AdminUnit.objects.filter(id__in=ids).update(parent=parent_province)
+    for obj in created:
+        obj.refresh_from_db()
+    return created, report
+
+
+@transaction.atomic
+def merge_units(codes: list[str], *, into_code: str, name: str, on: dt.date, source: str = "") -> AdminUnit:
+    """Merge communes on a date: close their current rows the day before `on` and open the merged unit.
+
+    The merged unit's geometry is the union of the old ones, its population the sum for every year they
+    share. Features keep their GSO code history through the closed rows.
+    """
+    old = list(AdminUnit.objects.current(on - dt.timedelta(days=1)).filter(code__in=codes, level=Level.COMMUNE))
+    if len(old) != len(codes):
+        found = {u.code for u in old}
+        raise AdminUnitLoadError(f"merge: unknown or closed codes {sorted(set(codes) - found)}")
+    ids = [u.id for u in old]
+    AdminUnit.objects.filter(id__in=ids).update(valid_to=on)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT ST_AsEWKB(ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Union(geom)), 3))) "
+            "FROM gis_ioc_adminunit WHERE id = ANY(%s)",
+            [ids],
+        )
+        union = GEOSGeometry(memoryview(bytes(cursor.fetchone()[0])))
+    merged = AdminUnit.objects.create(
+        code=into_code, name=nfc(name), name_ascii=ascii_name(name), level=Level.COMMUNE, unit_type=UnitType.XA,
+        parent=old[0].parent, geom=union, area_km2=0, valid_from=on, source=source or "merged",
+        is_demo=all(u.is_demo for u in old),
+    )
+    _update_areas([merged.id])
+    totals: dict[int, int] = {}
+    counts: dict[int, int] = {}
+    for row in AdminUnitPopulation.objects.filter(unit_id__in=ids):
+        totals[row.year] = totals.get(row.year, 0) + row.population
+        counts[row.year] = counts.get(row.year, 0) + 1
+    AdminUnitPopulation.objects.bulk_create(
+        [AdminUnitPopulation(unit=merged, year=y, population=p) for y, p in totals.items() if counts[y] == len(ids)]
+    )
+    merged.refresh_from_db()
+    return merged

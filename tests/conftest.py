@@ -1,0 +1,81 @@
+"""Shared fixtures: the demo district in the test database, and one persona per role."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from gis_ioc import roles
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def shared_file(name: str) -> Path:
+    """A file of ../shared/data; skipped outside CI when absent, a failure under CI (SOURCES.md)."""
+    path = SHARED_DATA / name
+    if not path.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"shared test data missing: {path}")
+        pytest.skip(f"shared test data not found: {path}")
+    return path
+
+
+@pytest.fixture
+def district(db):
+    """The demo Đơn Dương (generated boundaries; Pró merged into Quảng Lập from 2025-01-01)."""
+    from gis_ioc.demo.district import district_loaded, load_district
+    from gis_ioc.models import AdminUnit
+
+    if not district_loaded():
+        load_district()
+    return AdminUnit.objects.current().communes()
+
+
+def make_user(username: str, *role_names: str, communes: list[str] | None = None) -> User:
+    from gis_ioc.models import UserScope
+
+    roles.ensure_role_groups()
+    user = User.objects.create_user(username=username, password="pw-" + username + "-123")
+    user.groups.set(Group.objects.filter(name__in=role_names))
+    if communes:
+        UserScope.objects.create(user=user, commune_codes=communes)
+    return user
+
+
+@pytest.fixture
+def leader(db) -> User:
+    return make_user("leader", roles.LEADER)
+
+
+@pytest.fixture
+def planner(db) -> User:
+    return make_user("planner", roles.PLANNER)
+
+
+@pytest.fixture
+def field_officer(db) -> User:
+    return make_user("field_officer", roles.FIELD_OFFICER)
+
+
+@pytest.fixture
+def gis_staff(db) -> User:
+    return make_user("gis_staff", roles.GIS_STAFF)
+
+
+@pytest.fixture
+def agency_staff(db) -> User:
+    return make_user("agency_staff", roles.AGENCY_STAFF)
+
+
+@pytest.fixture
+def administrator(db) -> User:
+    return make_user("administrator", roles.ADMINISTRATOR)
+
+
+@pytest.fixture
+def scoped_officer(db) -> User:
+    """A field officer limited to Thạnh Mỹ (24931) and Đạ Ròn (24937)."""
+    return make_user("scoped_officer", roles.FIELD_OFFICER, communes=["24931", "24937"])

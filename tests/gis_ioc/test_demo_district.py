@@ -1,0 +1,33 @@
+import datetime as dt
+
+import pytest
+
+from gis_ioc.demo.facts import COMMUNES
+from gis_ioc.models import AdminUnit
+
+
+def test_it_builds_ten_communes_with_areas_close_to_the_official_ones(district):
+    for fact in COMMUNES:
+        unit = AdminUnit.objects.get(code=fact.code, valid_from=dt.date(2009, 1, 1), level="commune")
+        assert unit.name == fact.name
+        assert unit.area_km2 == pytest.approx(fact.area_km2, rel=0.02)
+        assert unit.population(2019) == fact.pop_2019
+        assert unit.is_demo
+
+
+def test_pro_is_merged_into_quang_lap_from_2025(district):
+    before = AdminUnit.objects.current(dt.date(2024, 12, 31)).communes()
+    after = AdminUnit.objects.current(dt.date(2025, 1, 1)).communes()
+    assert before.count() == 10
+    assert after.count() == 9
+    merged = after.get(code="24955")
+    assert merged.name == "Xã Quảng Lập"
+    assert merged.population(2019) == 5381 + 6009
+    assert merged.area_km2 == pytest.approx(9.72 + 88.981, rel=0.02)
+
+
+def test_district_and_province_are_dissolved_from_the_communes(district):
+    district_unit = AdminUnit.objects.get(level="district", code="677")
+    assert district_unit.parent.code == "68"
+    assert district_unit.area_km2 == pytest.approx(612, rel=0.03)
+    assert AdminUnit.objects.filter(level="commune", parent=district_unit).count() == 11
