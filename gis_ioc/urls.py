@@ -10,6 +10,7 @@ from gis_ioc import views
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/communes.geojson", views.communes_geojson, name="admin-communes-geojson"),
     path("admin/", admin.site.urls),
     path("", include("layers.urls")),
     path("", include("tiles.urls")),

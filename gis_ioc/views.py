@@ -20,3 +20,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
             {"status": "error", "database": "unreachable", "detail": str(exc).strip()[:300]}, status=503
         )
     return JsonResponse({"status": "ok", "database": "ok", "postgresql": pg_version, "postgis": postgis_version})
+
+
+def communes_geojson(request: HttpRequest) -> JsonResponse:
+    """Current commune boundaries as GeoJSON (EPSG:3857 for the admin's OpenLayers map)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT json_build_object('type', 'FeatureCollection', 'features', COALESCE(json_agg(json_build_object(
+                'type', 'Feature', 'properties', json_build_object('code', code, 'name', name),
+                'geometry', ST_AsGeoJSON(ST_Transform(geom, 3857), 1)::json)), '[]'::json))
+            FROM gis_ioc_adminunit WHERE level = 'commune' AND valid_to IS NULL
+            """
+        )
+        return JsonResponse(cursor.fetchone()[0])

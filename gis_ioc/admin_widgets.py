@@ -1,0 +1,24 @@
+"""Map widget for the Django admin with OpenLayers served from our static files (closed networks:
+no CDN, no online basemap). The base layer is the district's commune boundaries."""
+
+from __future__ import annotations
+
+from django.contrib.gis.forms.widgets import OpenLayersWidget
+
+
+class LocalMapWidget(OpenLayersWidget):
+    """OpenLayers editing widget centred on the district, with local assets only."""
+
+    template_name = "gis_ioc/widgets/local_map.html"
+    default_lon = 108.54
+    default_lat = 11.78
+    default_zoom = 11
+
+    class Media:
+        css = {"all": ("vendor/ol/ol.css", "gis/css/ol3.css")}
+        js = ("vendor/ol/ol.js", "gis/js/OLMapWidget.js")
+
+    def get_context(self, name: str, value: object, attrs: dict | None) -> dict:
+        context = super().get_context(name, value, attrs)
+        context.update(default_lon=self.default_lon, default_lat=self.default_lat, default_zoom=self.default_zoom)
+        return context
