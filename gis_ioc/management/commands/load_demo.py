@@ -39,14 +39,30 @@ class Command(BaseCommand):
                 from gis_ioc.boundary_files import read_units
 
                 try:
-                    units = read_units(options["boundaries"], code_field=options["code_field"],
-                                       name_field=options["name_field"], codes={"24928", "24931", "24934", "24937",
-                                       "24940", "24943", "24946", "24949", "24952", "24955"})
+                    units = read_units(
+                        options["boundaries"],
+                        code_field=options["code_field"],
+                        name_field=options["name_field"],
+                        codes={
+                            "24928",
+                            "24931",
+                            "24934",
+                            "24937",
+                            "24940",
+                            "24943",
+                            "24946",
+                            "24949",
+                            "24952",
+                            "24955",
+                        },
+                    )
                 except ValueError as exc:
                     raise CommandError(str(exc)) from exc
                 source = str(options["boundaries"])
             report = load_district(units, source=source) if units else load_district()
-            self.stdout.write(f"Đã nạp 10 xã, thị trấn + huyện + tỉnh / loaded 10 communes ({time.monotonic() - started:.1f} s)")
+            self.stdout.write(
+                f"Đã nạp 10 xã, thị trấn + huyện + tỉnh / loaded 10 communes ({time.monotonic() - started:.1f} s)"
+            )
             for line in report.lines()[:2]:
                 self.stdout.write("  " + line)
         if options["communes_only"]:
