@@ -1,12 +1,20 @@
-"""Citizen petitions (phản ánh kiến nghị) as georeferenced records."""
+"""Citizen petitions (phản ánh kiến nghị) as georeferenced records, their history, agencies and field reports."""
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
+import uuid
+from typing import Any
+
+from django.conf import settings
 from django.contrib.gis.db import models
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from layers.models.base import SectorFeature
+from layers.models.base import CommuneQuerySet, SectorFeature
 
 
 class Category(models.TextChoices):
@@ -34,21 +42,188 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = [Status.RECEIVED, Status.VERIFIED, Status.ASSIGNED, Status.IN_PROGRESS]
+# Open311 has two states; everything that needs no more work from the government is "closed".
+CLOSED_STATUSES = [Status.RESOLVED, Status.CLOSED, Status.REJECTED, Status.DUPLICATE]
+
+
+class Source(models.TextChoices):
+    WEB = "web", _("Cổng thông tin")
+    OPEN311 = "open311", _("Open311")
+    FIELD = "field", _("Cán bộ hiện trường")
+    STAFF = "staff", _("Cán bộ tiếp nhận")
+    DEMO = "demo", _("Dữ liệu mẫu")
+
+
+def new_tracking_code() -> str:
+    """A short code a citizen can read over the phone: PA-XXXXXXXX, no 0/O/1/I."""
+    alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+    return "PA-" + "".join(secrets.choice(alphabet) for _i in range(8))
+
+
+def new_token() -> str:
+    return secrets.token_hex(16)
+
+
+class Agency(models.Model):
+    """A government body that resolves petitions (a department, a commune People's Committee, a utility)."""
+
+    code = models.SlugField(_("mã cơ quan"), max_length=40, unique=True)
+    name = models.CharField(_("tên cơ quan"), max_length=200)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("cán bộ"), related_name="petition_agencies", blank=True
+    )
+    is_demo = models.BooleanField(_("dữ liệu mẫu"), default=False)
+
+    class Meta:
+        verbose_name = _("cơ quan xử lý")
+        verbose_name_plural = _("cơ quan xử lý")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoutingRule(models.Model):
+    """Category + commune -> agency. An empty commune code is the district-wide fallback for the category."""
+
+    category = models.CharField(_("lĩnh vực"), max_length=24, choices=Category.choices)
+    commune_code = models.CharField(_("mã xã"), max_length=10, blank=True)
+    agency = models.ForeignKey(Agency, verbose_name=_("cơ quan"), on_delete=models.CASCADE, related_name="rules")
+    is_demo = models.BooleanField(_("dữ liệu mẫu"), default=False)
+
+    class Meta:
+        verbose_name = _("quy tắc chuyển xử lý")
+        verbose_name_plural = _("quy tắc chuyển xử lý")
+        ordering = ["category", "commune_code"]
+        constraints = [models.UniqueConstraint(fields=["category", "commune_code"], name="routing_rule_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.category}/{self.commune_code or '*'} → {self.agency_id}"
+
+    @classmethod
+    def agency_for(cls, category: str, commune_code: str) -> Agency | None:
+        """The agency for a category in a commune: the commune's own rule first, then the district rule."""
+        rules = cls.objects.filter(category=category, commune_code__in=[commune_code, ""]).select_related("agency")
+        best = sorted(rules, key=lambda r: r.commune_code == "")
+        return best[0].agency if best else None
+
+
+class CategoryDeadline(models.Model):
+    """Days allowed to resolve a petition of a category (falls back to settings PETITIONS_DEADLINE_DAYS)."""
+
+    category = models.CharField(_("lĩnh vực"), max_length=24, choices=Category.choices, unique=True)
+    days = models.PositiveSmallIntegerField(_("số ngày xử lý"), validators=[MinValueValidator(1)])
+
+    class Meta:
+        verbose_name = _("thời hạn xử lý")
+        verbose_name_plural = _("thời hạn xử lý")
+        ordering = ["category"]
+
+    def __str__(self) -> str:
+        return f"{self.category}: {self.days}"
+
+    @classmethod
+    def days_for(cls, category: str) -> int:
+        """Configured days for a category: the table first, then settings, then 15 days."""
+        row = cls.objects.filter(category=category).values_list("days", flat=True).first()
+        if row:
+            return int(row)
+        from petitions.conf import conf
+
+        return int(conf().deadline_days.get(category, conf().default_deadline_days))
+
+
+class PetitionQuerySet(CommuneQuerySet):
+    def open(self) -> PetitionQuerySet:
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def overdue(self, now: dt.datetime | None = None) -> PetitionQuerySet:
+        """Open petitions past their deadline."""
+        return self.open().filter(due_at__lt=now or timezone.now())
+
+    def escalations(self, now: dt.datetime | None = None) -> PetitionQuerySet:
+        """What a leader must look at: overdue, reopened, or rated poorly by the citizen."""
+        now = now or timezone.now()
+        return self.filter(
+            Q(status__in=OPEN_STATUSES, due_at__lt=now)
+            | Q(status__in=OPEN_STATUSES, reopened_count__gt=0)
+            | Q(rating__isnull=False, rating__lte=2, status=Status.RESOLVED)
+        ).order_by("due_at")
+
+    def for_agency_user(self, user: Any) -> PetitionQuerySet:
+        return self.filter(agency__members=user)
 
 
 class Petition(SectorFeature):
-    tracking_code = models.CharField(_("mã tra cứu"), max_length=20, unique=True)
+    tracking_code = models.CharField(_("mã tra cứu"), max_length=20, unique=True, default=new_tracking_code)
     category = models.CharField(_("lĩnh vực"), max_length=24, choices=Category.choices)
     description = models.TextField(_("nội dung"))
     geom = models.PointField(_("vị trí"), srid=4326, spatial_index=True)
-    received_at = models.DateTimeField(_("ngày tiếp nhận"), db_index=True)
+    received_at = models.DateTimeField(_("ngày tiếp nhận"), db_index=True, default=timezone.now)
     status = models.CharField(_("trạng thái"), max_length=12, choices=Status.choices, default=Status.RECEIVED)
     resolved_at = models.DateTimeField(_("ngày giải quyết"), null=True, blank=True)
     due_at = models.DateTimeField(_("hạn xử lý"), null=True, blank=True)
-    # Personal data: never public; the catalog exposes it only to agency staff and leaders.
+    # Personal data: never public; the catalog exposes it only to agency staff and leaders. These hold the
+    # first reporter; every reporter (also those of merged duplicates) is a PetitionReporter row.
     reporter_name = models.CharField(_("người phản ánh"), max_length=200, blank=True)
     reporter_phone = models.CharField(_("điện thoại người phản ánh"), max_length=20, blank=True)
     reporter_email = models.EmailField(_("email người phản ánh"), blank=True)
+
+    # Workflow
+    version = models.PositiveIntegerField(_("phiên bản"), default=1)
+    source = models.CharField(_("kênh tiếp nhận"), max_length=10, choices=Source.choices, default=Source.WEB)
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("cơ quan xử lý"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    field_officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("cán bộ xác minh"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="petitions_to_verify",
+    )
+    duplicate_of = models.ForeignKey(
+        "self", verbose_name=_("trùng với"), null=True, blank=True, on_delete=models.SET_NULL, related_name="merged"
+    )
+    public_note = models.TextField(_("ghi chú công khai"), blank=True)
+    reopened_count = models.PositiveSmallIntegerField(_("số lần mở lại"), default=0)
+    rating = models.PositiveSmallIntegerField(
+        _("đánh giá"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    rating_comment = models.TextField(_("nhận xét của người dân"), blank=True)
+    # Open311: the token handed back on POST, and the address text as sent.
+    token = models.CharField(_("token"), max_length=32, unique=True, default=new_token)
+    address = models.CharField(_("địa chỉ"), max_length=300, blank=True)
+    location_approximate = models.BooleanField(_("vị trí gần đúng"), default=False)
+
+    # Spatial context, attached at intake (petitions.intake).
+    land_parcel = models.ForeignKey(
+        "layers.LandParcel", verbose_name=_("thửa đất"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    planning_zone = models.ForeignKey(
+        "layers.PlanningZone",
+        verbose_name=_("khu quy hoạch"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    nearest_school = models.ForeignKey(
+        "layers.School", verbose_name=_("trường gần nhất"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    nearest_school_m = models.FloatField(_("khoảng cách tới trường (m)"), null=True, blank=True)
+    nearest_health = models.ForeignKey(
+        "layers.HealthFacility",
+        verbose_name=_("cơ sở y tế gần nhất"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    nearest_health_m = models.FloatField(_("khoảng cách tới cơ sở y tế (m)"), null=True, blank=True)
+
+    objects = PetitionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("phản ánh kiến nghị")
@@ -58,8 +233,143 @@ class Petition(SectorFeature):
             models.CheckConstraint(
                 name="petition_resolved_after_received",
                 condition=Q(resolved_at__isnull=True) | Q(resolved_at__gte=F("received_at")),
-            )
+            ),
+            models.CheckConstraint(
+                name="petition_rating_range", condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5)
+            ),
         ]
+        indexes = [models.Index(fields=["status", "due_at"], name="petition_status_due_idx")]
 
     def __str__(self) -> str:
         return self.tracking_code
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        """Still open after its deadline."""
+        return self.is_open and self.due_at is not None and self.due_at < timezone.now()
+
+    @property
+    def open311_status(self) -> str:
+        return "closed" if self.status in CLOSED_STATUSES else "open"
+
+    def set_deadline(self) -> None:
+        """Deadline from the category's configured days, counted from reception."""
+        self.due_at = self.received_at + dt.timedelta(days=CategoryDeadline.days_for(self.category))
+
+
+class PetitionReporter(models.Model):
+    """One citizen who reported the problem; merging duplicates moves these rows, so nobody is lost."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="reporters")
+    name = models.CharField(_("họ tên"), max_length=200, blank=True)
+    phone = models.CharField(_("điện thoại"), max_length=20, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    # The petition the citizen originally filed (their tracking code keeps working after a merge).
+    original_petition = models.ForeignKey(
+        Petition, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reported_at = models.DateTimeField(_("thời điểm phản ánh"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("người phản ánh")
+        verbose_name_plural = _("người phản ánh")
+        ordering = ["reported_at", "id"]
+
+
+class PetitionEvent(models.Model):
+    """One step of a petition's history: who did what, when, with which note. Never edited."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("thao tác"), max_length=20)
+    from_status = models.CharField(_("từ trạng thái"), max_length=12, blank=True)
+    to_status = models.CharField(_("sang trạng thái"), max_length=12)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(_("người thực hiện"), max_length=200, blank=True)
+    agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(_("thời điểm"), default=timezone.now, db_index=True)
+    note = models.TextField(_("ghi chú"), blank=True)
+    is_public = models.BooleanField(_("công khai"), default=True)
+
+    class Meta:
+        verbose_name = _("lịch sử xử lý")
+        verbose_name_plural = _("lịch sử xử lý")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+
+def _attachment_path(instance: Attachment, filename: str) -> str:
+    return f"petitions/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{filename}"
+
+
+class Attachment(models.Model):
+    """A photo: the original (staff only), a public copy without EXIF, and a thumbnail (public too)."""
+
+    petition = models.ForeignKey(Petition, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
+    report = models.ForeignKey(
+        "FieldReport", null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
+    )
+    original = models.FileField(_("ảnh gốc"), upload_to=_attachment_path, max_length=200)
+    public = models.FileField(_("ảnh công khai"), upload_to=_attachment_path, max_length=200)
+    thumbnail = models.FileField(_("ảnh thu nhỏ"), upload_to=_attachment_path, max_length=200)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64, db_index=True)
+    taken_at = models.DateTimeField(_("thời điểm chụp (EXIF)"), null=True, blank=True)
+    exif_location = models.PointField(_("vị trí chụp (EXIF)"), srid=4326, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("ảnh đính kèm")
+        verbose_name_plural = _("ảnh đính kèm")
+        ordering = ["id"]
+
+
+class FieldReport(models.Model):
+    """An officer's on-site report. `client_uuid` is generated on the phone: a retried sync is the same report."""
+
+    class Outcome(models.TextChoices):
+        NONE = "", _("Chỉ ghi nhận")
+        VERIFIED = "verified", _("Xác minh đúng")
+        REJECTED = "rejected", _("Không đúng thực tế")
+
+    client_uuid = models.UUIDField(_("mã báo cáo (thiết bị)"), unique=True)
+    content_hash = models.CharField(max_length=64)
+    petition = models.ForeignKey(
+        Petition, null=True, blank=True, on_delete=models.SET_NULL, related_name="field_reports"
+    )
+    officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="field_reports")
+    geom = models.PointField(_("vị trí"), srid=4326)
+    accuracy_m = models.FloatField(_("độ chính xác (m)"), validators=[MinValueValidator(0)])
+    note = models.TextField(_("ghi chú"), blank=True)
+    outcome = models.CharField(_("kết quả"), max_length=10, choices=Outcome.choices, blank=True)
+    captured_at = models.DateTimeField(_("thời điểm ghi nhận"))
+    received_at = models.DateTimeField(_("thời điểm đồng bộ"), auto_now_add=True)
+    commune_code = models.CharField(_("mã xã"), max_length=10, blank=True)
+
+    class Meta:
+        verbose_name = _("báo cáo hiện trường")
+        verbose_name_plural = _("báo cáo hiện trường")
+        ordering = ["-captured_at"]
+        constraints = [models.CheckConstraint(name="field_report_accuracy_nonneg", condition=Q(accuracy_m__gte=0))]
+
+
+class ThrottleCounter(models.Model):
+    """Requests per client key and time window, shared by every gunicorn process through the database."""
+
+    key = models.CharField(max_length=120)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "window_start"], name="throttle_key_window_uniq")]
+        indexes = [models.Index(fields=["window_start"], name="throttle_window_idx")]
