@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.db import connection, transaction
+from django.db.models import Q
 
 from gis_ioc.lib.text import ascii_name, nfc
 from gis_ioc.models import AdminUnit, AdminUnitPopulation, Level, UnitType
@@ -26,6 +27,7 @@ class UnitInput:
     name_ascii: str = ""
     populations: dict[int, int] = field(default_factory=dict)
     row: int = 0  # 1-based position in the source file, for error messages
+    extra: dict[str, object] = field(default_factory=dict)  # other requested attributes (e.g. district code)
 
 
 @dataclass
@@ -37,8 +39,7 @@ class TopologyReport:
     def lines(self) -> list[str]:
         """A short human-readable report."""
         out = [
-            f"Chồng lấn/overlapping pairs: {len(self.overlaps)} "
-            f"({sum(a for _, _, a in self.overlaps):.3f} km²)",
+            f"Chồng lấn/overlapping pairs: {len(self.overlaps)} ({sum(a for _, _, a in self.overlaps):.3f} km²)",
             f"Khoảng hở/gaps: {len(self.gaps)} ({sum(self.gaps):.3f} km²)",
         ]
         out += [f"  overlap {a} × {b}: {km2:.4f} km²" for a, b, km2 in self.overlaps[:50]]
@@ -80,8 +81,11 @@ def _as_multipolygon(unit: UnitInput, source: str, report: TopologyReport) -> Mu
     if not geom.valid:
         reason = geom.valid_reason
         fixed = geom.make_valid()
-        polys = [g for g in (fixed if fixed.geom_type in ("MultiPolygon", "GeometryCollection") else [fixed])
-                 if g.geom_type in ("Polygon", "MultiPolygon")]
+        polys = [
+            g
+            for g in (fixed if fixed.geom_type in ("MultiPolygon", "GeometryCollection") else [fixed])
+            if g.geom_type in ("Polygon", "MultiPolygon")
+        ]
         if not polys:
             raise AdminUnitLoadError(f"{source}: row {unit.row} (code {unit.code}): invalid polygon ({reason})")
         parts: list = []
@@ -102,23 +106,45 @@ def _update_areas(ids: list[int]) -> None:
         )
 
 
-def _dissolve(child_ids: list[int], *, code: str, name: str, name_ascii: str, level: str, unit_type: str,
-              valid_from: dt.date, source: str, is_demo: bool, parent: AdminUnit | None) -> AdminUnit:
-    """Create (or refresh) the parent unit as the union of its children, computed in PostGIS."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT ST_AsEWKB(ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Union(geom)), 3))) "
-            "FROM gis_ioc_adminunit WHERE id = ANY(%s)",
-            [child_ids],
-        )
-        union = GEOSGeometry(memoryview(bytes(cursor.fetchone()[0])))
+def dissolve_into(
+    child_ids: list[int],
+    *,
+    code: str,
+    name: str,
+    level: str,
+    valid_from: dt.date,
+    source: str,
+    is_demo: bool = False,
+    parent: AdminUnit | None = None,
+    name_ascii: str = "",
+) -> AdminUnit:
+    """Make the children's parent unit: dissolve them into it unless it was supplied with its own boundary.
+
+    A parent loaded earlier from its own file (source not "dissolved from ...") keeps its boundary: the
+    official line beats a union of thinned commune polygons. A missing or previously dissolved parent
+    is (re)built as the union of the children, computed in PostGIS. The children are re-pointed to it.
+    """
     unit = AdminUnit.objects.current(valid_from).filter(code=code, level=level).first()
-    if unit is None:
-        unit = AdminUnit(code=code, level=level, valid_from=valid_from)
-    unit.name, unit.name_ascii, unit.unit_type = name, name_ascii, unit_type
-    unit.geom, unit.area_km2, unit.source, unit.is_demo, unit.parent = union, 0, source, is_demo, parent
+    supplied = unit is not None and not unit.source.startswith("dissolved from")
+    if not supplied:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT ST_AsEWKB(ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Union(geom)), 3))) "
+                "FROM gis_ioc_adminunit WHERE id = ANY(%s)",
+                [child_ids],
+            )
+            union = GEOSGeometry(memoryview(bytes(cursor.fetchone()[0])))
+        if unit is None:
+            unit = AdminUnit(code=code, level=level, valid_from=valid_from)
+        unit.name, unit.name_ascii = nfc(name), ascii_name(name_ascii or name)
+        unit.unit_type = unit_type_from_text(name, level)
+        unit.geom, unit.area_km2, unit.source, unit.is_demo = union, 0, f"dissolved from {source}", is_demo
+    if parent is not None:
+        unit.parent = parent
     unit.save()
-    _update_areas([unit.id])
+    if not supplied:
+        _update_areas([unit.id])
+    AdminUnit.objects.filter(id__in=child_ids).update(parent=unit)
     return unit
 
 
@@ -151,6 +177,45 @@ def topology_report(ids: list[int], report: TopologyReport | None = None) -> Top
     return report
 
 
+def _check_codes(units: list[UnitInput], source: str) -> dict[str, int]:
+    seen: dict[str, int] = {}
+    for unit in units:
+        if not unit.code:
+            raise AdminUnitLoadError(f"{source}: row {unit.row}: the code field is empty")
+        if unit.code in seen:
+            raise AdminUnitLoadError(
+                f"{source}: row {unit.row}: code {unit.code} appears twice in the same validity period "
+                f"(first at row {seen[unit.code]})"
+            )
+        seen[unit.code] = unit.row
+    return seen
+
+
+def _replaceable(seen: dict[str, int], *, level: str, valid_from: dt.date, replace: bool, source: str) -> dict:
+    """Existing rows that the load updates in place (with `replace`); any other overlap is an error."""
+    # The loaded units are open-ended [valid_from, ∞): every version not closed by valid_from overlaps.
+    overlapping = AdminUnit.objects.filter(code__in=list(seen), level=level).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gt=valid_from)
+    )
+    in_place: dict[str, AdminUnit] = {}
+    # In file order, so the error names the first row that clashes.
+    for unit in sorted(overlapping, key=lambda u: (seen[u.code], u.valid_from)):
+        period = (
+            f"{unit.valid_from:%Y-%m-%d}–{unit.valid_to:%Y-%m-%d}" if unit.valid_to else f"{unit.valid_from:%Y-%m-%d}–"
+        )
+        if replace and unit.valid_from <= valid_from:
+            in_place[unit.code] = unit  # the version valid on valid_from: update it, keep its id and period
+        elif replace and unit.code in in_place:
+            continue  # a later version of a code whose current version is updated in place: untouched
+        else:
+            hint = "; use --replace to replace it" if not replace else "; close that version first"
+            raise AdminUnitLoadError(
+                f"{source}: row {seen[unit.code]}: code {unit.code} already exists for a period overlapping "
+                f"{valid_from:%Y-%m-%d}– ({unit.name}, {period}){hint}"
+            )
+    return in_place
+
+
 @transaction.atomic
 def load_units(
     units: list[UnitInput],
@@ -165,40 +230,24 @@ def load_units(
 ) -> tuple[list[AdminUnit], TopologyReport]:
     """Load units of one level in one transaction; dissolve communes into district/province if given.
 
-    `district`/`province` are (code, name, ascii name): when given they are (re)built as the union of
-    the loaded units. With `replace`, current units of the same codes are replaced; otherwise a code
-    already present in an overlapping validity period is an error naming the row.
+    `district`/`province` are (code, name, ascii name): the loaded units are attached to them, and they
+    are built as the union of the loaded units unless they were supplied earlier with their own boundary.
+    A code already present in an overlapping validity period is an error naming the row; with `replace`
+    the version valid on `valid_from` is updated in place (same id, so features pointing to it stay).
     """
     if not units:
         raise AdminUnitLoadError(f"{source}: no features to load")
     report = TopologyReport()
-    seen: dict[str, int] = {}
-    for unit in units:
-        if not unit.code:
-            raise AdminUnitLoadError(f"{source}: row {unit.row}: the code field is empty")
-        if unit.code in seen:
-            raise AdminUnitLoadError(
-                f"{source}: row {unit.row}: code {unit.code} appears twice in the same validity period "
-                f"(first at row {seen[unit.code]})"
-            )
-        seen[unit.code] = unit.row
-    existing = AdminUnit.objects.current(valid_from).filter(code__in=list(seen), level=level)
-    if existing.exists() and not replace:
-        clash = existing.first()
-        raise AdminUnitLoadError(
-            f"{source}: row {seen[clash.code]}: code {clash.code} already exists for a period overlapping "
-            f"{valid_from:%Y-%m-%d} ({clash.name}); use --replace to replace it"
-        )
-    if replace:
-        # Children of replaced units are re-pointed below; the old rows go.
-        existing.delete()
+    seen = _check_codes(units, source)
+    in_place = _replaceable(seen, level=level, valid_from=valid_from, replace=replace, source=source)
     created: list[AdminUnit] = []
     for unit in units:
         geom = _as_multipolygon(unit, source, report)
-        obj = AdminUnit.objects.create(
-            code=unit.code, name=nfc(unit.name), name_ascii=ascii_name(unit.name_ascii or unit.name), level=level,
-            unit_type=unit.unit_type, geom=geom, area_km2=0, valid_from=valid_from, source=source, is_demo=is_demo,
-        )
+        obj = in_place.get(unit.code) or AdminUnit(code=unit.code, level=level, valid_from=valid_from)
+        obj.name, obj.name_ascii = nfc(unit.name), ascii_name(unit.name_ascii or unit.name)
+        obj.unit_type, obj.geom, obj.area_km2, obj.source, obj.is_demo = unit.unit_type, geom, 0, source, is_demo
+        obj.save()
+        obj.populations.all().delete()
         AdminUnitPopulation.objects.bulk_create(
             [AdminUnitPopulation(unit=obj, year=y, population=p) for y, p in sorted(unit.populations.items())]
         )
@@ -208,16 +257,28 @@ def load_units(
     topology_report(ids, report)
     parent_province = None
     if province:
-        parent_province = _dissolve(ids, code=province[0], name=province[1], name_ascii=province[2],
-                                    level=Level.PROVINCE, unit_type=UnitType.TINH, valid_from=valid_from,
-                                    source=f"dissolved from {source}", is_demo=is_demo, parent=None)
+        parent_province = dissolve_into(
+            ids,
+            code=province[0],
+            name=province[1],
+            name_ascii=province[2],
+            level=Level.PROVINCE,
+            valid_from=valid_from,
+            source=source,
+            is_demo=is_demo,
+        )
     if district:
-        parent = _dissolve(ids, code=district[0], name=district[1], name_ascii=district[2], level=Level.DISTRICT,
-                           unit_type=UnitType.HUYEN, valid_from=valid_from, source=f"dissolved from {source}",
-                           is_demo=is_demo, parent=parent_province)
-        AdminUnit.objects.filter(id__in=ids).update(parent=parent)
-    elif parent_province:
-        AdminUnit.objects.filter(id__in=ids).update(parent=parent_province)
+        dissolve_into(
+            ids,
+            code=district[0],
+            name=district[1],
+            name_ascii=district[2],
+            level=Level.DISTRICT,
+            valid_from=valid_from,
+            source=source,
+            is_demo=is_demo,
+            parent=parent_province,
+        )
     for obj in created:
         obj.refresh_from_db()
     return created, report
@@ -244,8 +305,16 @@ def merge_units(codes: list[str], *, into_code: str, name: str, on: dt.date, sou
         )
         union = GEOSGeometry(memoryview(bytes(cursor.fetchone()[0])))
     merged = AdminUnit.objects.create(
-        code=into_code, name=nfc(name), name_ascii=ascii_name(name), level=Level.COMMUNE, unit_type=UnitType.XA,
-        parent=old[0].parent, geom=union, area_km2=0, valid_from=on, source=source or "merged",
+        code=into_code,
+        name=nfc(name),
+        name_ascii=ascii_name(name),
+        level=Level.COMMUNE,
+        unit_type=UnitType.XA,
+        parent=old[0].parent,
+        geom=union,
+        area_km2=0,
+        valid_from=on,
+        source=source or "merged",
         is_demo=all(u.is_demo for u in old),
     )
     _update_areas([merged.id])

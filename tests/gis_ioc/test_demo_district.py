@@ -31,3 +31,22 @@ def test_district_and_province_are_dissolved_from_the_communes(district):
     assert district_unit.parent.code == "68"
     assert district_unit.area_km2 == pytest.approx(612, rel=0.03)
     assert AdminUnit.objects.filter(level="commune", parent=district_unit).count() == 11
+
+
+@pytest.mark.django_db
+def test_load_demo_can_use_the_real_boundary_file_instead_of_generated_ones():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from tests.conftest import shared_file
+
+    path = shared_file("don_duong_communes.geojson")
+    out = StringIO()
+    call_command("load_demo", "--boundaries", str(path), "--communes-only", stdout=out)
+
+    unit = AdminUnit.objects.get(code="24937", valid_from=dt.date(2009, 1, 1))
+    assert unit.source == str(path) and not unit.is_demo
+    assert unit.area_km2 == pytest.approx(32.715, rel=0.001)  # the file's geodesic area, not the generated one
+    assert AdminUnit.objects.current(dt.date(2025, 1, 1)).communes().count() == 9
+    assert "overlapping pairs: 16" in out.getvalue()
