@@ -2,6 +2,7 @@
 
 from layers.models.base import SectorFeature, assign_communes_in_bulk
 from layers.models.catalog import Layer, LayerChange, Visibility
+from layers.models.imports import ImportJob, ImportMapping  # noqa: F401 - import/export (issue 6)
 from layers.models.sectors import (
     BudgetRevenue,
     Dossier,

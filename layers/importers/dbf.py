@@ -1,0 +1,106 @@
+"""A minimal dBase III reader/writer for the attribute part of shapefiles.
+
+GDAL decodes DBF text with iconv, which knows neither TCVN3 nor VNI-Windows. So the importer reads the raw
+bytes here, detects the encoding, and — when it is a legacy one — writes a UTF-8 copy of the DBF (text
+fields widened as needed) that GDAL then reads normally. The writer also builds legacy test files.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from layers.importers import encodings
+
+
+@dataclass
+class DbfField:
+    name: str
+    type: str  # C (text), N (number), F (float), L (logical), D (date)
+    length: int
+    decimals: int = 0
+
+
+class DbfError(ValueError):
+    pass
+
+
+def read_header(path: Path) -> tuple[list[DbfField], int, int, int]:
+    """(fields, record count, header length, record length) of a DBF file."""
+    with open(path, "rb") as fh:
+        head = fh.read(32)
+        if len(head) < 32:
+            raise DbfError(f"{path.name}: tệp DBF bị cắt cụt (thiếu phần đầu)")
+        nrec, hlen, rlen = struct.unpack("<IHH", head[4:12])
+        raw = fh.read(max(hlen - 32, 0))
+    fields = []
+    for off in range(0, len(raw) - 31, 32):
+        desc = raw[off : off + 32]
+        if desc[0] == 0x0D:
+            break
+        name = desc[:11].split(b"\0", 1)[0].decode("latin-1").strip()
+        fields.append(DbfField(name, chr(desc[11]), desc[16], desc[17]))
+    return fields, nrec, hlen, rlen
+
+
+def iter_records(path: Path, limit: int | None = None) -> Iterator[list[bytes]]:
+    """Raw field values (bytes, right-stripped) of each non-deleted record."""
+    fields, nrec, hlen, rlen = read_header(path)
+    with open(path, "rb") as fh:
+        fh.seek(hlen)
+        for i in range(nrec if limit is None else min(nrec, limit)):
+            rec = fh.read(rlen)
+            if len(rec) < rlen:
+                raise DbfError(f"{path.name}: bản ghi {i + 1} bị cắt cụt")
+            if rec[:1] == b"*":
+                continue
+            pos, values = 1, []
+            for f in fields:
+                values.append(rec[pos : pos + f.length].rstrip(b" \0"))
+                pos += f.length
+            yield values
+
+
+def text_samples(path: Path, limit: int = 2000) -> list[bytes]:
+    """Non-ASCII text values of the first records: the input of encoding detection."""
+    fields, *_ = read_header(path)
+    text_idx = [i for i, f in enumerate(fields) if f.type == "C"]
+    out: list[bytes] = []
+    for rec in iter_records(path, limit):
+        out.extend(rec[i] for i in text_idx if rec[i] and not rec[i].isascii())
+    return out
+
+
+def write_dbf(path: Path, fields: list[DbfField], records: list[list[bytes]], ldid: int = 0) -> None:
+    """Write a DBF from already-encoded values (text left-aligned, numbers right-aligned)."""
+    hlen = 32 + 32 * len(fields) + 1
+    rlen = 1 + sum(f.length for f in fields)
+    with open(path, "wb") as fh:
+        fh.write(struct.pack("<B3BIHH", 0x03, 126, 1, 1, len(records), hlen, rlen))
+        fh.write(b"\0" * 17 + bytes([ldid]) + b"\0\0")
+        for f in fields:
+            name = f.name.encode("latin-1")[:10].ljust(11, b"\0")
+            fh.write(name + f.type.encode() + b"\0" * 4 + bytes([f.length, f.decimals]) + b"\0" * 14)
+        fh.write(b"\x0d")
+        for rec in records:
+            fh.write(b" ")
+            for f, value in zip(fields, rec, strict=True):
+                value = value[: f.length]
+                fh.write(value.ljust(f.length) if f.type in "CLD" else value.rjust(f.length))
+        fh.write(b"\x1a")
+
+
+def transcode_to_utf8(src: Path, dest: Path, encoding: str) -> None:
+    """Copy a DBF re-encoding its text fields from `encoding` to UTF-8 (NFC), widening them to fit."""
+    fields, *_ = read_header(src)
+    records = list(iter_records(src))
+    text_idx = [i for i, f in enumerate(fields) if f.type == "C"]
+    for rec in records:
+        for i in text_idx:
+            rec[i] = encodings.decode(rec[i], encoding).encode("utf-8") if rec[i] else b""
+    for i in text_idx:
+        width = max((len(rec[i]) for rec in records), default=1)
+        fields[i].length = min(254, max(fields[i].length, width, 1))
+    write_dbf(dest, fields, records)
