@@ -1,3 +1,24 @@
-from django.urls import URLPattern, URLResolver
+"""Dashboard, commune profiles, reports, tables and the planners' comparison (full paths, prefix "")."""
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from django.urls import URLPattern, URLResolver, path
+
+from dashboard import api, planning, reports, views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.home, name="dashboard-home"),
+    path("communes/<str:code>/", views.commune_profile, name="dashboard-commune"),
+    path("dashboard/api/stats", api.stats_view, name="dashboard-api-stats"),
+    path("dashboard/api/view", api.view_data, name="dashboard-api-view"),
+    path("dashboard/api/communes", api.communes_view, name="dashboard-api-communes"),
+    path("dashboard/api/communes/<str:code>/lists", api.commune_lists, name="dashboard-api-commune-lists"),
+    path("dashboard/api/search", api.search_view, name="dashboard-api-search"),
+    path("dashboard/tables/<slug:table>.<str:fmt>", reports.table_download, name="dashboard-table"),
+    path("reports/district/", reports.report_page, name="dashboard-report-district"),
+    path("reports/district/pdf", reports.report_pdf, name="dashboard-report-district-pdf"),
+    path("reports/communes/<str:code>/", reports.report_page, name="dashboard-report-commune"),
+    path("reports/communes/<str:code>/pdf", reports.report_pdf, name="dashboard-report-commune-pdf"),
+    path("planning/compare/", planning.compare_page, name="planning-compare"),
+    path("planning/api/compare", planning.compare_api, name="planning-api-compare"),
+    path("planning/api/plans/<int:plan_id>/zones", planning.plan_zones, name="planning-api-zones"),
+    path("planning/api/plans/<int:plan_id>/conflicts", planning.conflicts_geojson, name="planning-api-conflicts"),
+]

@@ -1,0 +1,284 @@
+"""What the dashboard shows, assembled for one user: commune shapes, feature lists, the catalog.
+
+Everything here asks gis_ioc.permissions: the layers a user may see, the attributes of those layers the
+"dashboard" channel may show, and the communes the user is limited to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from django.db import connection
+from django.utils import translation
+
+from gis_ioc import permissions
+from layers.models import Layer
+
+# Lists of a commune profile: catalog slug -> how many rows to show (the CSV/XLSX has them all).
+PROFILE_LISTS = ("petitions", "schools", "health-facilities", "dossiers")
+LIST_LIMIT = 50
+
+
+def communes_geojson(codes: list[str]) -> dict[str, Any]:
+    """Current boundaries of the given communes with a label point and a bbox (one SQL statement)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT json_build_object('type', 'FeatureCollection', 'features', COALESCE(json_agg(json_build_object(
+                'type', 'Feature', 'id', code::int,
+                'properties', json_build_object(
+                    'code', code, 'name', name, 'area_km2', round(area_km2::numeric, 2),
+                    'label', ARRAY[round(ST_X(p)::numeric, 5), round(ST_Y(p)::numeric, 5)],
+                    'bbox', ARRAY[ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom)]),
+                -- 5 decimals = about 1 m: plenty for a district overview, a third of the bytes.
+                'geometry', ST_AsGeoJSON(geom, 5)::json) ORDER BY code), '[]'::json))
+            FROM (SELECT code, name, area_km2, geom, ST_PointOnSurface(geom) AS p FROM gis_ioc_adminunit
+                  WHERE level = 'commune' AND valid_from <= CURRENT_DATE
+                    AND (valid_to IS NULL OR valid_to > CURRENT_DATE) AND code = ANY(%s)) u
+            """,
+            [codes],
+        )
+        return cursor.fetchone()[0]
+
+
+def communes_svg(codes: list[str], highlight: str | None = None) -> dict[str, Any]:
+    """The communes as SVG paths (for the printed report, which must not depend on WebGL)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH u AS (SELECT code, name, geom FROM gis_ioc_adminunit WHERE level = 'commune'
+                       AND valid_from <= CURRENT_DATE AND (valid_to IS NULL OR valid_to > CURRENT_DATE)
+                       AND code = ANY(%s)),
+                 e AS (SELECT ST_Extent(geom) AS b FROM u)
+            SELECT u.code, u.name, ST_AsSVG(u.geom, 0, 5), ST_X(ST_PointOnSurface(u.geom)),
+                   -ST_Y(ST_PointOnSurface(u.geom)), ST_XMin(e.b), -ST_YMax(e.b), ST_XMax(e.b) - ST_XMin(e.b),
+                   ST_YMax(e.b) - ST_YMin(e.b)
+            FROM u, e ORDER BY u.code
+            """,
+            [codes],
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        return {"paths": [], "viewbox": "0 0 1 1"}
+    x, y, w, h = rows[0][5:9]
+    pad = max(w, h) * 0.02
+    return {
+        "paths": [
+            {"code": r[0], "name": r[1], "d": r[2], "lx": r[3], "ly": r[4], "highlight": r[0] == highlight}
+            for r in rows
+        ],
+        "viewbox": f"{x - pad} {y - pad} {w + 2 * pad} {h + 2 * pad}",
+        "stroke": max(w, h) / 400,
+        "font": max(w, h) / 45,
+    }
+
+
+# Land-use classes coloured by family (Okabe–Ito hues, told apart with colour-vision deficiency too).
+_LANDUSE_FAMILIES = [
+    (("LUC", "LUK", "LUN"), "#f0e442"),
+    (("BHK", "NHK", "NKH", "LMU"), "#e69f00"),
+    (("CLN",), "#009e73"),
+    (("RSX", "RPH", "RDD"), "#1b5e20"),
+    (("NTS", "SON", "MNC"), "#56b4e9"),
+    (("ONT", "ODT"), "#d55e00"),
+    (("TSC", "DTS", "DVH", "DYT", "DGD", "DTT", "DCH", "CQP", "CAN"), "#cc79a7"),
+    (("SKK", "SKC", "TMD", "SKS"), "#0072b2"),
+    (("DGT", "DTL", "DNL"), "#7f7f7f"),
+    (("BCS", "DCS", "NCS"), "#d9d9d9"),
+]
+
+
+def landuse_colors() -> dict[str, str]:
+    """Land-use code -> colour, every official code included (unknown families in light grey)."""
+    from layers.landuse import LAND_USE_CODES
+
+    colours = {code: colour for codes, colour in _LANDUSE_FAMILIES for code in codes}
+    return {code: colours.get(code, "#bdbdbd") for code in LAND_USE_CODES}
+
+
+def _style(layer: Layer) -> dict[str, Any]:
+    style = dict(layer.style or {})
+    if style.get("palette") == "landuse" and not style.get("colors"):
+        style["colors"] = landuse_colors()
+    return style
+
+
+def catalog_for(user: Any) -> list[dict[str, Any]]:
+    """The layer switcher: every layer the user may see, with its tile URL, style and legend."""
+    lang = translation.get_language() or "vi"
+    out = []
+    for layer in permissions.visible_layers(user).order_by("sort_order", "slug"):
+        if layer.kind == Layer.Kind.VECTOR and not layer.geometry_type:
+            continue  # a table without geometry (plans) is not a map layer
+        fields = permissions.visible_fields(user, layer, "dashboard")
+        out.append(
+            {
+                "slug": layer.slug,
+                "title": layer.title,
+                "kind": layer.kind,
+                "geometry_type": layer.geometry_type,
+                "tiles": (
+                    f"/tiles/raster/{layer.slug}/{{z}}/{{x}}/{{y}}.png"
+                    if layer.kind == Layer.Kind.RASTER
+                    else f"/tiles/{layer.slug}/{{z}}/{{x}}/{{y}}.mvt"
+                ),
+                "min_zoom": layer.min_zoom,
+                "max_zoom": layer.max_zoom,
+                "style": _style(layer),
+                "legend": _legend(layer, lang),
+                "fields": [{"name": f, "title": layer.attribute_title(f)} for f in fields],
+                "version": layer.version,
+            }
+        )
+    return out
+
+
+def _legend(layer: Layer, lang: str) -> list[dict[str, str]]:
+    """Legend entries: the catalog's own legend, else one per category colour, else the single colour."""
+    if layer.legend:
+        return [
+            {"label": str(e.get(f"label_{lang}") or e.get("label_vi") or e.get("label", "")), "color": e.get("color")}
+            for e in layer.legend
+        ]
+    style = _style(layer)
+    if style.get("palette") == "landuse":
+        from layers.landuse import LAND_USE_CODES
+
+        return [{"label": f"{code} – {LAND_USE_CODES[code][0]}", "color": c} for code, c in style["colors"].items()]
+    if style.get("kind") == "categories" and style.get("colors"):
+        model = layer.model_class()
+        labels: dict[str, str] = {}
+        if model is not None and style.get("field"):
+            try:
+                labels = {str(k): str(v) for k, v in model._meta.get_field(style["field"]).flatchoices}
+            except Exception:  # noqa: BLE001 - a field renamed in the catalog only loses its labels
+                labels = {}
+        return [{"label": labels.get(k, k), "color": c} for k, c in style["colors"].items()]
+    if style.get("color"):
+        return [{"label": layer.title, "color": style["color"]}]
+    return []
+
+
+def _display(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.astimezone().date().isoformat() if value.tzinfo else value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, int | float | str) or value is None:
+        return value
+    return str(value)
+
+
+def layer_rows(
+    user: Any,
+    slug: str,
+    codes: list[str],
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    limit: int | None = LIST_LIMIT,
+) -> dict[str, Any] | None:
+    """Rows of one catalog layer in the given communes (and time range, for temporal layers).
+
+    Only the attributes the dashboard channel may show this user; None when the user may not see the
+    layer at all. Choice fields come back as their display labels.
+    """
+    layer = Layer.objects.filter(slug=slug).first()
+    if layer is None or not permissions.can_view_layer(user, layer) or layer.model_class() is None:
+        return None
+    fields = [f for f in permissions.visible_fields(user, layer, "dashboard") if f != "commune_code"]
+    model = layer.model_class()
+    qs = permissions.scope_queryset(user, layer.base_queryset()).filter(commune_code__in=codes)
+    if layer.temporal_field and start and end:
+        field = model._meta.get_field(layer.temporal_field)
+        lookup = "date__range" if field.get_internal_type() == "DateTimeField" else "range"
+        qs = qs.filter(**{f"{layer.temporal_field}__{lookup}": (start, end)})
+    total = qs.count()
+    if limit is not None:
+        qs = qs[:limit]
+    choices = {}
+    for name in fields:
+        try:
+            f = model._meta.get_field(name)
+        except Exception:  # noqa: BLE001 - an attribute that is not a model field (imported tables)
+            continue
+        if getattr(f, "choices", None):
+            choices[name] = {str(k): str(v) for k, v in f.flatchoices}
+    rows = []
+    for obj in qs.values("pk", "commune_code", *fields):
+        row = {"id": obj["pk"], "commune_code": obj["commune_code"]}
+        for name in fields:
+            value = obj[name]
+            row[name] = choices[name].get(str(value), value) if name in choices else _display(value)
+        rows.append(row)
+    return {
+        "slug": slug,
+        "title": layer.title,
+        "columns": [{"name": "commune_code", "title": layer.attribute_title("commune_code")}]
+        + [{"name": f, "title": layer.attribute_title(f)} for f in fields],
+        "rows": rows,
+        "total": total,
+    }
+
+
+def as_json(value: Any) -> str:
+    """JSON for a <script type="application/json"> island (the template escapes it with json_script)."""
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+# Charts "by category": slug -> (field counted by, optional value expression).
+CATEGORY_CHARTS = (
+    ("petitions", "category"),
+    ("dossiers", "status"),
+    ("schools", "level"),
+    ("health-facilities", "facility_type"),
+)
+
+
+def by_category(user: Any, codes: list[str], start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    """Counts per category of the layers the user may see (one GROUP BY each), plus revenue by source."""
+    from django.db.models import Count, Sum
+
+    charts = []
+    for slug, field in CATEGORY_CHARTS:
+        layer = Layer.objects.filter(slug=slug).first()
+        if layer is None or not permissions.can_view_layer(user, layer):
+            continue
+        model = layer.model_class()
+        qs = permissions.scope_queryset(user, layer.base_queryset()).filter(commune_code__in=codes)
+        if layer.temporal_field:
+            kind = model._meta.get_field(layer.temporal_field).get_internal_type()
+            lookup = "date__range" if kind == "DateTimeField" else "range"
+            qs = qs.filter(**{f"{layer.temporal_field}__{lookup}": (start, end)})
+        labels = {str(k): str(v) for k, v in model._meta.get_field(field).flatchoices}
+        rows = qs.order_by().values(field).annotate(n=Count("pk")).order_by("-n")
+        charts.append(
+            {
+                "slug": slug,
+                "title": layer.title,
+                "labels": [labels.get(r[field], r[field]) for r in rows],
+                "series": [{"label": layer.title, "data": [r["n"] for r in rows]}],
+            }
+        )
+    layer = Layer.objects.filter(slug="budget-revenue").first()
+    if layer is not None and permissions.can_view_layer(user, layer):
+        model = layer.model_class()
+        qs = permissions.scope_queryset(user, layer.base_queryset()).filter(
+            commune_code__in=codes, month__range=(start.replace(day=1), end)
+        )
+        labels = {str(k): str(v) for k, v in model._meta.get_field("source").flatchoices}
+        rows = list(qs.order_by().values("source").annotate(p=Sum("planned"), a=Sum("actual")).order_by("source"))
+        charts.append(
+            {
+                "slug": "budget-revenue",
+                "title": layer.title,
+                "money": True,
+                "labels": [labels.get(r["source"], r["source"]) for r in rows],
+                "series": [
+                    {"label": layer.attribute_title("planned"), "data": [float(r["p"] or 0) for r in rows]},
+                    {"label": layer.attribute_title("actual"), "data": [float(r["a"] or 0) for r in rows]},
+                ],
+            }
+        )
+    return charts

@@ -1,0 +1,260 @@
+// The dashboard page: one state (time range, statistic, classification, commune), one request per view
+// (/dashboard/api/view), and every widget redrawn from its answer.
+import { DistrictMap, legendRows } from "./map.js";
+import { el, num, withUnit, day, strings } from "./format.js";
+import * as charts from "./charts.js";
+import { attachSearch } from "./search.js";
+
+const read = (id) => JSON.parse(document.getElementById(id).textContent);
+const cfg = read("page-config");
+const catalog = read("catalog");
+const statistics = read("statistics");
+const communes = read("communes");
+const nameOf = Object.fromEntries(communes.features.map((f) => [f.properties.code, f.properties.name]));
+const DEFAULT_ON = new Set(["schools", "health-facilities"]);
+
+const state = { start: cfg.start, end: cfg.end, stat: cfg.stat, method: cfg.method, commune: cfg.focus || null };
+const $ = (id) => document.getElementById(id);
+
+for (const layer of catalog) layer.on = DEFAULT_ON.has(layer.slug);
+const dmap = new DistrictMap($("map"), {
+  communes,
+  catalog,
+  basemap: cfg.basemap,
+  onCommuneClick: (code) => { location.hash = `#/communes/${code}`; },
+});
+window.dashboardMap = dmap.map; // for tests and the benchmark
+
+// --- layer switcher and legends --------------------------------------------------------------------
+function renderLegends() {
+  const box = $("map-legends");
+  box.replaceChildren();
+  for (const layer of catalog.filter((l) => l.on && l.legend.length)) {
+    const rows = el("div");
+    legendRows(rows, layer.legend);
+    box.append(el("div", { class: "legend", "data-slug": layer.slug }, el("h4", { text: layer.title }), rows));
+  }
+}
+
+function renderSwitcher() {
+  const list = $("layer-list");
+  const item = (slug, title, on, kind) => {
+    const box = el("input", { type: "checkbox", value: slug });
+    box.checked = on;
+    box.addEventListener("change", () => {
+      const layer = catalog.find((l) => l.slug === slug);
+      if (layer) layer.on = box.checked;
+      dmap.setVisible(slug, box.checked);
+      renderLegends();
+    });
+    return el("li", { class: `kind-${kind}` }, el("label", {}, box, " ", title));
+  };
+  const items = catalog.filter((l) => l.slug !== "communes").map((l) => item(l.slug, l.title, l.on, l.kind));
+  if (cfg.basemap) items.unshift(item("basemap", "MapProxy", false, "basemap"));
+  list.replaceChildren(...items);
+  renderLegends();
+}
+
+// --- KPIs, choropleth, charts ---------------------------------------------------------------------------
+function kpiCards(container, cards, withDistrict) {
+  container.replaceChildren(
+    ...cards.map((c) =>
+      el("div", { class: "kpi", "data-key": c.key },
+        el("div", { class: "kpi-title", text: c.title }),
+        el("div", { class: "kpi-value", text: withUnit(c.value, c.unit) }),
+        withDistrict ? el("div", { class: "kpi-district", text: `${strings.districtAvg}: ${withUnit(c.district, c.unit)}` }) : null,
+      ),
+    ),
+  );
+}
+
+function choroplethLegend(ch) {
+  const box = $("choropleth-legend");
+  if (!ch) return box.replaceChildren();
+  const unit = ch.statistic.unit;
+  const rows = [];
+  let lower = ch.min;
+  ch.breaks.forEach((upper, i) => {
+    rows.push({ color: ch.colors[i], label: i === 0 ? `${withUnit(lower, unit)} – ${withUnit(upper, unit)}` : `> ${withUnit(lower, unit)} – ${withUnit(upper, unit)}` });
+    lower = upper;
+  });
+  const noData = Object.values(ch.values).some((v) => v === null);
+  if (noData) rows.push({ color: "#e3e3e3", label: strings.noData });
+  const list = el("div");
+  legendRows(list, rows);
+  box.replaceChildren(el("h4", { text: `${ch.statistic.title}${unit ? ` (${unit})` : ""}` }), list);
+}
+
+function categoryCharts(container, list, prefix) {
+  container.replaceChildren();
+  for (const c of list) {
+    const canvas = el("canvas", { id: `${prefix}-${c.slug}` });
+    container.append(el("figure", {}, el("figcaption", { text: c.title }), el("div", { class: "chart-box" }, canvas)));
+    charts.bars(canvas, c.labels, c.series, { horizontal: true, isMoney: !!c.money });
+  }
+}
+
+function profileLists(lists) {
+  const box = $("profile-lists");
+  const q = query({ commune: state.commune });
+  box.replaceChildren(
+    ...lists.map((t) => {
+      const head = el("tr", {}, ...t.columns.filter((c) => c.name !== "commune_code").map((c) => el("th", { text: c.title })));
+      const rows = t.rows.map((r) => el("tr", {}, ...t.columns.filter((c) => c.name !== "commune_code").map((c) => {
+        const v = r[c.name];
+        return el("td", { text: typeof v === "number" ? num(v, 2) : /^\d{4}-\d\d-\d\d$/.test(v || "") ? day(v) : v ?? "" });
+      })));
+      return el("section", { class: "profile-list", "data-slug": t.slug },
+        el("h3", {}, `${t.title} (${num(t.total, 0)})`, " ",
+          el("a", { href: `/dashboard/tables/${t.slug}.csv?${q}`, text: "CSV" }), " ",
+          el("a", { href: `/dashboard/tables/${t.slug}.xlsx?${q}`, text: "XLSX" })),
+        el("div", { class: "table-wrap" }, el("table", { class: "data" }, el("thead", {}, head), el("tbody", {}, ...rows))));
+    }),
+  );
+}
+
+function query(extra = {}) {
+  const p = new URLSearchParams({ start: state.start, end: state.end, method: state.method });
+  if (state.stat) p.set("stat", state.stat);
+  for (const [k, v] of Object.entries(extra)) if (v) p.set(k, v);
+  return p.toString();
+}
+
+let generation = 0;
+async function refresh() {
+  const mine = ++generation;
+  document.body.dataset.loading = "1";
+  const r = await fetch(`/dashboard/api/view?${query({ commune: state.commune })}`);
+  const body = await r.json();
+  if (mine !== generation) return;
+  if (!r.ok) {
+    showRangeError(body.error || strings.error);
+    delete document.body.dataset.loading;
+    return;
+  }
+  showRangeError(null);
+  await dmap.ready;
+  const ch = body.choropleth;
+  dmap.paint(ch);
+  choroplethLegend(ch);
+  const unit = ch?.statistic.unit;
+  if (state.commune) {
+    $("overview").hidden = true;
+    $("profile").hidden = false;
+    $("profile-title").textContent = nameOf[state.commune] || state.commune;
+    kpiCards($("profile-kpis"), body.kpis, true);
+    if (ch) {
+      $("profile-series-title").textContent = `${ch.statistic.title} – ${strings.overTime}`;
+      charts.series($("chart-profile-series"), [
+        { label: nameOf[state.commune], points: body.series.commune },
+        { label: strings.district, points: body.series.district },
+      ], unit);
+    }
+    categoryCharts($("profile-categories"), body.categories, "pc");
+    profileLists(body.lists || []);
+    const q = query();
+    $("profile-reports").replaceChildren(
+      el("a", { href: `/reports/communes/${state.commune}/?${q}`, target: "_blank", text: strings.report.replace("PDF", "").trim() || "HTML" }), " · ",
+      el("a", { href: `/reports/communes/${state.commune}/pdf?${q}`, id: "report-commune-pdf", text: "PDF" }),
+    );
+  } else {
+    $("overview").hidden = false;
+    $("profile").hidden = true;
+    kpiCards($("kpis"), body.kpis, false);
+    if (ch) {
+      $("series-title").textContent = `${ch.statistic.title} – ${strings.overTime}`;
+      charts.series($("chart-series"), [{ label: strings.district, points: body.series.district }], unit);
+      const codes = Object.keys(ch.values);
+      charts.bars($("chart-communes"), codes.map((c) => (nameOf[c] || c).replace(/^(Xã|Thị trấn) /, "")),
+        [{ label: ch.statistic.title, data: codes.map((c) => ch.values[c]) }],
+        { horizontal: true, isMoney: unit === "VND", colors: codes.map((c) => (ch.classes[c] === null ? "#e3e3e3" : ch.colors[ch.classes[c]])) });
+    }
+    categoryCharts($("category-charts"), body.categories, "cc");
+    for (const [id, fmt] of [["table-stats-csv", "csv"], ["table-stats-xlsx", "xlsx"]]) {
+      const a = $(id);
+      if (a) a.href = `/dashboard/tables/statistic.${fmt}?${query()}`;
+    }
+    for (const id of ["report-district", "report-district-pdf"]) {
+      const a = $(id);
+      if (a) a.href = `${a.getAttribute("href").split("?")[0]}?${query()}`;
+    }
+  }
+  document.body.dataset.view = state.commune ? `commune-${state.commune}` : "district";
+  document.body.dataset.kpisReady = String(mine);
+  delete document.body.dataset.loading;
+}
+
+function showRangeError(message) {
+  const p = $("range-error");
+  p.hidden = !message;
+  p.textContent = message || "";
+}
+
+// --- time range -----------------------------------------------------------------------------------------
+const iso = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+function preset(name) {
+  const t = new Date();
+  const y = t.getFullYear();
+  switch (name) {
+    case "month": return [new Date(y, t.getMonth(), 1), t];
+    case "quarter": return [new Date(y, Math.floor(t.getMonth() / 3) * 3, 1), t];
+    case "ytd": return [new Date(y, 0, 1), t];
+    case "12m": return [new Date(y - 1, t.getMonth(), t.getDate() + 1), t];
+    case "lastyear": return [new Date(y - 1, 0, 1), new Date(y - 1, 11, 31)];
+    default: return null;
+  }
+}
+
+const form = $("timerange");
+form.preset.addEventListener("change", () => {
+  const range = preset(form.preset.value);
+  if (!range) return;
+  form.start.value = iso(range[0]);
+  form.end.value = iso(range[1]);
+  form.requestSubmit();
+});
+form.addEventListener("submit", (e) => {
+  e.preventDefault();
+  state.start = form.start.value;
+  state.end = form.end.value;
+  refresh();
+});
+
+// --- statistic and classification ------------------------------------------------------------------------
+const statSelect = $("stat");
+const methodSelect = $("method");
+if (state.stat) statSelect.value = state.stat;
+methodSelect.value = state.method;
+statSelect.addEventListener("change", () => { state.stat = statSelect.value; refresh(); });
+methodSelect.addEventListener("change", () => { state.method = methodSelect.value; refresh(); });
+
+// --- drill-down through the URL hash ------------------------------------------------------------------------
+function route() {
+  const m = location.hash.match(/^#\/communes\/(\d+)/);
+  const code = m ? m[1] : null;
+  if (code && !nameOf[code]) { location.hash = "#/"; return; }
+  state.commune = code;
+  dmap.ready.then(() => dmap.focusCommune(code));
+  refresh();
+}
+window.addEventListener("hashchange", route);
+if (cfg.focus) history.replaceState(null, "", `/${location.search}#/communes/${cfg.focus}`);
+
+// --- search -----------------------------------------------------------------------------------------------------
+attachSearch($("search"), $("search-results"), (res) => {
+  if (res.kind === "commune") { location.hash = `#/communes/${res.code}`; return; }
+  if (res.bbox) dmap.map.fitBounds(res.bbox, { padding: 60, maxZoom: 18, duration: 0 });
+  else if (res.lonlat) dmap.map.jumpTo({ center: res.lonlat, zoom: 16 });
+  if (res.lonlat) {
+    new maplibregl.Popup().setLngLat(res.lonlat).setDOMContent(el("div", { class: "popup" }, el("h3", { text: res.label }), el("p", { text: res.detail || "" }))).addTo(dmap.map);
+  }
+  const layer = catalog.find((l) => l.slug === res.kind);
+  if (layer && !layer.on) { layer.on = true; dmap.ready.then(() => { dmap.setVisible(layer.slug, true); renderSwitcher(); }); }
+});
+
+dmap.ready.then(() => {
+  dmap.map.once("idle", () => { document.body.dataset.mapReady = "1"; });
+});
+renderSwitcher();
+route();
+if (cfg.wall) setInterval(refresh, cfg.refreshSeconds * 1000);

@@ -1,0 +1,68 @@
+// Chart.js wrappers: one chart per canvas, updated in place when the view changes.
+import { locale, num, month, money } from "./format.js";
+
+// Okabe–Ito: categorical colours told apart with every common colour-vision deficiency.
+export const OKABE_ITO = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000"];
+
+const charts = new Map();
+
+function draw(canvas, config) {
+  const old = charts.get(canvas);
+  if (old) old.destroy();
+  config.options = Object.assign(
+    {
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: false,
+      locale,
+      plugins: { legend: { display: config.data.datasets.length > 1, labels: { boxWidth: 12 } } },
+    },
+    config.options || {},
+  );
+  const chart = new window.Chart(canvas, config);
+  charts.set(canvas, chart);
+  return chart;
+}
+
+function valueAxis(isMoney) {
+  return { beginAtZero: true, ticks: { callback: (v) => (isMoney ? money(v) : num(v, 1)) } };
+}
+
+export function series(canvas, datasets, unit) {
+  const labels = (datasets[0]?.points || []).map(([d]) => month(d));
+  return draw(canvas, {
+    type: "line",
+    data: {
+      labels,
+      datasets: datasets.map((ds, i) => ({
+        label: ds.label,
+        data: ds.points.map(([, v]) => v),
+        borderColor: OKABE_ITO[i % OKABE_ITO.length],
+        backgroundColor: OKABE_ITO[i % OKABE_ITO.length],
+        borderDash: i ? [6, 3] : [],
+        spanGaps: true,
+        tension: 0.2,
+        pointRadius: 2,
+      })),
+    },
+    options: { scales: { y: valueAxis(unit === "VND") } },
+  });
+}
+
+export function bars(canvas, labels, datasets, { horizontal = false, isMoney = false, colors = null } = {}) {
+  return draw(canvas, {
+    type: "bar",
+    data: {
+      labels,
+      datasets: datasets.map((ds, i) => ({
+        label: ds.label,
+        data: ds.data,
+        backgroundColor: colors && datasets.length === 1 ? colors : OKABE_ITO[i % OKABE_ITO.length],
+      })),
+    },
+    options: {
+      indexAxis: horizontal ? "y" : "x",
+      scales: horizontal ? { x: valueAxis(isMoney) } : { y: valueAxis(isMoney) },
+    },
+  });
+}

@@ -1,0 +1,96 @@
+// Two planning plans on two synchronised maps; conflicting parcels outlined on plan B's map.
+import { el } from "./format.js";
+import { legendRows } from "./map.js";
+
+const read = (id) => JSON.parse(document.getElementById(id).textContent);
+const cfg = read("page-config");
+const communes = read("communes");
+const colours = read("landuse-colors");
+
+function bbox(fc) {
+  let b = [180, 90, -180, -90];
+  for (const f of fc.features) {
+    const [x0, y0, x1, y1] = f.properties.bbox;
+    b = [Math.min(b[0], x0), Math.min(b[1], y0), Math.max(b[2], x1), Math.max(b[3], y1)];
+  }
+  return fc.features.length ? b : [108.3, 11.6, 108.7, 11.9];
+}
+
+const landuse = ["match", ["get", "land_use"]];
+for (const [k, c] of Object.entries(colours)) landuse.push(k, c);
+landuse.push("#bdbdbd");
+
+function planMap(container, planId, withConflicts) {
+  const map = new maplibregl.Map({
+    container,
+    style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#eef1f4" } }] },
+    bounds: bbox(communes),
+    fitBoundsOptions: { padding: 20 },
+    attributionControl: false,
+    preserveDrawingBuffer: true,
+  });
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-left");
+  const loaded = new Promise((resolve) => map.on("load", async () => {
+    map.addSource("communes", { type: "geojson", data: communes });
+    map.addLayer({ id: "communes-fill", type: "fill", source: "communes", paint: { "fill-color": "#ffffff", "fill-opacity": 0.6 } });
+    if (planId) {
+      map.addSource("zones", { type: "geojson", data: `/planning/api/plans/${planId}/zones` });
+      map.addLayer({ id: "zones", type: "fill", source: "zones", paint: { "fill-color": landuse, "fill-opacity": 0.75 } });
+      map.addLayer({ id: "zones-line", type: "line", source: "zones", paint: { "line-color": "#555", "line-width": 0.6 } });
+    }
+    map.addLayer({ id: "communes-line", type: "line", source: "communes", paint: { "line-color": "#222", "line-width": 1.2 } });
+    if (withConflicts) {
+      map.addSource("conflicts", { type: "geojson", data: `/planning/api/plans/${planId}/conflicts` });
+      map.addLayer({ id: "conflicts", type: "fill", source: "conflicts", paint: { "fill-color": "#d55e00", "fill-opacity": 0.85 } });
+      map.addLayer({ id: "conflicts-line", type: "line", source: "conflicts", paint: { "line-color": "#000", "line-width": 2 } });
+    }
+    map.on("click", "zones", (e) => {
+      const p = e.features[0].properties;
+      const t = el("table", { class: "popup-table" });
+      for (const k of ["zone_code", "land_use", "commune_code", "max_density", "max_height"]) {
+        if (p[k] !== undefined && p[k] !== null && p[k] !== "null") t.append(el("tr", {}, el("th", { text: k }), el("td", { text: String(p[k]) })));
+      }
+      new maplibregl.Popup().setLngLat(e.lngLat).setDOMContent(t).addTo(map);
+    });
+    resolve(map);
+  }));
+  return { map, loaded };
+}
+
+const a = planMap("map-a", cfg.a, false);
+const b = planMap("map-b", cfg.b, cfg.canSeeParcels && cfg.b);
+window.compareMaps = [a.map, b.map];
+
+// Keep both views identical: whichever map the user moves leads, the other follows.
+let syncing = false;
+function follow(src, dst) {
+  src.on("move", () => {
+    if (syncing) return;
+    syncing = true;
+    dst.jumpTo({ center: src.getCenter(), zoom: src.getZoom(), bearing: src.getBearing(), pitch: src.getPitch() });
+    syncing = false;
+  });
+}
+follow(a.map, b.map);
+follow(b.map, a.map);
+
+// Conflict rows zoom the maps to their parcel.
+for (const row of document.querySelectorAll("#conflicts-table tr[data-parcel]")) {
+  row.addEventListener("click", async () => {
+    const fc = await (await fetch(`/planning/api/plans/${cfg.b}/conflicts`)).json();
+    const f = fc.features.find((x) => String(x.id) === row.dataset.parcel);
+    if (!f) return;
+    const pts = f.geometry.coordinates.flat(2);
+    const xs = pts.map((p) => p[0]);
+    const ys = pts.map((p) => p[1]);
+    b.map.fitBounds([Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)], { padding: 80, maxZoom: 17, duration: 0 });
+  });
+}
+
+// Legend: the classes present in either plan.
+Promise.all([a.loaded, b.loaded]).then(() => {
+  const present = new Set([...document.querySelectorAll("#changes-table td[title]")].map((td) => td.textContent.trim()));
+  const rows = Object.entries(colours).filter(([k]) => present.has(k)).map(([k, c]) => ({ label: k, color: c }));
+  legendRows(document.getElementById("compare-legend"), rows);
+  Promise.all([a.map, b.map].map((m) => new Promise((r) => m.once("idle", r)))).then(() => { document.body.dataset.mapsReady = "1"; });
+});

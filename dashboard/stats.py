@@ -1,0 +1,170 @@
+"""The dashboard's view of layers.statistics: which statistics a user may see, the choropleth of one
+statistic over every commune at once, the KPI cards, and the series behind the charts.
+
+A statistic is drawn from one or more catalog layers; a user sees it when the permission layer lets the
+user see those layers (so revenue, a leaders' and agency layer, never reaches the public map). Values are
+always computed for a list of communes the caller already scoped to the user.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from dashboard import classify
+from dashboard.params import BadRequest, NotFound
+from gis_ioc import permissions
+from layers.models import Layer
+
+
+def _module() -> Any:
+    from layers import statistics
+
+    return statistics
+
+
+def _table_layers() -> dict[str, Layer]:
+    """db table -> catalog layer, for the layers backed by a model or an imported table."""
+    out = {}
+    for layer in Layer.objects.exclude(kind=Layer.Kind.RASTER):
+        try:
+            table = layer.db_table()
+        except LookupError:
+            continue
+        if table:
+            out.setdefault(table, layer)
+    return out
+
+
+def _layers_of(stat: Any, tables: dict[str, Layer]) -> list[Layer]:
+    """The catalog layers a statistic is computed from: the tables its SQL reads."""
+    sql = getattr(stat, "sql", "") or ""
+    return [layer for table, layer in tables.items() if re.search(rf"\b{re.escape(table)}\b", sql)]
+
+
+def can_view(user: Any, stat: Any, tables: dict[str, Layer] | None = None) -> bool:
+    """May the user see this statistic? Only when the user may see every layer it is computed from.
+
+    Aggregates inherit their sources' visibility: a count of staff-only records (parcels, dossiers) is
+    not published on the public map, and revenue stays with the roles that see the revenue layer.
+    """
+    tables = tables if tables is not None else _table_layers()
+    return all(permissions.can_view_layer(user, layer) for layer in _layers_of(stat, tables))
+
+
+def title(stat: Any) -> str:
+    if translation.get_language() == "en":
+        return str(getattr(stat, "title_en", "") or stat.title_vi)
+    return str(stat.title_vi)
+
+
+def unit(stat: Any) -> str:
+    if translation.get_language() == "en":
+        return str(getattr(stat, "unit_en", "") or stat.unit or "")
+    return str(getattr(stat, "unit", "") or "")
+
+
+def describe(stat: Any) -> dict[str, Any]:
+    return {
+        "code": stat.code,
+        "title": title(stat),
+        "unit": unit(stat),
+        "kind": str(getattr(stat, "kind", "") or ""),
+    }
+
+
+def visible(user: Any) -> list[dict[str, Any]]:
+    """The statistics this user may map, in registry order."""
+    tables = _table_layers()
+    return [describe(s) for s in _module().STATISTICS.values() if can_view(user, s, tables)]
+
+
+def get(user: Any, code: str | None) -> Any:
+    """The statistic, or BadRequest/NotFound naming what is wrong (an invisible one does not exist)."""
+    if not code:
+        raise BadRequest(_("Hãy chọn một chỉ tiêu thống kê (tham số “stat”)."))
+    stat = _module().STATISTICS.get(code)
+    if stat is None or not can_view(user, stat):
+        raise NotFound(_("Không có chỉ tiêu thống kê “%(code)s”.") % {"code": code})
+    return stat
+
+
+def _num(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def choropleth(
+    user: Any, code: str, start: dt.date, end: dt.date, codes: list[str], method: str = "quantiles", k: int = 5
+) -> dict[str, Any]:
+    """Every commune's value of one statistic in one call, classified, with the legend's breaks."""
+    stat = get(user, code)
+    if method not in classify.METHODS:
+        raise BadRequest(_("Cách phân lớp “%(m)s” không có; dùng quantiles, jenks hoặc equal.") % {"m": method})
+    if not 2 <= k <= 7:
+        raise BadRequest(_("Số lớp phải từ 2 đến 7."))
+    module = _module()
+    values = {c: _num(v) for c, v in module.commune_values(code, start, end, communes=codes).items() if c in codes}
+    bounds = classify.breaks(values.values(), method, k)
+    palette = classify.colours(len(bounds))
+    return {
+        "statistic": describe(stat),
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "method": method,
+        "values": {c: values.get(c) for c in codes},
+        "classes": {c: classify.class_of(values.get(c), bounds) for c in codes},
+        "breaks": bounds,
+        "colors": palette,
+        "min": min((v for v in values.values() if v is not None), default=None),
+        "district": _num(module.district_value(code, start, end, communes=codes)),
+    }
+
+
+def kpis(user: Any, start: dt.date, end: dt.date, codes: list[str]) -> list[dict[str, Any]]:
+    """KPI cards for the given communes: [{key, title, value, unit}], only statistics the user may see."""
+    module = _module()
+    tables = _table_layers()
+    allowed = [c for c in module.KPI_CODES if c in module.STATISTICS and can_view(user, module.STATISTICS[c], tables)]
+    # Only the KPIs the user may see are computed (one query each).
+    raw = {c: module.district_value(c, start, end, communes=codes) for c in allowed}
+    cards = []
+    for key, value in raw.items():
+        stat = module.STATISTICS.get(key)
+        if stat is None and not (user and user.is_authenticated):
+            continue  # a KPI with no statistic behind it: not known to be public
+        card = dict(value) if isinstance(value, dict) else {"value": value}
+        card.setdefault("key", key)
+        if stat is not None:
+            card.setdefault("title", title(stat))
+            card.setdefault("unit", unit(stat))
+        else:
+            card.setdefault("title", key)
+            card.setdefault("unit", "")
+        card["value"] = _num(card.get("value"))
+        cards.append(card)
+    return cards
+
+
+def series(user: Any, code: str, start: dt.date, end: dt.date, codes: list[str]) -> list[list[Any]]:
+    """The statistic over time (monthly, or yearly for long ranges) for the given communes."""
+    get(user, code)
+    interval = "year" if (end - start).days > 3 * 366 else "month"
+    rows = _module().timeseries(code, start, end, communes=codes, interval=interval)
+    return [[d.isoformat(), _num(v)] for d, v in rows]
+
+
+def add_district_average(cards: list[dict[str, Any]], district: list[dict[str, Any]], n_communes: int) -> None:
+    """Put the district figure next to each commune card: the weighted rate for ratios (rates, densities,
+    per-10,000 figures), the total divided by the number of communes for counts and sums."""
+    module = _module()
+    by_key = {c["key"]: c.get("value") for c in district}
+    for card in cards:
+        value = by_key.get(card["key"])
+        stat = module.STATISTICS.get(card["key"])
+        if value is not None and stat is not None and not stat.ratio and stat.unit != "%" and n_communes:
+            value = value / n_communes
+        card["district"] = value

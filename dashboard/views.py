@@ -1,0 +1,95 @@
+"""Pages: the map at / (public map for visitors, full dashboard for staff), a commune's profile, and the
+planners' comparison. The pages are shells: their data comes embedded (catalog, communes, statistics)
+plus one aggregated request per view to dashboard/api/view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from dashboard import data, params, stats
+
+# The basemap MapProxy publishes (tiles/mapproxy config); empty to draw the communes on a plain background.
+BASEMAP_TILES = getattr(settings, "IOC_BASEMAP_TILES", "/mapproxy/tiles/basemap/webmercator/{z}/{x}/{y}.png")
+WALL_REFRESH_SECONDS = 60
+
+
+def error_page(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    return render(request, "dashboard/error.html", {"message": message}, status=status)
+
+
+def js_strings() -> dict[str, str]:
+    """The few sentences the JavaScript writes, translated server-side (no JS i18n catalogue to load)."""
+    return {
+        "noData": _("Không có số liệu"),
+        "district": _("Toàn huyện"),
+        "districtAvg": _("Trung bình huyện"),
+        "commune": _("Xã"),
+        "back": _("Quay lại toàn huyện"),
+        "rows": _("dòng"),
+        "noResults": _("Không tìm thấy kết quả"),
+        "loading": _("Đang tải…"),
+        "overTime": _("Theo thời gian"),
+        "byCommune": _("Theo xã"),
+        "error": _("Lỗi"),
+        "report": _("Báo cáo PDF"),
+        "value": _("Giá trị"),
+        "features": _("Đối tượng trên bản đồ"),
+    }
+
+
+def _map_context(request: HttpRequest, focus: str | None = None) -> dict[str, Any]:
+    user = request.user
+    start, end = params.time_range(request)
+    communes = params.visible_communes(user)
+    statistics = stats.visible(user)
+    return {
+        "signed_in": user.is_authenticated,
+        "wall": request.GET.get("mode") == "wall",
+        "start": start,
+        "end": end,
+        "focus": focus,
+        "page_config": {
+            "signedIn": user.is_authenticated,
+            "wall": request.GET.get("mode") == "wall",
+            "refreshSeconds": WALL_REFRESH_SECONDS,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "stat": request.GET.get("stat") or (statistics[0]["code"] if statistics else ""),
+            "method": request.GET.get("method", "quantiles"),
+            "focus": focus,
+            "basemap": BASEMAP_TILES,
+            "lang": (request.LANGUAGE_CODE or "vi")[:2],
+            "strings": js_strings(),
+        },
+        "catalog": data.catalog_for(user),
+        "statistics": statistics,
+        "communes_geojson": data.communes_geojson([c.code for c in communes]),
+        "communes": communes,
+    }
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """The map: public layers and statistics for visitors, the full dashboard for signed-in users."""
+    try:
+        return render(request, "dashboard/map.html", _map_context(request))
+    except params.BadRequest as exc:
+        return error_page(request, str(exc), 400)
+
+
+@require_GET
+def commune_profile(request: HttpRequest, code: str) -> HttpResponse:
+    """The same map page, opened on one commune's profile (shareable address /communes/<code>/)."""
+    try:
+        unit = params.commune(request.user, code)
+        return render(request, "dashboard/map.html", _map_context(request, focus=unit.code))
+    except params.BadRequest as exc:
+        return error_page(request, str(exc), 400)
+    except params.NotFound as exc:
+        return error_page(request, str(exc), 404)
