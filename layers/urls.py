@@ -1,3 +1,10 @@
-from django.urls import URLPattern, URLResolver
+"""URLs of the layers app: REST API (/api/v1/, /api/schema/, /api/docs/) and OGC API – Features (/ogc/).
 
-urlpatterns: list[URLPattern | URLResolver] = []
+Each feature of the app adds its own URL module below."""
+
+from django.urls import URLPattern, URLResolver, include, path
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", include("layers.api.urls")),
+    path("", include("layers.ogc.urls")),
+]
