@@ -1,0 +1,196 @@
+"""Disk cache of rendered vector tiles, and the invalidation every edit and import calls.
+
+Layout: `<root>/<slug>/g<generation>/<z>/<x>/<y>/<class>[-<filters>].mvt.gz`, where `class` names what
+the user may see (the attribute set of the "tiles" channel and the commune scope), so users who see the
+same thing share tiles and nobody is ever served another class's tile.
+
+Freshness, two ways:
+- **A whole layer** (an import, or any `layer.touch()` nobody accounted for): the tile key contains the
+  cache *generation*, which moves whenever `Layer.version` moved without a per-tile purge. The next
+  request renders from the database; old generations are deleted.
+- **A feature edit**: `invalidate(layer, geometries=[old, new])` deletes exactly the cached tiles whose
+  area (with the MVT buffer) meets the bounding box of the old or new geometry, at every cached zoom, in
+  every visibility class, and records the edit's version bump as accounted for: every other tile stays
+  cached. A `touch()` plus `invalidate()` pair is thus one bump the cache knows about; any other bump
+  falls back to a new generation (safe over-invalidation).
+
+Races: the purge runs after the edit's transaction commits (`on_commit`). A request that read features
+before the commit could still write its stale tile after the purge; so a request writes its tile, then
+re-reads the purge counter, and deletes its own file if a purge happened meanwhile.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from django.contrib.gis.geos import GEOSGeometry
+from django.db import transaction
+from django.db.models import F
+
+from gis_ioc import permissions
+from gis_ioc.permissions import AnyUser
+from tiles import conf
+from tiles.models import TileCacheState
+from tiles.mvt import BUFFER, EXTENT, Tile, TileFilters
+
+
+def visibility_class(user: AnyUser, fields: list[str]) -> str:
+    """A short name for what this user sees of a layer: its visible fields and its commune scope."""
+    scope = permissions.commune_scope(user)
+    text = ",".join(fields) + "|" + ("*" if scope is None else ",".join(sorted(scope)))
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def state_for(layer: Any) -> TileCacheState:
+    """The layer's cache state, in step with `layer.version` (a new generation if it moved unaccounted)."""
+    state = getattr(layer, "_tile_state", None)
+    if state is None:
+        try:
+            state = layer.tile_cache_state
+        except TileCacheState.DoesNotExist:
+            state, _created = TileCacheState.objects.get_or_create(
+                layer=layer, defaults={"synced_version": layer.version}
+            )
+    if state.synced_version != layer.version:
+        old = state.generation
+        # Conditional update: of several processes noticing at once, one moves the generation.
+        TileCacheState.objects.filter(pk=state.pk, generation=old).update(
+            generation=F("generation") + 1, synced_version=layer.version
+        )
+        state.refresh_from_db()
+        shutil.rmtree(conf.cache_root() / layer.slug / f"g{old}", ignore_errors=True)
+    layer._tile_state = state
+    return state
+
+
+def tile_path(layer: Any, state: TileCacheState, cls: str, filters: TileFilters, tile: Tile) -> Path:
+    """Where one tile of one visibility class and filter set lives on disk."""
+    name = cls + (f"-{filters.key()}" if filters.key() else "") + ".mvt.gz"
+    return conf.cache_root() / layer.slug / f"g{state.generation}" / str(tile.z) / str(tile.x) / str(tile.y) / name
+
+
+def read(path: Path) -> bytes | None:
+    """The cached gzip bytes (b"" for a cached empty tile), or None on a miss."""
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def write(path: Path, data: bytes, layer: Any, purges_seen: int) -> None:
+    """Store a tile atomically; drop it again if a purge ran while it was being rendered (see module doc)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
+    current = TileCacheState.objects.filter(pk=layer.pk).values_list("purges", flat=True).first()
+    if current is not None and current != purges_seen:
+        path.unlink(missing_ok=True)
+
+
+# --- invalidation --------------------------------------------------------------------------------------
+def tile_range(bbox: tuple[float, float, float, float], z: int) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1), inclusive, of the tiles at zoom z whose buffered area meets a lon/lat bbox."""
+    n = 1 << z
+    margin = BUFFER / EXTENT
+
+    def fx(lon: float) -> float:
+        return (lon + 180.0) / 360.0 * n
+
+    def fy(lat: float) -> float:
+        lat = max(min(lat, 85.0511287798), -85.0511287798)
+        rad = math.radians(lat)
+        return (1.0 - math.asinh(math.tan(rad)) / math.pi) / 2.0 * n
+
+    minx, miny, maxx, maxy = bbox
+    x0 = max(0, math.floor(fx(minx) - margin))
+    x1 = min(n - 1, math.floor(fx(maxx) + margin))
+    y0 = max(0, math.floor(fy(maxy) - margin))
+    y1 = min(n - 1, math.floor(fy(miny) + margin))
+    return x0, y0, x1, y1
+
+
+def _bbox_4326(geom: GEOSGeometry) -> tuple[float, float, float, float]:
+    if geom.srid and geom.srid != 4326:
+        geom = geom.transform(4326, clone=True)
+    return geom.extent
+
+
+def purge_tiles(layer: Any, geometries: Iterable[GEOSGeometry | None]) -> int:
+    """Delete the cached tiles (every generation, class and filter) meeting the geometries; returns how many.
+
+    Walks the cache directories that exist rather than every tile of the bbox, so a commune-sized box at
+    z18 costs what is cached, not a million path checks.
+    """
+    boxes = [_bbox_4326(g) for g in geometries if g is not None and not g.empty]
+    removed = 0
+    layer_dir = conf.cache_root() / layer.slug
+    if not boxes or not layer_dir.is_dir():
+        return 0
+    for gen_dir in layer_dir.iterdir():
+        for z_dir in _int_dirs(gen_dir):
+            z = int(z_dir.name)
+            ranges = [tile_range(b, z) for b in boxes]
+            for x_dir in _int_dirs(z_dir):
+                x = int(x_dir.name)
+                if not any(r[0] <= x <= r[2] for r in ranges):
+                    continue
+                for y_dir in _int_dirs(x_dir):
+                    y = int(y_dir.name)
+                    if any(r[0] <= x <= r[2] and r[1] <= y <= r[3] for r in ranges):
+                        removed += sum(1 for _ in y_dir.iterdir())
+                        shutil.rmtree(y_dir, ignore_errors=True)
+    return removed
+
+
+def _int_dirs(parent: Path) -> list[Path]:
+    try:
+        return [p for p in parent.iterdir() if p.name.isdigit() and p.is_dir()]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def invalidate(layer: Any, geometries: Iterable[GEOSGeometry | None] | None = None) -> None:
+    """Make the next tile request show an edit or import. Call it after `layer.touch()`.
+
+    With `geometries` (the old and the new geometry of each changed feature; None entries are skipped,
+    for a creation or a deletion): purge exactly the tiles they touch. For tabular layers drawn with
+    their commune (geometry_field "commune__geom") pass the commune's geometry. Without geometries
+    (an import, a bulk change): drop the whole layer's cache. Runs after the current transaction commits.
+    """
+    geoms = list(geometries) if geometries is not None else None
+    transaction.on_commit(lambda: _invalidate_now(layer.pk, geoms))
+
+
+def _invalidate_now(layer_pk: int, geometries: list[GEOSGeometry | None] | None) -> None:
+    from layers.models import Layer
+
+    layer = Layer.objects.get(pk=layer_pk)
+    state, _created = TileCacheState.objects.get_or_create(layer=layer, defaults={"synced_version": layer.version})
+    if geometries is None:
+        TileCacheState.objects.filter(pk=state.pk).update(
+            generation=F("generation") + 1, synced_version=layer.version, purges=F("purges") + 1
+        )
+        shutil.rmtree(conf.cache_root() / layer.slug / f"g{state.generation}", ignore_errors=True)
+        return
+    # Bump the purge counter *before* deleting: a concurrent writer then either sees the new counter and
+    # removes its own file, or wrote before our deletion (see module doc).
+    synced = state.synced_version
+    # Exactly one unaccounted bump is this edit's touch(); more means someone else changed the layer too.
+    new_synced = layer.version if synced in (layer.version, layer.version - 1) else synced
+    TileCacheState.objects.filter(pk=state.pk).update(purges=F("purges") + 1, synced_version=new_synced)
+    purge_tiles(layer, geometries)
+
+
+def clear(layer: Any | None = None) -> None:
+    """Delete cached tiles of one layer or of all layers (demo reset, tests)."""
+    target = conf.cache_root() / layer.slug if layer is not None else conf.cache_root()
+    shutil.rmtree(target, ignore_errors=True)

@@ -1,0 +1,163 @@
+"""Demo rasters over the district, deterministic (seeded): elevation, slope, population density.
+
+- Elevation: smooth terrain from seeded Gaussian hills and smoothed noise, scaled to 800–1,800 m over the
+  district (Đơn Dương's plateau and ridges lie roughly in that band).
+- Slope: derived from the elevation with the pixel size in metres (the grid is VN-2000 / TM-3 107-45,
+  EPSG:5899, 50 m pixels), in degrees.
+- Population density (people per km²): each current commune's population spread over its pixels with a
+  preference for low, gentle ground; the density summed over a commune's pixels times the pixel area
+  equals the commune's population.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+import rasterio
+from django.conf import settings
+from rasterio.features import rasterize
+from rasterio.transform import from_origin
+from scipy.ndimage import gaussian_filter
+
+from tiles import rasters
+
+SEED = 677
+CRS = "EPSG:5899"
+PIXEL = 50.0  # metres
+MARGIN = 1_000.0  # metres around the district
+NODATA = -9999.0
+SLUGS = ("elevation", "slope", "population-density")
+
+
+def _grid(communes: list[Any]) -> tuple[Any, int, int, list[tuple[Any, str]]]:
+    shapes = []
+    for unit in communes:
+        shapes.append((unit.geom.transform(5899, clone=True), unit.code))
+    xs = [g.extent for g, _code in shapes]
+    minx, miny = min(e[0] for e in xs) - MARGIN, min(e[1] for e in xs) - MARGIN
+    maxx, maxy = max(e[2] for e in xs) + MARGIN, max(e[3] for e in xs) + MARGIN
+    width, height = int(np.ceil((maxx - minx) / PIXEL)), int(np.ceil((maxy - miny) / PIXEL))
+    return from_origin(minx, maxy, PIXEL, PIXEL), width, height, shapes
+
+
+def elevation_surface(height: int, width: int, inside: np.ndarray) -> np.ndarray:
+    """Seeded smooth terrain scaled to 800–1,800 m over the `inside` pixels."""
+    rng = np.random.default_rng(SEED)
+    yy, xx = np.mgrid[0:height, 0:width].astype("float64")
+    field = 0.6 * (yy / height) + 0.3 * (1 - xx / width)  # higher to the south-west ridges
+    for _ in range(45):
+        cy, cx = rng.uniform(0, height), rng.uniform(0, width)
+        sigma = rng.uniform(8, 60)  # pixels: 0.4–3 km hills
+        amp = rng.uniform(-0.35, 0.8)
+        field += amp * np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * sigma**2))
+    field += 0.15 * gaussian_filter(rng.standard_normal((height, width)), sigma=6) * 6
+    field = gaussian_filter(field, sigma=2)
+    lo, hi = field[inside].min(), field[inside].max()
+    return 800.0 + (field - lo) / (hi - lo) * 1000.0
+
+
+def slope_degrees(elevation: np.ndarray, pixel_m: float = PIXEL) -> np.ndarray:
+    """Slope in degrees from an elevation grid with square pixels of `pixel_m` metres."""
+    dzdy, dzdx = np.gradient(elevation, pixel_m)
+    return np.degrees(np.arctan(np.hypot(dzdx, dzdy)))
+
+
+def density_surface(
+    labels: np.ndarray, populations: dict[int, int], elevation: np.ndarray, slope: np.ndarray, pixel_km2: float
+) -> np.ndarray:
+    """People per km² such that, per commune label, sum(density) × pixel area = its population."""
+    rng = np.random.default_rng(SEED + 1)
+    weight = np.exp(-slope / 6.0) * np.exp(-(elevation - 800.0) / 350.0)
+    weight *= 0.3 + gaussian_filter(rng.random(labels.shape), sigma=4) * 2  # hamlets
+    density = np.zeros(labels.shape, dtype="float64")
+    for label, population in populations.items():
+        cells = labels == label
+        total = weight[cells].sum()
+        if total > 0:
+            density[cells] = population * weight[cells] / total / pixel_km2
+    return density
+
+
+def _write(path: Path, data: np.ndarray, transform: Any, mask: np.ndarray) -> None:
+    out = np.where(mask, data, NODATA).astype("float32")
+    profile = {
+        "driver": "GTiff",
+        "height": out.shape[0],
+        "width": out.shape[1],
+        "count": 1,
+        "dtype": "float32",
+        "crs": CRS,
+        "transform": transform,
+        "nodata": NODATA,
+    }
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(out, 1)
+
+
+def build(out_dir: Path) -> dict[str, Path]:
+    """Write the three plain GeoTIFFs into out_dir; returns slug -> path."""
+    from gis_ioc.models import AdminUnit
+
+    communes = list(AdminUnit.objects.current().communes().order_by("code"))
+    if not communes:
+        raise RuntimeError("load the demo communes first (manage.py load_demo --communes-only)")
+    transform, width, height, shapes = _grid(communes)
+    labels = rasterize(
+        [(json.loads(g.json), i + 1) for i, (g, _code) in enumerate(shapes)],
+        out_shape=(height, width),
+        transform=transform,
+        fill=0,
+        dtype="int32",
+    )
+    inside = labels > 0
+    elevation = elevation_surface(height, width, inside)
+    slope = slope_degrees(elevation)
+    populations = {i + 1: unit.population() or 0 for i, unit in enumerate(communes)}
+    density = density_surface(labels, populations, elevation, slope, PIXEL * PIXEL / 1e6)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {slug: out_dir / f"{slug}.src.tif" for slug in SLUGS}
+    _write(paths["elevation"], elevation, transform, inside)
+    _write(paths["slope"], slope, transform, inside)
+    _write(paths["population-density"], density, transform, inside)
+    return paths
+
+
+def load(stdout: TextIO, reset: bool = False) -> None:
+    """Build the demo rasters, convert them to COGs under MEDIA_ROOT/rasters/ and register the layers."""
+    from layers.models import Layer
+
+    if not reset and all(
+        Layer.objects.filter(slug=s, kind="raster").exists() and (Path(settings.MEDIA_ROOT) / "rasters" / f"{s}.tif").exists()
+        for s in SLUGS
+    ):
+        stdout.write("Raster mẫu đã có / demo rasters already loaded\n")
+        return
+    tmp = Path(settings.MEDIA_ROOT) / "rasters" / "src"
+    paths = build(tmp)
+    common = {"is_demo": True, "attribution": "Dữ liệu mẫu / demo data"}
+    rasters.register_cog(
+        paths["elevation"], "elevation", "Độ cao địa hình (mẫu)", "Elevation (demo)",
+        colormap="terrain", rescale=(800, 1800), unit="m", **common,
+    )  # fmt: skip
+    rasters.register_cog(
+        paths["slope"], "slope", "Độ dốc (mẫu)", "Slope (demo)", colormap="magma", rescale=(0, 35), unit="°", **common
+    )
+    rasters.register_cog(
+        paths["population-density"], "population-density", "Mật độ dân số (mẫu)", "Population density (demo)",
+        colormap="viridis", rescale=(0, 1500), unit="người/km²", **common,
+    )  # fmt: skip
+    for path in paths.values():
+        path.unlink(missing_ok=True)
+    stdout.write("Đã tạo 3 raster mẫu (độ cao, độ dốc, mật độ dân số) / 3 demo rasters\n")
+
+
+def clear() -> None:
+    """Remove the demo raster layers and their files."""
+    from layers.models import Layer
+
+    Layer.objects.filter(slug__in=SLUGS, is_demo=True).delete()
+    for slug in SLUGS:
+        (Path(settings.MEDIA_ROOT) / "rasters" / f"{slug}.tif").unlink(missing_ok=True)

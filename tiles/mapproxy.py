@@ -1,0 +1,217 @@
+"""MapProxy configuration generated from the catalog, and the WSGI app built from it.
+
+MapProxy cannot render vector tiles, so its sources are the platform's raster tile endpoints
+(`/tiles/raster/{slug}/{z}/{x}/{y}.png`, EPSG:3857 XYZ) plus an optional online basemap that is off by
+default (district networks are often closed). It reprojects and caches them for WMS 1.3.0, WMTS (KVP and
+REST) and TMS clients on three grids: EPSG:3857, EPSG:4326 and EPSG:5899 (VN-2000 / TM-3 107-45, the
+cadastral zone of Lâm Đồng). MapProxy transforms coordinates with pyproj, i.e. PROJ's EPSG database,
+which carries the VN-2000 → WGS 84 datum shift (tests/tiles/test_mapproxy.py checks it against PostGIS).
+
+Two files are written:
+- `mapproxy.yaml`: every raster layer, for Django's `/mapproxy/` mount, which filters capabilities and
+  refuses private layers per user (tiles/mapproxy_views.py). Its sources send a service token so the
+  upstream tile endpoint serves private rasters to MapProxy only.
+- `mapproxy-public.yaml`: public layers only and no token, for MapProxy running alone (compose service),
+  where there is no user to ask about.
+Plus `seed.yaml` (`mapproxy-seed`, limited to the district) and `district.geojson` (its coverage).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.conf import settings
+
+from tiles import conf
+
+GRIDS: dict[str, dict[str, Any]] = {
+    "webmercator": {"base": "GLOBAL_WEBMERCATOR"},
+    "wgs84": {"base": "GLOBAL_GEODETIC"},
+}
+VN2000_GRID = "vn2000_tm3_10745"
+WMS_SRS = ["EPSG:3857", "EPSG:4326", "EPSG:5899", "EPSG:4756", "EPSG:32648", "EPSG:900913"]
+MAX_OUTPUT = [4000, 4000]  # a larger GetMap is a ServiceException, not an out-of-memory
+SEED_MAX_ZOOM = 14
+
+
+def service_token() -> str:
+    """The secret MapProxy presents to the raster tile endpoint (derived from SECRET_KEY)."""
+    return hmac.new(settings.SECRET_KEY.encode(), b"ioc-mapproxy-upstream", hashlib.sha256).hexdigest()
+
+
+def district_geometry() -> dict[str, Any] | None:
+    """The district's boundary as GeoJSON (4326), from the current communes."""
+    from django.contrib.gis.db.models import Union
+
+    from gis_ioc.models import AdminUnit
+
+    union = AdminUnit.objects.current().communes().aggregate(u=Union("geom"))["u"]
+    return json.loads(union.json) if union else None
+
+
+def _vn2000_grid(bbox4326: list[float]) -> dict[str, Any]:
+    """A grid in EPSG:5899 over the district (+5 km), on round kilometres; 256 px tiles, 200 m → 0.4 m."""
+    from django.contrib.gis.geos import Polygon
+
+    poly = Polygon.from_bbox(bbox4326)
+    poly.srid = 4326
+    minx, miny, maxx, maxy = poly.transform(5899, clone=True).extent
+    km = 1000.0
+    box = [
+        (minx // km - 5) * km,
+        (miny // km - 5) * km,
+        (maxx // km + 6) * km,
+        (maxy // km + 6) * km,
+    ]
+    return {"srs": "EPSG:5899", "bbox": box, "bbox_srs": "EPSG:5899", "origin": "nw", "min_res": 200, "num_levels": 10}
+
+
+def build_config(layers: list[Any], upstream: str, bbox4326: list[float], *, token: str | None, basemap_url: str = "") -> dict[str, Any]:
+    """The MapProxy configuration (as a dict) serving the given raster layers."""
+    cache_dir = str(conf.mapproxy_cache_dir())
+    grids = dict(GRIDS) | {VN2000_GRID: _vn2000_grid(bbox4326)}
+    grid_names = list(grids)
+    http: dict[str, Any] = {"client_timeout": 60}
+    if token:
+        http["headers"] = {"X-IOC-Service-Token": token}
+    coverage = {"bbox": bbox4326, "srs": "EPSG:4326"}
+    sources: dict[str, Any] = {}
+    caches: dict[str, Any] = {}
+    mp_layers: list[dict[str, Any]] = []
+    entries = [(lyr.slug, lyr.title_vi, lyr.title_en, f"{upstream}/tiles/raster/{lyr.slug}/%(z)s/%(x)s/%(y)s.png") for lyr in layers]
+    if basemap_url:
+        entries.insert(0, ("basemap", "Bản đồ nền", "Basemap", basemap_url))
+    for slug, title_vi, title_en, url in entries:
+        src = f"{slug}_tiles"
+        sources[src] = {
+            "type": "tile",
+            "url": url,
+            "grid": "webmercator",
+            "transparent": True,
+            "http": http if slug != "basemap" else {"client_timeout": 30},
+        }
+        if slug != "basemap":
+            sources[src]["coverage"] = coverage
+        caches[f"{slug}_cache"] = {
+            "grids": grid_names,
+            "sources": [src],
+            "format": "image/png",
+            "cache": {"type": "file", "directory_layout": "tms", "directory": os.path.join(cache_dir, f"{slug}_cache")},
+        }
+        mp_layers.append({"name": slug, "title": f"{title_vi} / {title_en}", "sources": [f"{slug}_cache"]})
+    return {
+        "globals": {
+            "cache": {"base_dir": cache_dir, "lock_dir": os.path.join(cache_dir, "locks"), "tile_lock_dir": os.path.join(cache_dir, "tile_locks")},
+            "image": {"resampling_method": "bilinear", "paletted": False},
+        },
+        "services": {
+            "wms": {
+                "versions": ["1.3.0", "1.1.1"],
+                "srs": WMS_SRS,
+                "bbox_srs": ["EPSG:4326", "EPSG:3857", "EPSG:5899"],
+                "image_formats": ["image/png", "image/jpeg"],
+                "max_output_pixels": MAX_OUTPUT,
+                "strict": True,
+                "md": {
+                    "title": "gis_ioc – Đơn Dương",
+                    "abstract": "Lớp raster của Trung tâm điều hành thông minh huyện Đơn Dương / IOC raster layers",
+                    "access_constraints": "Theo quyền của người dùng / per-user permissions",
+                    "fees": "none",
+                },
+            },
+            "wmts": {"restful": True, "kvp": True, "md": {"title": "gis_ioc WMTS"}},
+            "tms": {"use_grid_names": True, "origin": "nw"},
+        },
+        "grids": grids,
+        "sources": sources,
+        "caches": caches,
+        "layers": mp_layers or [{"name": "empty", "title": "—", "sources": []}],
+    }
+
+
+def seed_config(layers: list[Any], coverage_file: Path) -> dict[str, Any]:
+    """`mapproxy-seed` configuration: every cache, Web Mercator to z14, only inside the district."""
+    return {
+        "coverages": {"district": {"datasource": str(coverage_file), "srs": "EPSG:4326"}},
+        "seeds": {
+            "district": {
+                "caches": [f"{lyr.slug}_cache" for lyr in layers],
+                "grids": ["webmercator"],
+                "coverages": ["district"],
+                "levels": {"from": 8, "to": SEED_MAX_ZOOM},
+            }
+        },
+    }
+
+
+def write_config(out_dir: Path | None = None, upstream: str | None = None, basemap_url: str | None = None) -> dict[str, Path]:
+    """Write mapproxy.yaml, mapproxy-public.yaml, seed.yaml and district.geojson; validate them; return paths."""
+    from layers.models import Layer
+    from tiles.styles import district_bounds
+
+    out = out_dir or conf.mapproxy_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    upstream = (upstream or conf.mapproxy_upstream()).rstrip("/")
+    basemap = conf.mapproxy_basemap_url() if basemap_url is None else basemap_url
+    rasters = [lyr for lyr in Layer.objects.raster().order_by("sort_order", "slug") if lyr.raster_path]
+    public = [lyr for lyr in rasters if lyr.visibility == "public"]
+    bbox = district_bounds()
+    paths = {
+        "internal": out / "mapproxy.yaml",
+        "public": out / "mapproxy-public.yaml",
+        "seed": out / "seed.yaml",
+        "coverage": out / "district.geojson",
+    }
+    geometry = district_geometry() or {"type": "Polygon", "coordinates": [[[bbox[0], bbox[1]], [bbox[2], bbox[1]], [bbox[2], bbox[3]], [bbox[0], bbox[3]], [bbox[0], bbox[1]]]]}
+    _atomic_write(paths["coverage"], json.dumps({"type": "Feature", "properties": {}, "geometry": geometry}))
+    _atomic_write(paths["internal"], _dump(build_config(rasters, upstream, bbox, token=service_token(), basemap_url=basemap)))
+    _atomic_write(paths["public"], _dump(build_config(public, upstream, bbox, token=None, basemap_url=basemap)))
+    _atomic_write(paths["seed"], _dump(seed_config(rasters, paths["coverage"])))
+    for key in ("internal", "public"):
+        load_app(paths[key], cached=False)  # raises on any configuration error or warning
+    if paths["internal"].exists():
+        os.chmod(paths["internal"], 0o600)  # holds the service token
+    return paths
+
+
+def _dump(data: dict[str, Any]) -> str:
+    header = "# Generated by `manage.py mapproxy_config` from the layer catalog. Do not edit: regenerate.\n"
+    return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+_apps: dict[str, tuple[float, Any]] = {}
+_lock = threading.Lock()
+
+
+def load_app(path: Path, cached: bool = True) -> Any:
+    """MapProxy's WSGI app for a configuration file, validated strictly; rebuilt when the file changes."""
+    from mapproxy.wsgiapp import make_wsgi_app
+
+    mtime = path.stat().st_mtime
+    key = str(path)
+    with _lock:
+        hit = _apps.get(key)
+        if cached and hit and hit[0] == mtime:
+            return hit[1]
+        app = make_wsgi_app(str(path), ignore_config_warnings=False, reloader=False)
+        _apps[key] = (mtime, app)
+        return app
+
+
+def layer_names(path: Path) -> set[str]:
+    """Names of the layers a configuration file publishes."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {entry["name"] for entry in data.get("layers", [])}

@@ -1,0 +1,373 @@
+"""Mapbox Vector Tiles from PostGIS: the tile SQL is built here and nowhere else.
+
+One query per layer and tile: `ST_AsMVT` over `ST_AsMVTGeom`, the tile envelope from `ST_TileEnvelope`.
+The features are selected with `geom && ST_Transform(envelope, 4326)`: the *envelope* is transformed,
+never the indexed column, so the GiST index on the 4326 geometry answers the bbox test. A Web-Mercator
+envelope maps to an exact lon/lat rectangle (the projection is separable), so nothing is lost.
+
+Only whitelisted attributes the user may see through the "tiles" channel are selected; the commune
+scope comes from `gis_ioc.permissions.scope_sql`. Coordinates are validated before any query runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps import apps
+from django.db import connection
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gis_ioc import permissions
+from gis_ioc.permissions import AnyUser
+
+MAX_ZOOM = 24
+EXTENT = 4096
+BUFFER = 64
+# Half the Web-Mercator world width, metres (EPSG:3857 bounds are ±this on both axes).
+HALF_WORLD = 20037508.342789244
+# Feature cap by zoom: (up to zoom, max features). A low-zoom tile over the whole district must stay small
+# enough for a phone; at street level every feature of a tile fits.
+FEATURE_CAP: tuple[tuple[int, int], ...] = ((10, 5_000), (12, 10_000), (14, 20_000), (MAX_ZOOM, 50_000))
+# Lines and polygons are simplified below this zoom with a tolerance of one display pixel (a 512-px
+# rendering of the 4096-unit tile); above it ST_AsMVTGeom's own grid snapping is enough.
+SIMPLIFY_BELOW_ZOOM = 16
+POINT_TYPES = {"point", "multipoint"}
+COMMUNE_TABLE = "gis_ioc_adminunit"
+
+
+class TileError(Exception):
+    """A request that cannot be served: `status` is the HTTP status, the message says what to fix."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Tile:
+    z: int
+    x: int
+    y: int
+
+    def bounds_3857(self) -> tuple[float, float, float, float]:
+        """(minx, miny, maxx, maxy) of the tile in EPSG:3857 metres."""
+        size = 2 * HALF_WORLD / (1 << self.z)
+        minx = -HALF_WORLD + self.x * size
+        maxy = HALF_WORLD - self.y * size
+        return minx, maxy - size, minx + size, maxy
+
+    @property
+    def width_m(self) -> float:
+        return 2 * HALF_WORLD / (1 << self.z)
+
+
+_INT = re.compile(r"^\d{1,9}$")
+
+
+def parse_tile(z: str, x: str, y: str) -> Tile:
+    """Validate tile coordinates from a URL before anything touches the database.
+
+    Non-integers and negatives are a malformed request (400); a zoom beyond 24 or x/y ≥ 2^z name a
+    tile that does not exist (404).
+    """
+    for name, raw in (("z", z), ("x", x), ("y", y)):
+        if not _INT.match(str(raw)):
+            raise TileError(400, _("Toạ độ ô %(name)s=%(value)s phải là số nguyên không âm.") % {"name": name, "value": raw})
+    zi, xi, yi = int(z), int(x), int(y)
+    if zi > MAX_ZOOM:
+        raise TileError(404, _("Mức thu phóng %(z)s nằm ngoài khoảng 0–%(max)s.") % {"z": zi, "max": MAX_ZOOM})
+    limit = 1 << zi
+    if xi >= limit or yi >= limit:
+        raise TileError(404, _("Ô %(x)s/%(y)s không tồn tại ở mức %(z)s (x, y < %(n)s).") % {"x": xi, "y": yi, "z": zi, "n": limit})
+    return Tile(zi, xi, yi)
+
+
+def feature_cap(z: int) -> int:
+    """How many features a tile at this zoom may hold."""
+    return next(cap for upto, cap in FEATURE_CAP if z <= upto)
+
+
+# --- request filters ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TileFilters:
+    """Query filters of a tile request: communes, a planning plan, a date range on the temporal field."""
+
+    communes: tuple[str, ...] = ()
+    plan: int | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+    def key(self) -> str:
+        """A short stable text naming the filters (part of the cache key); empty when unfiltered."""
+        parts = []
+        if self.communes:
+            parts.append("c" + "_".join(self.communes))
+        if self.plan is not None:
+            parts.append(f"p{self.plan}")
+        if self.start or self.end:
+            parts.append(f"d{self.start or ''}_{self.end or ''}")
+        return "-".join(parts)
+
+    def query_string(self) -> str:
+        """The filters as a URL query string (TileJSON and style URLs carry them on)."""
+        parts = []
+        if self.communes:
+            parts.append("commune=" + ",".join(self.communes))
+        if self.plan is not None:
+            parts.append(f"plan={self.plan}")
+        if self.start:
+            parts.append(f"start={self.start.isoformat()}")
+        if self.end:
+            parts.append(f"end={self.end.isoformat()}")
+        return "&".join(parts)
+
+
+def _parse_date(name: str, raw: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError as exc:
+        raise TileError(400, _("%(name)s=%(value)s không phải ngày dạng YYYY-MM-DD.") % {"name": name, "value": raw}) from exc
+
+
+def parse_filters(params: Any, layer: Any | None = None) -> TileFilters:
+    """Read commune/plan/start/end from a QueryDict; with a layer, refuse filters it cannot apply (400)."""
+    communes: tuple[str, ...] = ()
+    if params.get("commune"):
+        codes = [c.strip() for c in params["commune"].split(",") if c.strip()]
+        bad = [c for c in codes if not c.isdigit() or len(c) > 10]
+        if bad:
+            raise TileError(400, _("Mã xã không hợp lệ: %(codes)s.") % {"codes": ", ".join(bad)})
+        communes = tuple(sorted(set(codes)))
+    plan = None
+    if params.get("plan"):
+        if not params["plan"].isdigit():
+            raise TileError(400, _("plan=%(value)s phải là mã số đồ án quy hoạch.") % {"value": params["plan"]})
+        plan = int(params["plan"])
+    start = _parse_date("start", params["start"]) if params.get("start") else None
+    end = _parse_date("end", params["end"]) if params.get("end") else None
+    if start and end and start > end:
+        raise TileError(400, _("Ngày bắt đầu %(start)s sau ngày kết thúc %(end)s.") % {"start": start, "end": end})
+    filters = TileFilters(communes, plan, start, end)
+    if layer is not None:
+        source = layer_source(layer)
+        if plan is not None and not source.plan_column:
+            raise TileError(400, _("Lớp %(slug)s không có trường đồ án quy hoạch (plan).") % {"slug": layer.slug})
+        if (start or end) and not source.temporal_column:
+            raise TileError(400, _("Lớp %(slug)s không có trường thời gian để lọc theo ngày.") % {"slug": layer.slug})
+    return filters
+
+
+# --- where the features of a layer live ------------------------------------------------------------------
+def q(name: str) -> str:
+    """Quote an SQL identifier."""
+    return connection.ops.quote_name(name)
+
+
+@dataclass
+class LayerSource:
+    """The table, geometry and column expressions of one catalog layer, resolved from its model or table."""
+
+    table: str
+    geom: str  # qualified SQL expression of the 4326 geometry
+    join: str  # extra FROM clause (the commune join for tabular records)
+    pk: str
+    pk_is_int: bool
+    commune_column: str | None
+    plan_column: str | None
+    temporal_column: str | None
+    temporal_is_datetime: bool
+    columns: dict[str, str] = field(default_factory=dict)  # attribute name -> SQL expression (typed for MVT)
+    where: str = "TRUE"
+    where_params: list[Any] = field(default_factory=list)
+    is_point: bool = False
+
+
+def _typed(expr: str, internal_type: str) -> str:
+    """Cast a column so ST_AsMVT writes a value MVT clients understand (numbers, text)."""
+    kind = internal_type.lower()
+    if kind in {"decimalfield", "numeric"}:
+        return f"{expr}::float8"
+    if kind in {"datetimefield", "timestamp with time zone"}:
+        return f"to_char({expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+    if kind in {"datefield", "date", "timestamp without time zone", "jsonfield", "jsonb", "json", "uuidfield", "uuid"}:
+        return f"{expr}::text"
+    return expr
+
+
+def layer_source(layer: Any) -> LayerSource:
+    """Resolve where a layer's features live. Raises TileError(404) for a layer without geometry."""
+    if not layer.geometry_field:
+        raise TileError(404, _("Lớp %(slug)s không có hình học nên không có ô bản đồ.") % {"slug": layer.slug})
+    model = layer.model_class()
+    if model is None:
+        return _table_source(layer)
+    table = q(model._meta.db_table)
+    opts = model._meta
+    join = ""
+    if layer.geometry_field == "geom":
+        geom = f"{table}.{q(opts.get_field('geom').column)}"
+    elif layer.geometry_field == "commune__geom":
+        # Tabular records (dossiers, revenue, indicators) are drawn with their commune's boundary.
+        join = f" JOIN {q(COMMUNE_TABLE)} AS ioc_commune ON ioc_commune.id = {table}.{q(opts.get_field('commune').column)}"
+        geom = "ioc_commune.geom"
+    else:
+        geom = f"{table}.{q(opts.get_field(layer.geometry_field).column)}"
+    names = {f.name: f for f in opts.concrete_fields} | {f.attname: f for f in opts.concrete_fields}
+    columns = {}
+    for attr in layer.attributes or []:
+        fld = names.get(attr.get("name"))
+        if fld is not None:
+            columns[attr["name"]] = _typed(f"{table}.{q(fld.column)}", fld.get_internal_type())
+    commune = "commune_code" if "commune_code" in names else ("code" if model._meta.db_table == COMMUNE_TABLE else None)
+    temporal = names.get(layer.temporal_field) if layer.temporal_field else None
+    source = LayerSource(
+        table=table,
+        geom=geom,
+        join=join,
+        pk=f"{table}.{q(opts.pk.column)}",
+        pk_is_int=opts.pk.get_internal_type() in {"AutoField", "BigAutoField", "IntegerField", "BigIntegerField"},
+        commune_column=f"{table}.{q(commune)}" if commune else None,
+        plan_column=f"{table}.{q(names['plan'].column)}" if "plan" in names else None,
+        temporal_column=f"{table}.{q(temporal.column)}" if temporal else None,
+        temporal_is_datetime=bool(temporal and temporal.get_internal_type() == "DateTimeField"),
+        columns=columns,
+        is_point=(layer.geometry_type or "").lower() in POINT_TYPES,
+    )
+    if layer.source_filter:
+        source.where, source.where_params = _source_filter_sql(layer, source.pk)
+    return source
+
+
+def _source_filter_sql(layer: Any, pk: str) -> tuple[str, list[Any]]:
+    """The layer's Django `source_filter` as SQL, compiled by Django (never hand-translated)."""
+    qs = layer.base_queryset()
+    query = qs.query
+    compiler = query.get_compiler(connection=connection)
+    sql, params = compiler.compile(query.where)
+    if len(query.alias_map) <= 1:
+        return sql or "TRUE", list(params)
+    # A filter across relations needs joins: fall back to a semi-join on the primary key.
+    inner_sql, inner_params = qs.values("pk").query.sql_with_params()
+    return f"{pk} IN ({inner_sql})", list(inner_params)
+
+
+def _table_columns(table: str) -> dict[str, str]:
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = %s", [table]
+        )
+        return dict(cur.fetchall())
+
+
+def _table_source(layer: Any) -> LayerSource:
+    """An imported table (layers/importers): columns are found by introspection."""
+    if not layer.source_table:
+        raise TileError(404, _("Lớp %(slug)s không có nguồn dữ liệu véc-tơ.") % {"slug": layer.slug})
+    cols = _table_columns(layer.source_table)
+    if layer.geometry_field not in cols:
+        raise TileError(404, _("Bảng của lớp %(slug)s không có cột hình học.") % {"slug": layer.slug})
+    table = q(layer.source_table)
+    columns = {
+        a["name"]: _typed(f"{table}.{q(a['name'])}", cols[a["name"]]) for a in layer.attributes or [] if a.get("name") in cols
+    }
+    pk = layer.id_field if layer.id_field in cols else None
+    temporal = layer.temporal_field if layer.temporal_field in cols else None
+    return LayerSource(
+        table=table,
+        geom=f"{table}.{q(layer.geometry_field)}",
+        join="",
+        pk=f"{table}.{q(pk)}" if pk else "NULL",
+        pk_is_int=bool(pk and cols[pk] in {"integer", "bigint", "smallint"}),
+        commune_column=f"{table}.{q('commune_code')}" if "commune_code" in cols else None,
+        plan_column=f"{table}.{q('plan_id')}" if "plan_id" in cols else None,
+        temporal_column=f"{table}.{q(temporal)}" if temporal else None,
+        temporal_is_datetime=bool(temporal and cols[temporal].startswith("timestamp")),
+        columns=columns,
+        is_point=(layer.geometry_type or "").lower() in POINT_TYPES,
+    )
+
+
+# --- the query ------------------------------------------------------------------------------------------
+def _filter_sql(source: LayerSource, user: AnyUser, filters: TileFilters) -> tuple[list[str], list[Any]]:
+    clauses: list[str] = [source.where]
+    params: list[Any] = list(source.where_params)
+    scope = permissions.commune_scope(user)
+    if source.commune_column:
+        clause, scope_params = permissions.scope_sql(user, source.commune_column)
+        clauses.append(clause)
+        params += scope_params
+    elif scope is not None:
+        # No commune column (an imported table): limit the scoped user spatially to the communes' shapes.
+        clauses.append(
+            f"EXISTS (SELECT 1 FROM {q(COMMUNE_TABLE)} AS sc WHERE sc.level = 'commune' AND sc.valid_to IS NULL"
+            f" AND sc.code = ANY(%s) AND ST_Intersects(sc.geom, {source.geom}))"
+        )
+        params.append(sorted(scope))
+    if filters.communes:
+        if not source.commune_column:
+            raise TileError(400, _("Lớp này không có mã xã để lọc."))
+        clauses.append(f"{source.commune_column} = ANY(%s)")
+        params.append(list(filters.communes))
+    if filters.plan is not None:
+        clauses.append(f"{source.plan_column} = %s")
+        params.append(filters.plan)
+    for bound, op in ((filters.start, ">="), (filters.end, "<")):
+        if bound is None:
+            continue
+        value: Any = bound if op == ">=" else bound + dt.timedelta(days=1)  # the end date is inclusive
+        if source.temporal_is_datetime:
+            value = timezone.make_aware(dt.datetime.combine(value, dt.time()))
+        clauses.append(f"{source.temporal_column} {op} %s")
+        params.append(value)
+    return clauses, params
+
+
+def tile_sql(layer: Any, user: AnyUser, tile: Tile, filters: TileFilters, fields: list[str]) -> tuple[str, list[Any]]:
+    """The complete SQL (and parameters) that renders one layer's tile as MVT bytes."""
+    source = layer_source(layer)
+    margin = BUFFER / EXTENT
+    geom3857 = f"ST_Transform({source.geom}, 3857)"
+    if not source.is_point and tile.z < SIMPLIFY_BELOW_ZOOM:
+        geom3857 = f"ST_Simplify({geom3857}, {tile.width_m / 512:.6f}, true)"
+    selected = [f"{source.columns[name]} AS {q(name)}" for name in fields if name in source.columns]
+    fid = f"{source.pk} AS __fid" if source.pk_is_int else None
+    select = ", ".join(
+        [f"ST_AsMVTGeom({geom3857}, ST_TileEnvelope(%s, %s, %s), {EXTENT}, {BUFFER}, true) AS __geom"]
+        + ([fid] if fid else [])
+        + selected
+    )
+    clauses, params = _filter_sql(source, user, filters)
+    where = " AND ".join(
+        [f"{source.geom} && ST_Transform(ST_TileEnvelope(%s, %s, %s, margin => {margin}), 4326)"] + clauses
+    )
+    fid_arg = ", '__fid'" if fid else ""
+    sql = (
+        f"SELECT ST_AsMVT(f.*, %s, {EXTENT}, '__geom'{fid_arg}) FROM ("
+        f"SELECT {select} FROM {source.table}{source.join} WHERE {where} LIMIT {feature_cap(tile.z)}"
+        f") AS f WHERE f.__geom IS NOT NULL"
+    )
+    coords = [tile.z, tile.x, tile.y]
+    return sql, [layer.slug] + coords + coords + params
+
+
+def render_tile(layer: Any, user: AnyUser, tile: Tile, filters: TileFilters, fields: list[str]) -> bytes:
+    """Run the tile query: the MVT bytes of one layer (empty bytes when no feature falls in the tile)."""
+    sql, params = tile_sql(layer, user, tile, filters, fields)
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        row = cur.fetchone()
+    return bytes(row[0]) if row and row[0] is not None else b""
+
+
+def model_layer_fields(layer: Any) -> dict[str, str]:
+    """TileJSON's `fields`: attribute name -> its type as the catalog declares it."""
+    return {a["name"]: a.get("type", "string") for a in layer.attributes or []}
+
+
+def is_model_layer(layer: Any) -> bool:
+    return bool(layer.source_model) and apps.is_installed(layer.source_model.split(".")[0])

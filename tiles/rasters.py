@@ -1,0 +1,186 @@
+"""Raster layers: GeoTIFF → Cloud-Optimized GeoTIFF (rio-cogeo), catalog registration, PNG tiles with a
+colour map and rescaling, and point values (rio-tiler).
+
+A COG is tiled and carries overviews, so a web-map tile at any zoom reads only the few internal blocks
+it needs: no pre-rendered pyramid is kept for the web map (MapProxy keeps one for WMS/WMTS clients).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import rasterio
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+from rasterio.errors import RasterioIOError
+from rio_cogeo.cogeo import cog_translate, cog_validate
+from rio_cogeo.profiles import cog_profiles
+from rio_tiler.colormap import cmap
+from rio_tiler.errors import PointOutsideBounds, TileOutsideBounds
+from rio_tiler.io import Reader
+
+from tiles import conf
+
+TILE_SIZE = 256
+# 256×256 fully transparent PNG: what an out-of-coverage tile is (MapProxy treats 204 as an error).
+_EMPTY_PNG: bytes | None = None
+
+
+class RasterError(ValueError):
+    """A raster file that cannot be used (not a GeoTIFF, no CRS, unreadable): the message says why."""
+
+
+def check_geotiff(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Open a file and make sure it is a georeferenced GeoTIFF; returns its profile. RasterError if not."""
+    name = Path(path).name
+    try:
+        with rasterio.open(path) as src:
+            if src.driver != "GTiff":
+                raise RasterError(
+                    _("Tệp %(name)s là %(driver)s, không phải GeoTIFF.") % {"name": name, "driver": src.driver}
+                )
+            if src.crs is None:
+                raise RasterError(_("Tệp %(name)s không có hệ toạ độ (CRS); hãy gán CRS trước khi tải lên.") % {"name": name})
+            return dict(src.profile)
+    except RasterioIOError as exc:
+        raise RasterError(_("Tệp %(name)s không phải ảnh GeoTIFF đọc được.") % {"name": name}) from exc
+
+
+def make_cog(src_path: str | os.PathLike[str], dst_path: str | os.PathLike[str]) -> Path:
+    """Convert a GeoTIFF to a Cloud-Optimized GeoTIFF (deflate, internal tiles, overviews), atomically."""
+    check_geotiff(src_path)
+    dst = Path(dst_path)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dst.parent, suffix=".tif", prefix=".cog-")
+    os.close(fd)
+    try:
+        profile = cog_profiles.get("deflate")
+        cog_translate(str(src_path), tmp, profile, in_memory=False, quiet=True, overview_resampling="average")
+        valid, errors, _warnings = cog_validate(tmp)
+        if not valid:
+            raise RasterError("; ".join(errors))
+        os.replace(tmp, dst)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return dst
+
+
+def band_range(path: str | os.PathLike[str]) -> tuple[float, float]:
+    """(min, max) of band 1, nodata excluded (the default rescale of a new layer)."""
+    with rasterio.open(path) as src:
+        data = src.read(1, masked=True, out_shape=(min(src.height, 1024), min(src.width, 1024)))
+    if data.count() == 0:
+        return 0.0, 1.0
+    return float(data.min()), float(data.max())
+
+
+def register_cog(
+    src_path: str | os.PathLike[str],
+    slug: str,
+    title_vi: str,
+    title_en: str,
+    *,
+    colormap: str = "viridis",
+    rescale: tuple[float, float] | list[float] | None = None,
+    unit: str = "",
+    visibility: str = "public",
+    allowed_roles: list[str] | None = None,
+    description_vi: str = "",
+    description_en: str = "",
+    attribution: str = "",
+    is_demo: bool = False,
+    max_zoom: int = 18,
+) -> Any:
+    """Store a GeoTIFF as MEDIA_ROOT/rasters/<slug>.tif (COG) and create or update its catalog layer."""
+    from layers.models import Layer
+
+    if colormap not in cmap.list():
+        raise RasterError(_("Không có bảng màu “%(name)s”.") % {"name": colormap})
+    relative = Path("rasters") / f"{slug}.tif"
+    dst = make_cog(src_path, Path(settings.MEDIA_ROOT) / relative)
+    lo, hi = (float(rescale[0]), float(rescale[1])) if rescale else band_range(dst)
+    with transaction.atomic():
+        layer, _created = Layer.objects.update_or_create(
+            slug=slug,
+            defaults={
+                "title_vi": title_vi,
+                "title_en": title_en,
+                "description_vi": description_vi,
+                "description_en": description_en,
+                "kind": Layer.Kind.RASTER,
+                "raster_path": str(relative),
+                "geometry_field": "",
+                "geometry_type": "",
+                "visibility": visibility,
+                "allowed_roles": allowed_roles or [],
+                "attribution": attribution,
+                "style": {"colormap": colormap, "rescale": [lo, hi], "unit": unit},
+                "legend": [{"colormap": colormap, "min": lo, "max": hi, "unit": unit}],
+                "is_demo": is_demo,
+                "max_zoom": max_zoom,
+            },
+        )
+        layer.touch()
+    # MapProxy's pre-rendered tiles of the old file are stale now.
+    for stale in conf.mapproxy_cache_dir().glob(f"{slug}_cache_*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    return layer
+
+
+# --- serving --------------------------------------------------------------------------------------------
+def cog_path(layer: Any) -> Path:
+    """Absolute path of a raster layer's COG (catalog paths are relative to MEDIA_ROOT)."""
+    path = Path(layer.raster_path)
+    return path if path.is_absolute() else Path(settings.MEDIA_ROOT) / path
+
+
+def empty_png() -> bytes:
+    """A transparent 256×256 PNG."""
+    global _EMPTY_PNG
+    if _EMPTY_PNG is None:
+        from rio_tiler.models import ImageData
+
+        img = ImageData(np.zeros((1, TILE_SIZE, TILE_SIZE), dtype="uint8"))
+        img.array.mask = True
+        _EMPTY_PNG = img.render(img_format="PNG", add_mask=True)
+    return _EMPTY_PNG
+
+
+def render_png(layer: Any, z: int, x: int, y: int) -> bytes:
+    """The PNG of one XYZ tile: band 1 rescaled to the layer's range, coloured with its colour map."""
+    style = layer.style or {}
+    lo, hi = style.get("rescale") or (0, 255)
+    colormap = cmap.get(style.get("colormap", "viridis"))
+    try:
+        with Reader(str(cog_path(layer))) as src:
+            img = src.tile(x, y, z, tilesize=TILE_SIZE, indexes=1, resampling_method="bilinear")
+    except TileOutsideBounds:
+        return empty_png()
+    img.rescale(in_range=((float(lo), float(hi)),), out_range=((0, 255),))
+    return img.render(img_format="PNG", colormap=colormap, add_mask=True)
+
+
+@dataclass
+class PointValue:
+    value: float | None
+    unit: str
+
+
+def point_value(layer: Any, lon: float, lat: float) -> PointValue | None:
+    """The raster value at a WGS84 point (value None on nodata), or None outside the raster."""
+    try:
+        with Reader(str(cog_path(layer))) as src:
+            pt = src.point(lon, lat, indexes=1)
+    except PointOutsideBounds:
+        return None
+    masked = bool(np.ma.getmaskarray(pt.array)[0])
+    value = None if masked else round(float(pt.array.data[0]), 4)
+    return PointValue(value, (layer.style or {}).get("unit", ""))

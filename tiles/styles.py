@@ -1,0 +1,215 @@
+"""TileJSON 3.0 documents and the MapLibre style of the visible catalog, built from each layer's `style`.
+
+Colours: categories without explicit colours and graduated ramps use colour-blind-safe palettes
+(Okabe–Ito for categories, viridis/cividis for ramps). Land use follows the colours of Vietnamese
+land-use maps (Circular 27/2018/TT-BTNMT conventions), which planners read by habit; they are paired with
+outlines so adjacent classes stay distinguishable.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from django.conf import settings
+from django.contrib.gis.db.models import Extent
+from django.urls import reverse
+
+from gis_ioc import permissions
+from gis_ioc.permissions import AnyUser
+from tiles.mvt import TileFilters
+
+# Okabe & Ito (2008): distinguishable under the common colour-vision deficiencies.
+OKABE_ITO = ["#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7", "#999999"]
+VIRIDIS = ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"]
+CIVIDIS = ["#00224e", "#414d6b", "#7c7b78", "#bcaf6f", "#fee838"]
+
+# Land-use map colours (Circular 27/2018/TT-BTNMT legend, approximated in RGB).
+LANDUSE_COLORS: dict[str, str] = {
+    "LUC": "#ffff64", "LUK": "#ffff96", "LUN": "#ffffb4", "BHK": "#fff0b4", "NHK": "#fff0b4",
+    "CLN": "#ffd2a0", "RSX": "#b4ffb4", "RPH": "#6ee66e", "RDD": "#6eb46e", "NTS": "#aaffff",
+    "LMU": "#ffffff", "NKH": "#f5f0c8", "ONT": "#ffd0ff", "ODT": "#ffa0ff", "TSC": "#ff6464",
+    "DTS": "#ff6464", "CQP": "#ff5046", "CAN": "#ff5046", "DVH": "#ffaaa0", "DYT": "#ffaaa0",
+    "DGD": "#ffaaa0", "DTT": "#ffaaa0", "DGT": "#ffaa32", "DTL": "#aaffff", "DNL": "#ffaaa0",
+    "DCH": "#ffaaa0", "SKK": "#faaaa0", "SKC": "#faaaa0", "TMD": "#faaaa0", "SKS": "#cdaacd",
+    "TON": "#ffaaa0", "TIN": "#ffaaa0", "NTD": "#d2d2d2", "SON": "#a0ffff", "MNC": "#b4ffff",
+    "DKV": "#ffaaa0", "PNK": "#ffaaa0", "BCS": "#ffffff", "DCS": "#ffffff", "NCS": "#e6e6c8",
+}  # fmt: skip
+PALETTES = {"landuse": LANDUSE_COLORS}
+DEFAULT_COLOR = "#0072b2"
+
+
+@functools.lru_cache(maxsize=4)
+def _district_bounds(code: str) -> tuple[float, float, float, float] | None:
+    from gis_ioc.models import AdminUnit
+
+    units = AdminUnit.objects.current().filter(code=code, level="district")
+    if not units.exists():
+        units = AdminUnit.objects.current().communes()
+    extent = units.aggregate(e=Extent("geom"))["e"]
+    return tuple(round(v, 5) for v in extent) if extent else None  # type: ignore[return-value]
+
+
+def district_bounds() -> list[float]:
+    """[west, south, east, north] of the district (the whole world before the district is loaded)."""
+    bounds = _district_bounds(settings.IOC_DISTRICT_CODE)
+    if bounds is None:
+        _district_bounds.cache_clear()  # not loaded yet: ask again next time
+        return [-180.0, -85.0511, 180.0, 85.0511]
+    return list(bounds)
+
+
+def _qs(filters: TileFilters | None) -> str:
+    text = filters.query_string() if filters else ""
+    return f"?{text}" if text else ""
+
+
+def vector_tiles_url(request: Any, slug: str, filters: TileFilters | None = None) -> str:
+    base = request.build_absolute_uri(reverse("tiles:vector-tile", args=[slug, 0, 0, 0]))
+    return base.replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt") + _qs(filters)
+
+
+def raster_tiles_url(request: Any, slug: str) -> str:
+    base = request.build_absolute_uri(reverse("tiles:raster-tile", args=[slug, 0, 0, 0]))
+    return base.replace("/0/0/0.png", "/{z}/{x}/{y}.png")
+
+
+def tilejson(request: Any, layer: Any, user: AnyUser, filters: TileFilters | None = None) -> dict[str, Any]:
+    """The TileJSON 3.0.0 document of one layer, as this user may see it."""
+    bounds = district_bounds()
+    center = [round((bounds[0] + bounds[2]) / 2, 5), round((bounds[1] + bounds[3]) / 2, 5), max(layer.min_zoom, 11)]
+    doc: dict[str, Any] = {
+        "tilejson": "3.0.0",
+        "name": layer.title,
+        "description": layer.description,
+        "version": f"1.0.{layer.version}",
+        "attribution": layer.attribution,
+        "scheme": "xyz",
+        "minzoom": layer.min_zoom,
+        "maxzoom": layer.max_zoom,
+        "bounds": bounds,
+        "center": center,
+    }
+    if layer.kind == "raster":
+        doc["tiles"] = [raster_tiles_url(request, layer.slug)]
+        doc["format"] = "png"
+        return doc
+    fields = permissions.visible_fields(user, layer, "tiles")
+    doc["tiles"] = [vector_tiles_url(request, layer.slug, filters)]
+    doc["format"] = "pbf"
+    doc["vector_layers"] = [
+        {
+            "id": layer.slug,
+            "description": layer.title,
+            "minzoom": layer.min_zoom,
+            "maxzoom": layer.max_zoom,
+            "fields": {name: layer.attribute_title(name) for name in fields},
+        }
+    ]
+    return doc
+
+
+# --- MapLibre style -----------------------------------------------------------------------------------
+def _color_expression(style: dict[str, Any]) -> Any:
+    kind = style.get("kind", "single")
+    if kind == "categories" and style.get("field"):
+        colors = dict(style.get("colors") or PALETTES.get(style.get("palette", ""), {}))
+        if not colors:
+            return style.get("color", DEFAULT_COLOR)
+        expr: list[Any] = ["match", ["to-string", ["get", style["field"]]]]
+        for value, color in colors.items():
+            expr += [value, color]
+        return expr + [style.get("default_color", "#999999")]
+    if kind == "graduated" and style.get("field") and style.get("breaks"):
+        breaks = list(style["breaks"])
+        ramp = style.get("colors") or (CIVIDIS if style.get("ramp") == "cividis" else VIRIDIS)
+        expr = ["step", ["to-number", ["get", style["field"]]], ramp[0]]
+        for i, brk in enumerate(breaks):
+            expr += [brk, ramp[min(i + 1, len(ramp) - 1)]]
+        return expr
+    return style.get("color", DEFAULT_COLOR)
+
+
+def style_layers(layer: Any) -> list[dict[str, Any]]:
+    """The MapLibre layers drawing one catalog layer (fill+outline, line, or circle)."""
+    style = layer.style or {}
+    color = _color_expression(style)
+    common = {"source": layer.slug, "source-layer": layer.slug, "minzoom": layer.min_zoom, "metadata": {"title": layer.title}}
+    gtype = (layer.geometry_type or "").lower()
+    if "point" in gtype:
+        return [
+            common
+            | {
+                "id": layer.slug,
+                "type": "circle",
+                "paint": {
+                    "circle-color": color,
+                    "circle-radius": ["interpolate", ["linear"], ["zoom"], 8, 2.5, 16, 7],
+                    "circle-stroke-color": "#ffffff",
+                    "circle-stroke-width": 1,
+                },
+            }
+        ]
+    if "line" in gtype:
+        return [common | {"id": layer.slug, "type": "line", "paint": {"line-color": color, "line-width": 2}}]
+    outline = style.get("outline_color", "#333333" if style.get("kind") == "categories" else style.get("color", DEFAULT_COLOR))
+    return [
+        common
+        | {
+            "id": layer.slug + "-fill",
+            "type": "fill",
+            "paint": {"fill-color": color, "fill-opacity": style.get("fill_opacity", 0.6)},
+        },
+        common
+        | {
+            "id": layer.slug + "-outline",
+            "type": "line",
+            "paint": {"line-color": outline, "line-width": style.get("line_width", 1), "line-opacity": 0.8},
+        },
+    ]
+
+
+def style_document(request: Any, user: AnyUser) -> dict[str, Any]:
+    """A MapLibre style (version 8) drawing every layer this user may see: rasters under vectors."""
+    from layers.models import Layer
+
+    bounds = district_bounds()
+    sources: dict[str, Any] = {}
+    layers: list[dict[str, Any]] = [{"id": "background", "type": "background", "paint": {"background-color": "#f4f4f0"}}]
+    visible = list(permissions.visible_layers(user, Layer.objects.all()))
+    for layer in [lyr for lyr in visible if lyr.kind == "raster" and lyr.raster_path]:
+        sources[layer.slug] = {
+            "type": "raster",
+            "tiles": [raster_tiles_url(request, layer.slug)],
+            "tileSize": 256,
+            "bounds": bounds,
+            "attribution": layer.attribution,
+        }
+        layers.append(
+            {
+                "id": layer.slug,
+                "type": "raster",
+                "source": layer.slug,
+                "layout": {"visibility": "none"},
+                "paint": {"raster-opacity": 0.75},
+                "metadata": {"title": layer.title},
+            }
+        )
+    for layer in [lyr for lyr in visible if lyr.kind == "vector" and lyr.geometry_field]:
+        sources[layer.slug] = {
+            "type": "vector",
+            "tiles": [vector_tiles_url(request, layer.slug)],
+            "minzoom": layer.min_zoom,
+            "maxzoom": min(layer.max_zoom, 16),  # overzoomed beyond: the tiles hold full detail by then
+            "bounds": bounds,
+            "attribution": layer.attribution,
+        }
+        layers += style_layers(layer)
+    return {
+        "version": 8,
+        "name": "gis_ioc",
+        "center": [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2],
+        "zoom": 11,
+        "sources": sources,
+        "layers": layers,
+    }

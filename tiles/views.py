@@ -1,0 +1,173 @@
+"""Vector tiles, composite tiles, TileJSON and the MapLibre style.
+
+Order of checks in every tile view: coordinates (no database), then the layer and the user's right to
+see it (a private layer is 404, as if absent), then the filters, then the cache, then the tile SQL.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from gis_ioc import permissions
+from tiles import cache, conf, mvt, styles
+from tiles.mvt import Tile, TileError, TileFilters
+
+MVT_TYPE = "application/vnd.mapbox-vector-tile"
+
+
+def error(exc: TileError) -> JsonResponse:
+    """A 4xx with a message a person can act on."""
+    return JsonResponse({"detail": exc.message}, status=exc.status)
+
+
+def _layer(slug: str, user: Any, kind: str | None = "vector") -> Any:
+    """The catalog layer this user may see, with its cache state, or TileError(404)."""
+    from layers.models import Layer
+
+    qs = Layer.objects.select_related("tile_cache_state").filter(slug=slug)
+    if kind:
+        qs = qs.filter(kind=kind)
+    layer = qs.first()
+    if layer is None or not permissions.can_view_layer(user, layer):
+        # Same answer for "absent" and "not yours": the catalog does not leak private layer names.
+        raise TileError(404, _("Không có lớp bản đồ “%(slug)s”.") % {"slug": slug})
+    return layer
+
+
+def _check_zoom(layer: Any, tile: Tile) -> None:
+    if not layer.min_zoom <= tile.z <= layer.max_zoom:
+        raise TileError(
+            404,
+            _("Lớp %(slug)s chỉ có ô ở mức thu phóng %(min)s–%(max)s.")
+            % {"slug": layer.slug, "min": layer.min_zoom, "max": layer.max_zoom},
+        )
+
+
+def layer_tile_gz(layer: Any, user: Any, tile: Tile, filters: TileFilters) -> tuple[bytes, str]:
+    """One layer's tile as gzip bytes (b"" when empty), from the cache or the database; and HIT/MISS."""
+    fields = permissions.visible_fields(user, layer, "tiles")
+    if not conf.cache_enabled():
+        raw = mvt.render_tile(layer, user, tile, filters, fields)
+        return (gzip.compress(raw, 6) if raw else b""), "BYPASS"
+    state = cache.state_for(layer)
+    path = cache.tile_path(layer, state, cache.visibility_class(user, fields), filters, tile)
+    cached = cache.read(path)
+    if cached is not None:
+        return cached, "HIT"
+    purges_seen = state.purges
+    raw = mvt.render_tile(layer, user, tile, filters, fields)
+    data = gzip.compress(raw, 6) if raw else b""
+    cache.write(path, data, layer, purges_seen)
+    return data, "MISS"
+
+
+def tile_response(request: HttpRequest, data_gz: bytes, x_cache: str, public: bool) -> HttpResponse:
+    """204 for an empty tile; else the tile, gzip-encoded if the client accepts it, with ETag."""
+    if not data_gz:
+        response = HttpResponse(status=204)
+        response["X-Cache"] = x_cache
+        return response
+    etag = '"' + hashlib.blake2b(data_gz, digest_size=12).hexdigest() + '"'
+    cache_control = f"{'public' if public else 'private'}, " + (
+        f"max-age={conf.max_age()}" if conf.max_age() else "no-cache"
+    )
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponse(status=304)
+    elif "gzip" in request.headers.get("Accept-Encoding", ""):
+        response = HttpResponse(data_gz, content_type=MVT_TYPE)
+        response["Content-Encoding"] = "gzip"
+    else:
+        response = HttpResponse(gzip.decompress(data_gz), content_type=MVT_TYPE)
+    response["ETag"] = etag
+    response["Cache-Control"] = cache_control
+    response["Vary"] = "Accept-Encoding, Cookie, Authorization"
+    response["X-Cache"] = x_cache
+    if public:
+        response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+def vector_tile(request: HttpRequest, slug: str, z: str, x: str, y: str) -> HttpResponse:
+    """/tiles/{slug}/{z}/{x}/{y}.mvt"""
+    try:
+        tile = mvt.parse_tile(z, x, y)
+        layer = _layer(slug, request.user)
+        _check_zoom(layer, tile)
+        filters = mvt.parse_filters(request.GET, layer)
+        data, x_cache = layer_tile_gz(layer, request.user, tile, filters)
+    except TileError as exc:
+        return error(exc)
+    return tile_response(request, data, x_cache, public=layer.visibility == "public")
+
+
+@require_GET
+def composite_tile(request: HttpRequest, z: str, x: str, y: str) -> HttpResponse:
+    """/tiles/composite/{z}/{x}/{y}.mvt?layers=a,b — several layers in one tile.
+
+    An MVT tile is a sequence of layer messages, so the composite is the concatenation of each layer's
+    own (cached) tile. Layers outside their zoom range are left out rather than failing the whole tile.
+    """
+    try:
+        tile = mvt.parse_tile(z, x, y)
+        slugs = [s.strip() for s in request.GET.get("layers", "").split(",") if s.strip()]
+        if not slugs:
+            raise TileError(400, _("Thiếu tham số layers (danh sách mã lớp, cách nhau bởi dấu phẩy)."))
+        if len(slugs) > 20:
+            raise TileError(400, _("Tối đa 20 lớp trong một ô ghép."))
+        layers = [_layer(slug, request.user) for slug in dict.fromkeys(slugs)]
+        filters = mvt.parse_filters(request.GET)
+        parts, states = [], set()
+        for layer in layers:
+            if not layer.min_zoom <= tile.z <= layer.max_zoom:
+                continue
+            data, x_cache = layer_tile_gz(layer, request.user, tile, _applicable(filters, layer))
+            states.add(x_cache)
+            if data:
+                parts.append(gzip.decompress(data))
+    except TileError as exc:
+        return error(exc)
+    joined = b"".join(parts)
+    x_cache = "HIT" if states == {"HIT"} else ("MISS" if states else "NONE")
+    public = all(layer.visibility == "public" for layer in layers)
+    return tile_response(request, gzip.compress(joined, 6) if joined else b"", x_cache, public)
+
+
+def _applicable(filters: TileFilters, layer: Any) -> TileFilters:
+    """The composite's filters narrowed to what a layer has (a date range does not apply to schools)."""
+    source = mvt.layer_source(layer)
+    return TileFilters(
+        communes=filters.communes if source.commune_column else (),
+        plan=filters.plan if source.plan_column else None,
+        start=filters.start if source.temporal_column else None,
+        end=filters.end if source.temporal_column else None,
+    )
+
+
+@require_GET
+def tilejson(request: HttpRequest, slug: str) -> HttpResponse:
+    """/tiles/{slug}.json — TileJSON 3.0.0 (vector or raster)."""
+    try:
+        layer = _layer(slug, request.user, kind=None)
+        if layer.kind == "vector":
+            mvt.layer_source(layer)  # 404 for a layer without geometry
+        filters = mvt.parse_filters(request.GET, layer) if layer.kind == "vector" else None
+    except TileError as exc:
+        return error(exc)
+    response = JsonResponse(styles.tilejson(request, layer, request.user, filters), json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@require_GET
+def style(request: HttpRequest) -> HttpResponse:
+    """/tiles/style.json — the MapLibre style of every layer the user may see."""
+    response = JsonResponse(styles.style_document(request, request.user), json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = "private, no-cache"
+    return response
