@@ -125,7 +125,8 @@ def ensure_srid(srid: int) -> None:
         if "VN-2000" in crs.name and "towgs84" not in proj4:
             proj4 = proj4.replace("+type=crs", "").strip() + " " + VN2000_TOWGS84
         cur.execute(
-            "INSERT INTO spatial_ref_sys (srid, auth_name, auth_srid, srtext, proj4text) VALUES (%s, 'EPSG', %s, %s, %s)"
+            "INSERT INTO spatial_ref_sys (srid, auth_name, auth_srid, srtext, proj4text)"
+            " VALUES (%s, 'EPSG', %s, %s, %s)"
             " ON CONFLICT (srid) DO NOTHING",
             [srid, srid, crs.to_wkt("WKT1_GDAL"), proj4],
         )

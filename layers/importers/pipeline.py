@@ -1,0 +1,512 @@
+"""The import pipeline: open (safety checks, format detection) → preview → commit.
+
+Commit streams the file's Arrow batches into a temporary staging table with COPY, then does everything
+else in SQL inside one transaction: reprojection (ST_Transform with the VN-2000 datum shift), axis swap,
+repair (ST_MakeValid), single→multi, commune assignment, validation of every mapped value, and one
+INSERT … SELECT (plus UPDATE … FROM for upserts) into the target. Either every row lands or none does,
+unless the caller explicitly asked to skip bad rows.
+
+SQL here is assembled from identifiers (quoted with `q`, taken from the target's metadata or generated as
+f0, f1, …) and fixed fragments; every value from a file or a user travels as a parameter or through COPY.
+Hence the `noqa: S608` marks.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import shapely
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from layers.importers import crs as crs_mod
+from layers.importers import encodings
+from layers.importers.base import GEOM, Importer, ImportOptions, SourceInfo, importer_for
+from layers.importers.formats import ShapefileImporter
+from layers.importers.safety import ImportRefused, check_upload, safe_extract
+from layers.importers.targets import Check, Column, NewLayerTarget, SectorTarget, Target, q
+from layers.models import Layer, LayerChange
+
+Progress = Callable[[int, str], None]
+MAX_ISSUES = 1000
+TEMP_TABLES = ("_imp_stage", "_imp_geo", "_imp_bad", "_imp_src")
+
+
+class ImportRejected(ImportRefused):
+    """Rows failed validation in atomic mode: nothing was written; `report` names row, field and reason."""
+
+    def __init__(self, message: str, report: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+def open_source(path: Path, name: str, options: ImportOptions, workdir: Path) -> Importer:
+    """Check the upload and pick the importer for it (unzipping archives safely)."""
+    kind = check_upload(path, name)
+    ext = Path(name).suffix.lower()
+    if kind == "zip" and ext == ".zip":
+        out = workdir / "zip"
+        out.mkdir(parents=True, exist_ok=True)
+        files = safe_extract(path, out)
+        if any(p.suffix.lower() in (".shp", ".shx", ".dbf") for p in files):
+            return ShapefileImporter(out, options, workdir)
+        inner = [
+            p for p in files if p.suffix.lower() in (".geojson", ".json", ".gpkg", ".kml", ".csv", ".tif", ".tiff")
+        ]
+        if len(inner) != 1:
+            raise ImportRefused(_("Tệp nén phải chứa một shapefile hoặc đúng một tệp dữ liệu GIS."))
+        return open_source(inner[0], inner[0].name, options, workdir)
+    if path.suffix.lower() != ext:  # importers look at the extension the user gave
+        named = workdir / ("source" + ext)
+        if not named.exists():
+            named.symlink_to(path.resolve())
+        path = named
+    return importer_for(path, kind)(path, options, workdir)
+
+
+def resolve_crs(info: SourceInfo, options: ImportOptions) -> crs_mod.CrsGuess:
+    """The CRS to use: the user's choice, else the declared one (checked against the numbers), else a guess."""
+    guess = crs_mod.guess_from_bounds(info.bounds)
+    if options.srid:
+        swapped = guess.swapped if options.swap_xy is None else options.swap_xy
+        return crs_mod.CrsGuess(options.srid, "chosen", swapped, guess.candidates, guess.note)
+    if info.declared_srid:
+        declared = crs_mod.CrsGuess(info.declared_srid, "declared")
+        # GeoJSON is WGS84 by definition, yet files arrive with VN-2000 metres or lat/lon swapped in it.
+        if info.declared_srid == crs_mod.WGS84 and guess.srid and (guess.srid != crs_mod.WGS84 or guess.swapped):
+            guess.note = (guess.note + "; " if guess.note else "") + "declared WGS84 contradicts the coordinates"
+            return guess
+        if options.swap_xy is not None:
+            declared.swapped = options.swap_xy
+        return declared
+    if options.swap_xy is not None:
+        guess.swapped = options.swap_xy
+    return guess
+
+
+def _json_value(v: Any) -> Any:
+    if v is None or isinstance(v, bool | int | float | str):
+        return v
+    return str(v)
+
+
+def preview(importer: Importer, sample_size: int = 20) -> dict[str, Any]:
+    """What a person needs before committing: format, layers, fields with decoded sample values, CRS and
+    encoding guesses, geometry types and problems seen in the sample."""
+    info = importer.info()
+    guess = resolve_crs(info, importer.options)
+    out: dict[str, Any] = {
+        "format": info.format,
+        "format_label": importer.label,
+        "layers": info.layers,
+        "layer": info.layer,
+        "count": info.count,
+        "fields": [{"name": n, "type": _kind(t)} for n, t in info.fields],
+        "crs": guess.as_dict(),
+        "declared_srid": info.declared_srid,
+        "bounds": info.bounds,
+        "geometry_type": info.geometry_type,
+        "notes": info.notes,
+        "encoding": None,
+        "raster": importer.raster,
+    }
+    if info.encoding:
+        out["encoding"] = {
+            "encoding": info.encoding.encoding,
+            "label": info.encoding.label,
+            "confidence": round(info.encoding.confidence, 2),
+            "from_cpg": info.encoding.from_cpg,
+            "scores": {k: round(v, 3) for k, v in info.encoding.scores.items()},
+        }
+        if isinstance(importer, ShapefileImporter):
+            out["encoding_samples"] = _encoding_samples(importer)
+    if importer.raster:
+        return out
+    sample = next(iter(importer.batches(sample_size)), None)
+    rows, types, issues = [], {}, []
+    if sample is not None:
+        sample = sample.slice(0, sample_size)
+        geoms = shapely.from_wkb(sample[GEOM].to_numpy(zero_copy_only=False))
+        data = sample.drop_columns([GEOM]).to_pylist()
+        for i, (row, g) in enumerate(zip(data, geoms, strict=True)):
+            rows.append({k: _json_value(v) for k, v in row.items()})
+            gtype = "—" if g is None else g.geom_type
+            types[gtype] = types.get(gtype, 0) + 1
+            if g is None or g.is_empty:
+                issues.append({"row": i + 1, "reason": _("hình học rỗng")})
+            elif not g.is_valid:
+                issues.append({"row": i + 1, "reason": _("hình học không hợp lệ, sẽ được sửa (ST_MakeValid)")})
+    out.update(sample=rows, geometry_types=types, issues=issues)
+    return out
+
+
+def _encoding_samples(importer: ShapefileImporter) -> dict[str, list[str]]:
+    """The first legacy text values decoded with every candidate, so a person can see which one reads right."""
+    from layers.importers import dbf
+
+    layer = importer.chosen_layer() or ""
+    path = importer._part(layer, ".dbf")
+    raw = dbf.text_samples(path, 200)[:5] if path else []
+    return {enc: [encodings.decode(v, enc) for v in raw] for enc in encodings.ENCODINGS}
+
+
+def _kind(t: pa.DataType) -> str:
+    if pa.types.is_integer(t):
+        return "integer"
+    if pa.types.is_floating(t) or pa.types.is_decimal(t):
+        return "number"
+    if pa.types.is_boolean(t):
+        return "boolean"
+    if pa.types.is_date(t) or pa.types.is_timestamp(t):
+        return "date"
+    return "string"
+
+
+def _pg_type(t: pa.DataType) -> str:
+    if pa.types.is_integer(t):
+        return "bigint"
+    if pa.types.is_floating(t) or pa.types.is_decimal(t):
+        return "double precision"
+    if pa.types.is_boolean(t):
+        return "boolean"
+    if pa.types.is_date(t):
+        return "date"
+    if pa.types.is_timestamp(t):
+        return "timestamptz" if t.tz else "timestamp"
+    return "text"
+
+
+# --- commit -------------------------------------------------------------------------------------
+@dataclass
+class Plan:
+    importer: Importer
+    info: SourceInfo
+    target: Target
+    srid: int
+    swapped: bool
+    stage: dict[str, tuple[str, str]]  # source field -> (staging column, pg type)
+
+
+def make_target(options: ImportOptions, info: SourceInfo, user: Any = None) -> Target:
+    """The target named by options.target: "new:<slug>" or the slug of a sector layer."""
+    fields = [n for n, _t in info.fields]
+    if options.target.startswith("new:"):
+        return NewLayerTarget(options.target[4:], options.title, fields, options.key, user)
+    layer = Layer.objects.filter(slug=options.target).first()
+    if layer is None:
+        raise ImportRefused(_("Không có lớp đích %(t)s.") % {"t": options.target or "—"})
+    if layer.source_table:
+        return NewLayerTarget(layer.slug, layer.title_vi, fields, options.key, user)
+    return SectorTarget(layer, options.mapping, options.key, fields)
+
+
+def run_import(
+    path: Path,
+    name: str,
+    options: ImportOptions,
+    *,
+    user: Any = None,
+    progress: Progress | None = None,
+    on_success: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Import a file in one transaction and return the report; raises ImportRefused/ImportRejected.
+
+    `on_success` runs inside the transaction after the data is written (the job status commits with it).
+    """
+    progress = progress or (lambda p, m: None)
+    workdir = Path(settings.MEDIA_ROOT) / "imports" / "work" / uuid.uuid4().hex
+    workdir.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    try:
+        importer = open_source(path, name, options, workdir)
+        if importer.raster:
+            from layers.importers.rasters import commit_raster
+
+            with transaction.atomic():
+                report = commit_raster(importer, options, user)
+                if on_success:
+                    on_success(report)
+            return report
+        info = importer.info()
+        guess = resolve_crs(info, options)
+        if not guess.srid:
+            raise ImportRefused(
+                _("Không xác định được hệ toạ độ của %(name)s; hãy chọn mã EPSG (vd. 5899 cho VN-2000 Lâm Đồng).")
+                % {"name": name}
+            )
+        crs_mod.ensure_srid(guess.srid)
+        target = make_target(options, info, user)
+        with transaction.atomic():
+            plan = Plan(importer, info, target, guess.srid, guess.swapped, {})
+            with connection.cursor() as cur:
+                try:
+                    _stage(cur, plan, progress)
+                    report = _check_and_write(cur, plan, options, progress)
+                finally:
+                    # ON COMMIT DROP is not enough when the caller's transaction outlives this import.
+                    if not connection.needs_rollback:
+                        cur.execute(f"DROP TABLE IF EXISTS {', '.join(TEMP_TABLES)}")
+            report.update(
+                source=name,
+                format=info.format,
+                layer_in_file=info.layer,
+                srid=guess.srid,
+                crs_source=guess.source,
+                swapped=guess.swapped,
+                encoding=info.encoding.encoding if info.encoding else None,
+                seconds=round(time.monotonic() - started, 2),
+            )
+            layer = target.layer
+            layer.touch()
+            LayerChange.objects.create(
+                layer=layer,
+                action=LayerChange.Action.IMPORT,
+                user=user if getattr(user, "pk", None) else None,
+                note=f"{name}: +{report['inserted']} ~{report['updated']} -{report['rejected']}",
+                after={k: report[k] for k in ("inserted", "updated", "rejected", "rows")},
+            )
+            if on_success:
+                on_success(report)
+        progress(100, _("Hoàn tất"))
+        return report
+    finally:
+        from layers.importers.safety import clean_dir
+
+        clean_dir(workdir)
+
+
+def _stage(cur: Any, plan: Plan, progress: Progress) -> None:
+    """COPY every batch into _imp_stage (columns f0, f1, … as text/number/date), then build _imp_geo."""
+    plan.stage = {name: (f"f{i}", _pg_type(t)) for i, (name, t) in enumerate(plan.info.fields)}
+    cur.execute(f"DROP TABLE IF EXISTS {', '.join(TEMP_TABLES)}")
+    defs = ", ".join(f"{q(col)} {pg}" for col, pg in plan.stage.values())
+    cur.execute(
+        f"CREATE TEMP TABLE _imp_stage (_row bigint, _geom geometry{', ' + defs if defs else ''}) ON COMMIT DROP"
+    )
+    columns = ["_row", "_geom", *[col for col, _pg in plan.stage.values()]]
+    total = plan.info.count or 0
+    row = 0
+    raw = cur.cursor.connection if hasattr(cur, "cursor") else cur.connection
+    with raw.cursor() as pcur:
+        with pcur.copy(
+            f"COPY _imp_stage ({', '.join(q(c) for c in columns)}) FROM STDIN WITH (FORMAT csv, HEADER false)"
+        ) as copy:
+            for table in plan.importer.batches():
+                n = table.num_rows
+                wkb = table[GEOM].to_numpy(zero_copy_only=False)
+                hexes = pa.array([None if b is None else b.hex() for b in wkb], pa.string())
+                cols = [pa.array(range(row + 1, row + n + 1), pa.int64()), hexes]
+                for name, _t in plan.info.fields:
+                    col = table[name] if name in table.column_names else pa.nulls(n)
+                    if _pg_type(col.type) == "text" and not pa.types.is_string(col.type):
+                        col = col.cast(pa.string()) if not pa.types.is_null(col.type) else pa.nulls(n, pa.string())
+                    cols.append(col)
+                buf = io.BytesIO()
+                pacsv.write_csv(pa.table(cols, names=columns), buf, pacsv.WriteOptions(include_header=False))
+                copy.write(buf.getvalue())
+                row += n
+                if total:
+                    progress(min(60, int(60 * row / total)), _("Đã đọc %(n)d/%(t)d đối tượng") % {"n": row, "t": total})
+    plan.info.count = row
+    _build_geo(cur, plan)
+    progress(65, _("Đã chuẩn hoá hình học"))
+
+
+def _build_geo(cur: Any, plan: Plan) -> None:
+    """Final geometries: 2D, axes fixed, reprojected to WGS84, repaired, promoted to multi; plus commune."""
+    g = "ST_Force2D(s._geom)"
+    if plan.swapped:
+        g = f"ST_FlipCoordinates({g})"
+    g = f"ST_Transform(ST_SetSRID({g}, {int(plan.srid)}), 4326)"
+    cur.execute(
+        f"""CREATE TEMP TABLE _imp_geo ON COMMIT DROP AS
+        SELECT s._row, t.g IS NULL OR ST_IsEmpty(t.g) AS empty,
+               t.g IS NOT NULL AND NOT ST_IsEmpty(t.g) AND NOT ST_IsValid(t.g) AS repaired,
+               CASE WHEN t.g IS NULL OR ST_IsEmpty(t.g) THEN NULL WHEN ST_IsValid(t.g) THEN t.g
+                    ELSE ST_MakeValid(t.g) END AS geom
+        FROM _imp_stage s CROSS JOIN LATERAL (SELECT {g} AS g) t"""  # noqa: S608
+    )
+    # The dominant dimension decides a new layer's type; a sector target imposes its own.
+    cur.execute("SELECT ST_Dimension(geom), count(*) FROM _imp_geo WHERE geom IS NOT NULL GROUP BY 1 ORDER BY 2 DESC")
+    dims = cur.fetchall()
+    if not plan.target.geom_type:
+        dim = dims[0][0] if dims else 2
+        cur.execute(
+            "SELECT bool_or(GeometryType(geom) LIKE 'MULTI%%') FROM _imp_geo WHERE ST_Dimension(geom) = %s", [dim]
+        )
+        has_multi = cur.fetchone()[0]
+        plan.target.geom_type = {0: "MultiPoint" if has_multi else "Point", 1: "MultiLineString"}.get(
+            dim, "MultiPolygon"
+        )
+    want = plan.target.geom_type
+    dim = 0 if "Point" in want else 1 if "Line" in want else 2
+    multi = want.startswith("Multi")
+    fixed = f"ST_CollectionExtract(geom, {dim + 1})"
+    fixed = (
+        f"ST_Multi({fixed})"
+        if multi
+        else f"(CASE WHEN ST_NumGeometries({fixed}) = 1 THEN ST_GeometryN({fixed}, 1) END)"
+    )
+    cur.execute(
+        f"""ALTER TABLE _imp_geo ADD COLUMN wrong_type text, ADD COLUMN commune_id bigint, ADD COLUMN commune_code text;
+        UPDATE _imp_geo SET wrong_type = GeometryType(geom) WHERE geom IS NOT NULL AND ST_Dimension(geom) <> {dim};
+        UPDATE _imp_geo SET geom = {fixed} WHERE geom IS NOT NULL AND wrong_type IS NULL;
+        UPDATE _imp_geo g SET commune_id = u.id, commune_code = u.code FROM gis_ioc_adminunit u
+         WHERE u.level = 'commune' AND u.valid_to IS NULL AND g.geom IS NOT NULL
+           AND ST_Covers(u.geom, ST_PointOnSurface(g.geom));
+        CREATE UNIQUE INDEX ON _imp_geo (_row); CREATE UNIQUE INDEX ON _imp_stage (_row);
+        ANALYZE _imp_geo; ANALYZE _imp_stage;"""  # noqa: S608
+    )
+
+
+def _check_and_write(cur: Any, plan: Plan, options: ImportOptions, progress: Progress) -> dict[str, Any]:
+    target = plan.target
+    columns, checks = target.columns(plan.stage)
+    want = target.geom_type
+    checks = [
+        Check("geometry", "g.empty", _("hình học rỗng")),
+        Check(
+            "geometry",
+            "g.wrong_type IS NOT NULL",
+            _("kiểu hình học khác kiểu của lớp (%(t)s); tệp có nhiều kiểu hình học") % {"t": want},
+            "g.wrong_type",
+        ),
+        *checks,
+    ]
+    cur.execute("SELECT EXISTS (SELECT 1 FROM gis_ioc_adminunit WHERE level = 'commune' AND valid_to IS NULL)")
+    has_communes = cur.fetchone()[0]
+    outside = Check(
+        "geometry",
+        "g.geom IS NOT NULL AND g.commune_id IS NULL AND NOT g.empty",
+        _("nằm ngoài địa bàn huyện"),
+        "ST_AsText(ST_PointOnSurface(g.geom))",
+    )
+    if target.outside_is_error and has_communes:
+        checks.append(outside)
+    cur.execute("CREATE TEMP TABLE _imp_bad (_row bigint, field text, reason text, value text) ON COMMIT DROP")
+    for chk in checks:
+        cur.execute(
+            f"INSERT INTO _imp_bad SELECT s._row, %s, %s, left(({chk.value})::text, 200) "  # noqa: S608
+            f"FROM _imp_stage s JOIN _imp_geo g USING (_row) WHERE {chk.invalid}",
+            [chk.field, chk.reason],
+        )
+    _check_duplicates(cur, target, columns)
+    cur.execute("SELECT count(DISTINCT _row) FROM _imp_bad")
+    rejected = cur.fetchone()[0]
+    cur.execute(f"SELECT _row, field, reason, value FROM _imp_bad ORDER BY _row, field LIMIT {MAX_ISSUES}")  # noqa: S608
+    issues = [{"row": r, "field": f, "reason": why, "value": v} for r, f, why, v in cur.fetchall()]
+    cur.execute("SELECT _row FROM _imp_geo WHERE repaired ORDER BY _row LIMIT %s", [MAX_ISSUES])
+    repaired = [r[0] for r in cur.fetchall()]
+    flagged: list[int] = []
+    if has_communes and not target.outside_is_error:
+        cur.execute(f"SELECT _row FROM _imp_geo g WHERE {outside.invalid} ORDER BY _row LIMIT {MAX_ISSUES}")  # noqa: S608
+        flagged = [r[0] for r in cur.fetchall()]
+    report: dict[str, Any] = {
+        "rows": plan.info.count,
+        "rejected": rejected,
+        "issues": issues,
+        "repaired": repaired,
+        "outside_district": flagged,
+        "inserted": 0,
+        "updated": 0,
+        "rejects_file": None,
+    }
+    progress(75, _("Đã kiểm tra dữ liệu"))
+    if rejected and not options.skip_bad_rows:
+        first = issues[0]
+        raise ImportRejected(
+            _("%(n)d dòng có lỗi, không dòng nào được nhập. Ví dụ dòng %(row)s, trường %(field)s: %(reason)s.")
+            % {"n": rejected, "row": first["row"], "field": first["field"], "reason": first["reason"]},
+            report,
+        )
+    if rejected:
+        report["rejects_file"] = _write_rejects(cur, plan)
+    target.prepare(cur, columns)
+    inserted, updated = _write(cur, target, columns)
+    report.update(inserted=inserted, updated=updated, target=target.layer.slug)
+    progress(95, _("Đã ghi dữ liệu"))
+    return report
+
+
+def _check_duplicates(cur: Any, target: Target, columns: list[Column]) -> None:
+    """Rows repeating a key (or a unique field set) within the file, or clashing with rows already stored."""
+    exprs = {c.name: c.expr for c in columns}
+    key = target.key_columns()
+    sets = [key] if key else []
+    sets += [u for u in getattr(target, "unique_sets", list)() if u != key]
+    for cols in sets:
+        tuple_sql = ", ".join(f"({exprs[c]})" for c in cols)
+        label = ", ".join(cols)
+        cur.execute(
+            f"""INSERT INTO _imp_bad SELECT _row, %s, %s, v FROM (
+                  SELECT s._row, ROW({tuple_sql})::text AS v,
+                         count(*) OVER (PARTITION BY {tuple_sql}) AS n
+                  FROM _imp_stage s JOIN _imp_geo g USING (_row)) d WHERE n > 1""",  # noqa: S608
+            [label, _("trùng khoá trong tệp")],
+        )
+        if not key and target.layer is not None:
+            match = " AND ".join(f"t.{q(c)} = ({exprs[c]})" for c in cols)
+            cur.execute(
+                f"""INSERT INTO _imp_bad SELECT s._row, %s, %s, ROW({tuple_sql})::text
+                    FROM _imp_stage s JOIN _imp_geo g USING (_row)
+                    WHERE EXISTS (SELECT 1 FROM {q(target.table)} t WHERE {match})""",  # noqa: S608
+                [label, _("đã có trong cơ sở dữ liệu; nhập lại với khoá để cập nhật")],
+            )
+
+
+def _write(cur: Any, target: Target, columns: list[Column]) -> tuple[int, int]:
+    """One UPDATE … FROM for rows matching the key, one INSERT … SELECT for the rest."""
+    select = ", ".join(f"{c.expr} AS {q(c.name)}" for c in columns)
+    cur.execute(
+        f"""CREATE TEMP TABLE _imp_src ON COMMIT DROP AS SELECT {select}
+            FROM _imp_stage s JOIN _imp_geo g USING (_row)
+            WHERE NOT EXISTS (SELECT 1 FROM _imp_bad b WHERE b._row = s._row) ORDER BY s._row"""  # noqa: S608
+    )
+    names = [c.name for c in columns]
+    table = q(target.table)
+    key = target.key_columns()
+    updated = 0
+    if key:
+        match = " AND ".join(f"t.{q(k)} IS NOT DISTINCT FROM src.{q(k)}" for k in key)
+        skip = {"created_at", *key}
+        sets = ", ".join(f"{q(n)} = src.{q(n)}" for n in names if n not in skip)
+        cur.execute(f"UPDATE {table} t SET {sets} FROM _imp_src src WHERE {match}")  # noqa: S608
+        updated = cur.rowcount
+        cur.execute(
+            f"INSERT INTO {table} ({', '.join(q(n) for n in names)}) SELECT {', '.join('src.' + q(n) for n in names)} "  # noqa: S608
+            f"FROM _imp_src src WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})"
+        )
+    else:
+        cur.execute(f"INSERT INTO {table} ({', '.join(q(n) for n in names)}) SELECT * FROM _imp_src")  # noqa: S608
+    return cur.rowcount, updated
+
+
+def _write_rejects(cur: Any, plan: Plan) -> str:
+    """The rejected rows as a CSV (row, field, reason, the file's values, WKT) under MEDIA_ROOT."""
+    cols = [col for col, _pg in plan.stage.values()]
+    cur.execute(
+        f"""SELECT b._row, b.fields, b.reasons,
+                   {", ".join("s." + q(c) + "::text" for c in cols) + "," if cols else ""}
+                   ST_AsText(s._geom)
+            FROM (SELECT _row, string_agg(field, '; ' ORDER BY field) AS fields,
+                         string_agg(reason, '; ' ORDER BY field) AS reasons FROM _imp_bad GROUP BY _row) b
+            JOIN _imp_stage s USING (_row) ORDER BY b._row"""  # noqa: S608
+    )
+    rel = Path("imports") / "rejects" / f"{uuid.uuid4().hex}.csv"
+    out = Path(settings.MEDIA_ROOT) / rel
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w", newline="", encoding="utf-8-sig") as fh:
+        w = csv.writer(fh)
+        w.writerow(["row", "field", "reason", *plan.stage.keys(), "wkt"])
+        w.writerows(cur.fetchall())
+    return str(rel)
