@@ -1,0 +1,212 @@
+"""Demo data for every sector layer: deterministic (seeded), inside the current demo communes, at scale.
+
+`load(stdout, reset)` is a step of `manage.py load_demo`; it skips a layer that already has demo rows
+(idempotent) and prints what it loaded with the time taken. Everything is flagged `is_demo`, so
+`clear()` removes exactly the demo rows. Bulk paths only: parcels (>100,000) are generated with
+numpy/shapely and written with COPY; the other layers with multi-row INSERTs (bulk_create in batches).
+Time-dependent records (petitions, dossiers, revenue) end at the day of the load, so "open" and
+"overdue" mean something on the dashboard; everything else is fixed by SEED.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from typing import Any, TextIO
+
+import numpy as np
+import shapely
+from django.contrib.gis.geos import GEOSGeometry
+from django.db import connection, transaction
+from django.utils import timezone
+
+from gis_ioc.demo.facts import COMMUNES as FACTS
+from gis_ioc.models import AdminUnit
+from layers.demo import geometry, records
+from layers.demo.geometry import Commune, to_metres
+from layers.models import (
+    BudgetRevenue,
+    Dossier,
+    HealthFacility,
+    HouseholdBusiness,
+    Indicator,
+    LandParcel,
+    Layer,
+    PlanningPlan,
+    PlanningZone,
+    School,
+)
+
+SEED = 24931
+BATCH = 2000
+
+# Catalog slug -> the model(s) it shows; used to skip loaded layers and to bump versions.
+LAYERS: list[tuple[str, Any]] = [
+    ("schools", School),
+    ("health-facilities", HealthFacility),
+    ("household-businesses", HouseholdBusiness),
+    ("land-parcels", LandParcel),
+    ("planning-zones", PlanningZone),
+    ("petitions", None),  # petitions.Petition, imported lazily (another app)
+    ("dossiers", Dossier),
+    ("budget-revenue", BudgetRevenue),
+    ("indicators", Indicator),
+]
+
+
+def current_communes() -> list[Commune]:
+    """The current demo communes in metres, with their settlement centres (a merged commune has several)."""
+    facts = {f.code: f for f in FACTS}
+    result = []
+    for unit in AdminUnit.objects.current().communes().order_by("code"):
+        shape = to_metres(shapely.from_wkb(bytes(unit.geom.wkb)))
+        # Predecessors merged into the unit keep their centres (Quảng Lập 2025 = Pró + old Quảng Lập).
+        codes = {unit.code} | {
+            old.code
+            for old in AdminUnit.objects.communes().filter(valid_to=unit.valid_from)
+            if unit.geom.covers(old.geom.point_on_surface)
+        }
+        points = [to_metres(shapely.Point(facts[c].lon, facts[c].lat)) for c in sorted(codes) if c in facts]
+        centres = [(p.x, p.y) for p in points if shape.contains(p)] or [(shape.centroid.x, shape.centroid.y)]
+        result.append(Commune(id=unit.id, code=unit.code, name=unit.name, shape=shape, centres=centres))
+    return result
+
+
+def _model(slug: str) -> Any:
+    if slug == "petitions":
+        from petitions.models import Petition
+
+        return Petition
+    return dict(LAYERS)[slug]
+
+
+def load(stdout: TextIO, reset: bool = False) -> None:
+    """Load every sector's demo data (skipping layers that already have it) and report counts and times."""
+    communes = current_communes()
+    if not communes:
+        stdout.write("Chưa có xã nào: hãy nạp đơn vị hành chính trước / no communes loaded")
+        return
+    today = timezone.localdate()
+    steps: list[tuple[str, Callable[[], int]]] = [
+        ("schools", lambda: records.schools(communes, SEED)),
+        ("health-facilities", lambda: records.health_facilities(communes, SEED)),
+        ("household-businesses", lambda: records.household_businesses(communes, SEED, today)),
+        ("land-parcels", lambda: _load_parcels(communes)),
+        ("planning-zones", lambda: _load_plans(communes)),
+        ("petitions", lambda: records.petitions(communes, SEED, today)),
+        ("dossiers", lambda: records.dossiers(communes, SEED, today)),
+        ("budget-revenue", lambda: records.revenue(communes, SEED, today)),
+        ("indicators", lambda: records.indicators(communes, SEED, today)),
+    ]
+    started = time.monotonic()
+    for slug, step in steps:
+        model = _model(slug)
+        t0 = time.monotonic()
+        if model.objects.filter(is_demo=True).exists():
+            stdout.write(f"  {slug:<22} đã có / already loaded ({model.objects.filter(is_demo=True).count():,})")
+            continue
+        with transaction.atomic():
+            count = step()
+            _touch(slug)
+        _analyze(model)
+        stdout.write(f"  {slug:<22} {count:>8,} bản ghi / rows   {time.monotonic() - t0:5.1f} s")
+    stdout.write(f"  Dữ liệu mẫu các lớp / sector demo data: {time.monotonic() - started:.1f} s")
+
+
+def _touch(slug: str) -> None:
+    layer = Layer.objects.filter(slug=slug).first()
+    if layer is not None:
+        layer.touch()
+    if slug == "planning-zones":
+        plans = Layer.objects.filter(slug="planning-plans").first()
+        if plans is not None:
+            plans.touch()
+
+
+def _analyze(model: Any) -> None:
+    # Fresh planner statistics: the first tile and statistics queries after a load otherwise misestimate.
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {model._meta.db_table}")
+
+
+def _load_parcels(communes: list[Commune]) -> int:
+    """Generate the cadastral parcels and COPY them in (the only layer big enough to need COPY)."""
+    table = geometry.parcels(communes, SEED)
+    rng = np.random.default_rng(SEED + 7)
+    certificate = rng.choice(["granted", "pending", "none"], size=len(table), p=[0.76, 0.09, 0.15])
+    now = timezone.now()
+    wkb = shapely.to_wkb(shapely.set_srid(table["geom"].to_numpy(), 4326), hex=True, include_srid=True)
+    columns = (
+        "commune_id, commune_code, is_demo, created_at, updated_at, sheet_number, parcel_number, area_m2, "
+        "land_use, certificate_status, geom"
+    )
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # the psycopg 3 cursor under Django's wrapper
+        with raw.copy(f"COPY {LandParcel._meta.db_table} ({columns}) FROM STDIN") as copy:
+            for i, row in enumerate(table.itertuples(index=False)):
+                copy.write_row(
+                    (row.commune_id, row.commune_code, True, now, now, row.sheet_number, row.parcel_number,
+                     row.area_m2, row.land_use, certificate[i], wkb[i])
+                )  # fmt: skip
+    return len(table)
+
+
+def _load_plans(communes: list[Commune]) -> int:
+    """The approved 2015–2025 land-use plan and the 2025–2035 draft, a few hundred zones each."""
+    parcels = LandParcel.objects.filter(is_demo=True).values_list("commune_code", "land_use", "area_m2", "geom")
+    import pandas as pd
+
+    rows = list(parcels.iterator(chunk_size=20_000))
+    table = pd.DataFrame(rows, columns=["commune_code", "land_use", "area_m2", "geom"])
+    table["geom_m"] = list(to_metres(shapely.from_wkb([bytes(g.wkb) for g in table["geom"]])))
+    approved_zones, draft_zones = geometry.zones(communes, table, SEED)
+    approved = PlanningPlan.objects.create(
+        name="Quy hoạch sử dụng đất huyện Đơn Dương giai đoạn 2015–2025",
+        level=PlanningPlan.Level.SU_DUNG_DAT,
+        period_start=2015,
+        period_end=2025,
+        status=PlanningPlan.Status.APPROVED,
+        approval_decision="Quyết định số 1234/QĐ-UBND (dữ liệu mẫu)",
+        approved_on=dt.date(2016, 6, 20),
+        is_demo=True,
+    )
+    draft = PlanningPlan.objects.create(
+        name="Quy hoạch sử dụng đất huyện Đơn Dương thời kỳ 2025–2035 (dự thảo)",
+        level=PlanningPlan.Level.SU_DUNG_DAT,
+        period_start=2025,
+        period_end=2035,
+        status=PlanningPlan.Status.DRAFT,
+        is_demo=True,
+    )
+    objects = []
+    for plan, zones in [(approved, approved_zones), (draft, draft_zones)]:
+        for z in zones:
+            density, height = geometry.ZONE_LIMITS.get(z["land_use"], (5, 6))
+            objects.append(
+                PlanningZone(
+                    plan=plan, commune_id=z["commune_id"], commune_code=z["commune_code"], zone_code=z["zone_code"],
+                    land_use=z["land_use"], max_density=density, max_height=height, is_demo=True,
+                    geom=GEOSGeometry(memoryview(z["geom"].wkb), srid=4326),
+                )
+            )  # fmt: skip
+    PlanningZone.objects.bulk_create(objects, batch_size=BATCH)
+    return len(objects)
+
+
+def clear() -> None:
+    """Delete every demo row of the sector layers (not the communes; load_demo --reset handles those)."""
+    from petitions.models import Petition
+
+    with transaction.atomic():
+        for model in [Petition, Dossier, BudgetRevenue, Indicator, PlanningZone, PlanningPlan]:
+            model.objects.filter(is_demo=True).delete()
+        # 100,000+ parcels: one DELETE, not the ORM collector (which loads every row to cascade). Real
+        # petitions pointing at a demo parcel lose the link first; any other reference stops the delete.
+        demo_parcels = LandParcel.objects.filter(is_demo=True)
+        Petition.objects.filter(land_parcel__in=demo_parcels).update(land_parcel=None)
+        demo_parcels._raw_delete(demo_parcels.db)
+        for model in [HouseholdBusiness, HealthFacility, School]:
+            model.objects.filter(is_demo=True).delete()
+        for slug, _model_class in LAYERS:
+            _touch(slug)
