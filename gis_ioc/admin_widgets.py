@@ -15,6 +15,9 @@ class LocalMapWidget(OpenLayersWidget):
     default_zoom = 11
 
     class Media:
+        # extend=False: Django's OpenLayersWidget.Media lists ol.js/ol.css from a CDN; merging them in
+        # (the default) would make every admin map page fetch from the internet.
+        extend = False
         css = {"all": ("vendor/ol/ol.css", "gis/css/ol3.css")}
         js = ("vendor/ol/ol.js", "gis/js/OLMapWidget.js")
 

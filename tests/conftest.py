@@ -23,6 +23,12 @@ def shared_file(name: str) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2 costs ~0.5 s per user on a busy machine; tests create many users and need no real hashing."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def district(db):
     """The demo Đơn Dương (generated boundaries; Pró merged into Quảng Lập from 2025-01-01)."""
