@@ -50,9 +50,13 @@ class AnalysisType:
 
     def clean(self, parameters: dict[str, Any]) -> dict[str, Any]:
         """Validated parameters (JSON-ready); raises forms.ValidationError with per-field messages."""
-        form = self.form_class(data=parameters or {})
+        # Parameters left out take the form's defaults (an API client need not send them all).
+        data = {n: f.initial for n, f in self.form_class.base_fields.items() if f.initial is not None}
+        data.update({k: v for k, v in (parameters or {}).items() if v is not None})
+        form = self.form_class(data=data)
         if not form.is_valid():
-            raise forms.ValidationError(form.errors.get_json_data())
+            errors = form.errors.get_json_data()
+            raise forms.ValidationError({k: [e["message"] for e in v] for k, v in errors.items()})
         return {k: _jsonable(v) for k, v in form.cleaned_data.items()}
 
     def run(self, params: dict[str, Any], progress: Progress, communes: list[str] | None) -> Outcome:

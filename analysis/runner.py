@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from django import forms
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from analysis import registry
@@ -35,7 +35,6 @@ def _errors_text(exc: forms.ValidationError) -> str:
 
 def execute(analysis_id: int, job_id: int | None = None) -> Analysis:
     """Run the analysis now, in this process; returns it in its final state."""
-    close_old_connections()
     analysis = Analysis.objects.get(pk=analysis_id)
     now = timezone.now()
     Analysis.objects.filter(pk=analysis.pk).update(

@@ -12,6 +12,7 @@ from analysis import reaper, runner
 @app.task(queue="analysis", name="analysis.run", pass_context=True)
 def run_analysis(context: JobContext, analysis_id: int) -> None:
     """Run one analysis; its record tells the outcome (a failed analysis is a finished job)."""
+    close_old_connections()  # a worker thread may hold a connection the server has closed
     try:
         runner.execute(analysis_id, job_id=context.job.id)
     finally:
