@@ -146,3 +146,66 @@ def visible_fields(user: AnyUser, layer: Layer, channel: str = "rest") -> list[s
 
 def can_view_field(user: AnyUser, layer: Layer, name: str, channel: str = "rest") -> bool:
     return name in visible_fields(user, layer, channel)
+
+
+# --- petitions workflow -----------------------------------------------------------------------
+# Who may take each workflow step (petitions.workflow names the steps). Agency steps additionally need
+# membership of the petition's assigned agency; every step needs the petition's commune in scope.
+PETITION_ACTION_ROLES: dict[str, tuple[str, ...]] = {
+    "verify": (roles.FIELD_OFFICER, roles.LEADER),
+    "reject": (roles.FIELD_OFFICER, roles.LEADER),
+    "mark_duplicate": (roles.FIELD_OFFICER, roles.LEADER),
+    "assign": (roles.LEADER,),
+    "reassign": (roles.LEADER,),
+    "start": (roles.AGENCY_STAFF,),
+    "resolve": (roles.AGENCY_STAFF,),
+    "close": (roles.LEADER, roles.AGENCY_STAFF),
+    "reopen": (roles.LEADER,),
+}
+_AGENCY_ONLY = {"start", "resolve"}
+
+
+def is_agency_member(user: AnyUser, agency_id: int | None) -> bool:
+    """Is the user a member of the agency (by id)?"""
+    if user is None or not user.is_authenticated or agency_id is None:
+        return False
+    return user.petition_agencies.filter(pk=agency_id).exists()  # type: ignore[union-attr]
+
+
+def can_act_on_petition(user: AnyUser, petition: Any, action: str) -> bool:
+    """May the user take this workflow step on this petition (role, commune scope, assigned agency)?
+
+    Only the assigned agency's staff start and resolve; closing is for leaders or that agency; leaders
+    (re)assign and reopen; field officers and leaders verify, reject and mark duplicates.
+    """
+    allowed = PETITION_ACTION_ROLES.get(action)
+    if allowed is None or user is None or not user.is_authenticated:
+        return False
+    if is_admin(user):
+        return True
+    if not role_names(user).intersection(allowed) or not can_view_commune(user, petition.commune_code):
+        return False
+    agency_member = is_agency_member(user, petition.agency_id)
+    if action in _AGENCY_ONLY:
+        return agency_member
+    if action == "close" and not has_role(user, roles.LEADER):
+        return agency_member
+    return True
+
+
+def can_view_petition_private(user: AnyUser, petition: Any) -> bool:
+    """Reporters' names and phones: leaders and agency staff in scope, and the officer verifying it."""
+    if user is None or not user.is_authenticated:
+        return False
+    if is_admin(user):
+        return True
+    if not can_view_commune(user, petition.commune_code):
+        return False
+    if has_role(user, roles.LEADER, roles.AGENCY_STAFF):
+        return True
+    return petition.field_officer_id is not None and petition.field_officer_id == user.pk
+
+
+def can_manage_petitions(user: AnyUser) -> bool:
+    """May the user open the staff petition desk (list, history, escalations)?"""
+    return has_role(user, roles.LEADER, roles.AGENCY_STAFF, roles.FIELD_OFFICER)

@@ -199,7 +199,12 @@ class Petition(SectorFeature):
 
     # Spatial context, attached at intake (petitions.intake).
     land_parcel = models.ForeignKey(
-        "layers.LandParcel", verbose_name=_("thửa đất"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "layers.LandParcel",
+        verbose_name=_("thửa đất"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     planning_zone = models.ForeignKey(
         "layers.PlanningZone",
@@ -210,7 +215,12 @@ class Petition(SectorFeature):
         related_name="+",
     )
     nearest_school = models.ForeignKey(
-        "layers.School", verbose_name=_("trường gần nhất"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "layers.School",
+        verbose_name=_("trường gần nhất"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     nearest_school_m = models.FloatField(_("khoảng cách tới trường (m)"), null=True, blank=True)
     nearest_health = models.ForeignKey(
@@ -269,9 +279,7 @@ class PetitionReporter(models.Model):
     phone = models.CharField(_("điện thoại"), max_length=20, blank=True)
     email = models.EmailField(_("email"), blank=True)
     # The petition the citizen originally filed (their tracking code keeps working after a merge).
-    original_petition = models.ForeignKey(
-        Petition, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    original_petition = models.ForeignKey(Petition, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     reported_at = models.DateTimeField(_("thời điểm phản ánh"), default=timezone.now)
 
     class Meta:

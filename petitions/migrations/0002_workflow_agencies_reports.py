@@ -4,9 +4,10 @@ import django.contrib.gis.db.models.fields
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-import petitions.models
 from django.conf import settings
 from django.db import migrations, models
+
+import petitions.models
 
 
 class Migration(migrations.Migration):

@@ -1,0 +1,92 @@
+"""Rate limits and size caps for the public endpoints, shared by every gunicorn process.
+
+Counters live in PostgreSQL (one row per client key and minute, incremented by an atomic
+INSERT … ON CONFLICT DO UPDATE … RETURNING), so four worker processes see the same count: a
+per-process cache would let a flood through four times over. Old windows are pruned now and then.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from django.db import connection
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from petitions.conf import conf
+
+WINDOW_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Refusal:
+    status: int
+    message: str
+    retry_after: int | None = None
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address; X-Forwarded-For only when a trusted proxy sets it (its last hop)."""
+    if conf().trust_x_forwarded_for:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+        if hops:
+            return hops[-1][:64]
+    return str(request.META.get("REMOTE_ADDR", "unknown"))[:64]
+
+
+def hit(key: str, window_seconds: int = WINDOW_SECONDS) -> tuple[int, int]:
+    """Count one request for the key in the current window; returns (count, seconds until the window ends)."""
+    now = timezone.now()
+    epoch = int(now.timestamp())
+    start = epoch - epoch % window_seconds
+    window_start = timezone.datetime.fromtimestamp(start, tz=timezone.UTC)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO petitions_throttlecounter (key, window_start, count) VALUES (%s, %s, 1)
+            ON CONFLICT (key, window_start) DO UPDATE SET count = petitions_throttlecounter.count + 1
+            RETURNING count
+            """,
+            [key[:120], window_start],
+        )
+        count = cursor.fetchone()[0]
+        if random.random() < 0.01:  # noqa: S311 - pruning cadence, not security
+            cursor.execute(
+                "DELETE FROM petitions_throttlecounter WHERE window_start < %s",
+                [now - timezone.timedelta(hours=1)],
+            )
+    return count, start + window_seconds - epoch
+
+
+def size_refusal(request: HttpRequest, cap: int) -> Refusal | None:
+    """413 before the body is read when the declared length is over the cap."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return Refusal(400, _("Content-Length không hợp lệ."))
+    if length > cap:
+        return Refusal(
+            413, _("Yêu cầu quá lớn (%(s).1f MB); tối đa %(c).1f MB.") % {"s": length / 1048576, "c": cap / 1048576}
+        )
+    return None
+
+
+def check(request: HttpRequest, scope: str, *, write: bool = False, max_bytes: int | None = None) -> Refusal | None:
+    """None when the request may go on; otherwise the status (413/429) and a message to send back."""
+    cfg = conf()
+    cap = max_bytes if max_bytes is not None else (cfg.max_request_bytes if write else cfg.max_json_bytes)
+    if refusal := size_refusal(request, cap):
+        return refusal
+    limit = cfg.submit_per_minute if write else cfg.read_per_minute
+    count, retry = hit(f"{'w' if write else 'r'}:{scope}:{client_ip(request)}")
+    if count > limit:
+        return Refusal(
+            429,
+            _("Quá nhiều yêu cầu từ địa chỉ của bạn (%(n)d/phút). Vui lòng thử lại sau %(s)d giây.")
+            % {"n": limit, "s": retry},
+            retry_after=retry,
+        )
+    return None

@@ -1,0 +1,137 @@
+"""The citizens' channel: the public form, the status page, rating, and public photo copies."""
+
+from __future__ import annotations
+
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from gis_ioc import permissions
+from petitions import attachments, intake, throttle, workflow
+from petitions.models import Attachment, Category, CategoryDeadline, Petition, PetitionEvent, Source
+
+MY_PETITIONS = "petitions_mine"
+
+
+def refused(request: HttpRequest, refusal: throttle.Refusal) -> HttpResponse:
+    """A friendly page for 413/429 on public HTML endpoints."""
+    response = render(request, "petitions/refused.html", {"message": refusal.message}, status=refusal.status)
+    if refusal.retry_after:
+        response["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def new_petition(request: HttpRequest) -> HttpResponse:
+    """The mobile-first public form: category, description, location (map tap or GPS), photos."""
+    context = {"categories": Category.choices, "values": {}, "errors": {}}
+    if request.method == "GET":
+        if refusal := throttle.check(request, "citizen-read"):
+            return refused(request, refusal)
+        return render(request, "petitions/new.html", context)
+    if refusal := throttle.check(request, "citizen-submit", write=True):
+        return refused(request, refusal)
+    data = request.POST
+    context["values"] = {
+        k: data.get(k, "") for k in ("category", "description", "lat", "lon", "name", "phone", "email")
+    }
+    try:
+        photos = attachments.process_uploads(request.FILES.getlist("photos"))
+        has_point = bool(data.get("lat", "").strip() or data.get("lon", "").strip())
+        point = intake.parse_point(data.get("lat"), data.get("lon")) if has_point or not photos else None
+        result = intake.create_petition(
+            category=data.get("category"),
+            description=data.get("description"),
+            point=point,
+            reporter=intake.Reporter(data.get("name", ""), data.get("phone", ""), data.get("email", "")),
+            source=Source.WEB,
+            photos=photos,
+        )
+    except intake.IntakeError as exc:
+        context["errors"] = {exc.field: exc.message}
+        return render(request, "petitions/new.html", context, status=400)
+    except attachments.AttachmentError as exc:
+        context["errors"] = {"photos": str(exc)}
+        return render(request, "petitions/new.html", context, status=400)
+    mine = request.session.get(MY_PETITIONS, [])
+    request.session[MY_PETITIONS] = (mine + [result.petition.tracking_code])[-20:]
+    return redirect(reverse("petitions:status", args=[result.petition.tracking_code]) + "?new=1")
+
+
+def track(request: HttpRequest) -> HttpResponse:
+    """Look up a tracking code."""
+    if refusal := throttle.check(request, "citizen-read"):
+        return refused(request, refusal)
+    code = request.GET.get("code", "").strip().upper()
+    if code:
+        if Petition.objects.filter(tracking_code=code).exists():
+            return redirect("petitions:status", code=code)
+        return render(request, "petitions/track.html", {"code": code, "not_found": True}, status=404)
+    return render(request, "petitions/track.html", {})
+
+
+def status(request: HttpRequest, code: str) -> HttpResponse:
+    """Public status: category, commune, dates, public notes and photo copies — never the reporters."""
+    if refusal := throttle.check(request, "citizen-read"):
+        return refused(request, refusal)
+    petition = get_object_or_404(
+        Petition.objects.select_related("commune", "agency", "duplicate_of"), tracking_code=code
+    )
+    own = code in request.session.get(MY_PETITIONS, [])
+    staff = permissions.can_manage_petitions(request.user) and permissions.can_view_commune(
+        request.user, petition.commune_code
+    )
+    events = PetitionEvent.objects.filter(petition=petition).order_by("at", "id")
+    context = {
+        "p": petition,
+        "show_description": own or staff,
+        "events": [(e, workflow.ACTION_LABELS.get(e.action, e.action), e.note if e.is_public else "") for e in events],
+        "photos": Attachment.objects.filter(petition=petition),
+        "deadline_days": CategoryDeadline.days_for(petition.category),
+        "just_filed": request.GET.get("new") == "1" and own,
+        "can_rate": petition.status in ("resolved", "closed") and petition.rating is None,
+        "rated": request.GET.get("rated") == "1",
+    }
+    return render(request, "petitions/status.html", context)
+
+
+@require_http_methods(["POST"])
+def rate(request: HttpRequest, code: str) -> HttpResponse:
+    """The citizen's 1–5 rating of the resolution."""
+    if refusal := throttle.check(request, "citizen-submit", write=True):
+        return refused(request, refusal)
+    try:
+        value = int(request.POST.get("rating", ""))
+        workflow.rate(code, value, request.POST.get("comment", ""))
+    except ValueError:
+        return HttpResponse(_("Đánh giá phải từ 1 đến 5 sao."), status=400, content_type="text/plain; charset=utf-8")
+    except workflow.WorkflowError as exc:
+        return HttpResponse(exc.message, status=exc.status, content_type="text/plain; charset=utf-8")
+    return redirect(reverse("petitions:status", args=[code]) + "?rated=1")
+
+
+def attachment(request: HttpRequest, pk: int, kind: str) -> FileResponse:
+    """A photo: public copy and thumbnail for everyone; the original (with EXIF) for entitled staff."""
+    if throttle.check(request, "citizen-read"):
+        raise Http404
+    item = get_object_or_404(Attachment.objects.select_related("petition", "report"), pk=pk)
+    if kind == "original":
+        petition = item.petition
+        allowed = (petition is not None and permissions.can_view_petition_private(request.user, petition)) or (
+            item.report is not None and permissions.can_manage_petitions(request.user)
+        )
+        if not allowed:
+            raise Http404
+        field = item.original
+        content_type = item.content_type
+    elif kind in ("public", "thumb"):
+        field = item.public if kind == "public" else item.thumbnail
+        content_type = "image/jpeg"
+    else:
+        raise Http404
+    response = FileResponse(field.open("rb"), content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600" if kind == "original" else "public, max-age=86400"
+    return response

@@ -1,0 +1,254 @@
+"""The staff desk: petition list, detail with history and context, workflow steps, escalations, CSV."""
+
+from __future__ import annotations
+
+import csv
+import json
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from gis_ioc import permissions, roles
+from petitions import intake, workflow
+from petitions.models import Agency, Category, Petition, PetitionReporter, Status
+
+LOGIN = "/field/login/"
+
+
+def _staff(request: HttpRequest) -> None:
+    if not permissions.can_manage_petitions(request.user):
+        raise PermissionDenied(_("Chỉ cán bộ được mở bàn làm việc phản ánh."))
+
+
+def _queryset(request: HttpRequest) -> Any:
+    qs = Petition.objects.select_related("commune", "agency")
+    qs = permissions.scope_queryset(request.user, qs)
+    params = request.GET
+    if params.get("status") in Status.values:
+        qs = qs.filter(status=params["status"])
+    if params.get("category") in Category.values:
+        qs = qs.filter(category=params["category"])
+    if params.get("agency", "").isdigit():
+        qs = qs.filter(agency_id=int(params["agency"]))
+    if params.get("mine") == "1":
+        qs = qs.filter(agency__members=request.user)
+    if params.get("overdue") == "1":
+        qs = qs.overdue()
+    if params.get("q"):
+        qs = qs.filter(tracking_code__icontains=params["q"].strip()[:20])
+    return qs.order_by("-received_at")
+
+
+@login_required(login_url=LOGIN)
+def desk(request: HttpRequest) -> HttpResponse:
+    """Petitions the user may see, filtered and paginated."""
+    _staff(request)
+    page = Paginator(_queryset(request), 50).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "statuses": Status.choices,
+        "categories": Category.choices,
+        "agencies": Agency.objects.all(),
+        "params": request.GET,
+        "now": timezone.now(),
+        "is_leader": permissions.has_role(request.user, roles.LEADER),
+    }
+    return render(request, "petitions/desk.html", context)
+
+
+@login_required(login_url=LOGIN)
+def detail(request: HttpRequest, code: str) -> HttpResponse:
+    """One petition: context, history, reporters (when entitled), duplicates, the steps available."""
+    _staff(request)
+    petition = get_object_or_404(
+        Petition.objects.select_related(
+            "commune", "agency", "land_parcel", "planning_zone", "nearest_school", "nearest_health", "duplicate_of"
+        ),
+        tracking_code=code,
+    )
+    if not permissions.can_view_commune(request.user, petition.commune_code):
+        raise PermissionDenied(_("Phản ánh nằm ngoài địa bàn của bạn."))
+    private = permissions.can_view_petition_private(request.user, petition)
+    context = {
+        "p": petition,
+        "events": [
+            (e, workflow.ACTION_LABELS.get(e.action, e.action))
+            for e in petition.events.select_related("agency").order_by("at", "id")
+        ],
+        "reporters": PetitionReporter.objects.filter(petition=petition) if private else None,
+        "action_names": (names := workflow.available_actions(request.user, petition)),
+        "actions": [(a, workflow.ACTION_LABELS[a]) for a in names],
+        "agencies": Agency.objects.all(),
+        "duplicates": intake.duplicate_candidates(
+            petition.category, petition.geom, at=petition.received_at, exclude_id=petition.pk
+        )[:5],
+        "photos": petition.attachments.all(),
+        "reports": petition.field_reports.select_related("officer"),
+        "error": request.GET.get("error", ""),
+    }
+    return render(request, "petitions/detail.html", context)
+
+
+@login_required(login_url=LOGIN)
+@require_POST
+def act(request: HttpRequest, code: str) -> HttpResponse:
+    """A workflow step from the detail page's buttons (errors come back to the page, never a 500)."""
+    petition = get_object_or_404(Petition, tracking_code=code)
+    try:
+        _transition(request.user, petition, request.POST)
+    except workflow.WorkflowError as exc:
+        context = {"message": exc.message, "back": f"/petitions/desk/{code}/"}
+        return render(request, "petitions/refused.html", context, status=exc.status)
+    return redirect("petitions:desk-detail", code=code)
+
+
+def _transition(user: Any, petition: Petition, data: Any) -> Petition:
+    agency = None
+    if str(data.get("agency", "")).isdigit():
+        agency = Agency.objects.filter(pk=int(data["agency"])).first()
+    target = None
+    if data.get("duplicate_of"):
+        target = Petition.objects.filter(tracking_code=str(data["duplicate_of"]).strip().upper()).first()
+        if target is None:
+            raise workflow.WorkflowError(
+                _("Không tìm thấy phản ánh gốc %(c)s.") % {"c": str(data["duplicate_of"])[:20]}
+            )
+    version = data.get("version")
+    expected = int(version) if str(version or "").isdigit() else None
+    return workflow.transition(
+        petition.pk,
+        str(data.get("action", "")),
+        user,
+        str(data.get("note", "")),
+        agency=agency,
+        duplicate_of=target,
+        expected_version=expected,
+    )
+
+
+@require_http_methods(["POST"])
+def api_transition(request: HttpRequest, code: str) -> JsonResponse:
+    """POST /api/v1/petitions/{code}/transition/ {action, note, agency, duplicate_of, version} → 200/4xx JSON."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": _("Cần đăng nhập.")}, status=401)
+    petition = Petition.objects.filter(tracking_code=code).first()
+    if petition is None:
+        return JsonResponse({"error": _("Không tìm thấy phản ánh.")}, status=404)
+    try:
+        data = json.loads(request.body or b"{}") if request.content_type == "application/json" else request.POST
+        if not isinstance(data, dict) and not hasattr(data, "get"):
+            raise ValueError
+    except ValueError:
+        return JsonResponse({"error": _("Dữ liệu JSON không hợp lệ.")}, status=400)
+    try:
+        updated = _transition(request.user, petition, data)
+    except workflow.WorkflowError as exc:
+        return JsonResponse({"error": exc.message}, status=exc.status)
+    return JsonResponse(
+        {
+            "tracking_code": updated.tracking_code,
+            "status": updated.status,
+            "version": updated.version,
+            "agency": updated.agency.name if updated.agency else None,
+        }
+    )
+
+
+def _escalation_rows(request: HttpRequest) -> list[dict[str, Any]]:
+    now = timezone.now()
+    qs = permissions.scope_queryset(request.user, Petition.objects.escalations(now).select_related("agency", "commune"))
+    rows = []
+    for p in qs[:500]:
+        reasons = []
+        if p.is_open and p.due_at and p.due_at < now:
+            reasons.append(_("Quá hạn %(d)d ngày") % {"d": (now - p.due_at).days})
+        if p.is_open and p.reopened_count:
+            reasons.append(_("Đã mở lại %(n)d lần") % {"n": p.reopened_count})
+        if p.rating is not None and p.rating <= 2:
+            reasons.append(_("Người dân đánh giá %(r)d/5") % {"r": p.rating})
+        rows.append({"p": p, "reasons": reasons})
+    return rows
+
+
+@login_required(login_url=LOGIN)
+def escalations(request: HttpRequest) -> HttpResponse:
+    """Leaders' list: overdue, reopened and poorly rated petitions."""
+    if not permissions.has_role(request.user, roles.LEADER):
+        raise PermissionDenied(_("Danh sách cần xử lý gấp dành cho lãnh đạo."))
+    return render(request, "petitions/escalations.html", {"rows": _escalation_rows(request)})
+
+
+def api_escalations(request: HttpRequest) -> JsonResponse:
+    """The escalation list as JSON for the leaders' dashboard."""
+    if not permissions.has_role(request.user, roles.LEADER):
+        return JsonResponse({"error": _("Danh sách cần xử lý gấp dành cho lãnh đạo.")}, status=403)
+    rows = [
+        {
+            "tracking_code": r["p"].tracking_code,
+            "category": r["p"].category,
+            "status": r["p"].status,
+            "commune_code": r["p"].commune_code,
+            "agency": r["p"].agency.name if r["p"].agency else None,
+            "due_at": r["p"].due_at.isoformat() if r["p"].due_at else None,
+            "reasons": [str(x) for x in r["reasons"]],
+        }
+        for r in _escalation_rows(request)
+    ]
+    return JsonResponse({"count": len(rows), "results": rows}, json_dumps_params={"ensure_ascii": False})
+
+
+def _csv_cell(value: Any) -> str:
+    """Text for a CSV cell; a leading = + - @ is neutralised so spreadsheets never run it as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@login_required(login_url=LOGIN)
+def export_csv(request: HttpRequest) -> HttpResponse:
+    """The filtered list as CSV (UTF-8 with BOM for Excel); personal columns only for entitled users."""
+    _staff(request)
+    private = permissions.has_role(request.user, roles.LEADER, roles.AGENCY_STAFF)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="phan-anh.csv"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    header = [
+        "tracking_code",
+        "category",
+        "status",
+        "commune_code",
+        "received_at",
+        "due_at",
+        "resolved_at",
+        "agency",
+        "description",
+        "lat",
+        "lon",
+    ]
+    writer.writerow(header + (["reporter_name", "reporter_phone"] if private else []))
+    for p in _queryset(request)[:20000]:
+        row = [
+            p.tracking_code,
+            p.category,
+            p.status,
+            p.commune_code,
+            p.received_at.isoformat(),
+            p.due_at.isoformat() if p.due_at else "",
+            p.resolved_at.isoformat() if p.resolved_at else "",
+            p.agency.name if p.agency else "",
+            p.description,
+            round(p.geom.y, 6),
+            round(p.geom.x, 6),
+        ]
+        if private:
+            row += [p.reporter_name, p.reporter_phone]
+        writer.writerow([_csv_cell(v) for v in row])
+    return response
