@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection
+from django.db import DataError, connection, transaction
 from django.utils.translation import gettext as _
 
 from gis_ioc import permissions
@@ -710,10 +710,19 @@ def features_page(layer: Layer, user: permissions.AnyUser, query: FeatureQuery, 
         f"WHERE {where.sql} ORDER BY {order_sql(source, query.sortby, columns)} LIMIT %s OFFSET %s) f"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*where.params, query.limit, query.offset])
+        _execute(cursor, sql, [*where.params, query.limit, query.offset])
         features_json, returned = cursor.fetchone()
     matched, estimate = _number_matched(source, user, query, where, returned)
     return Page(features_json, returned, matched, estimate, query.limit, query.offset)
+
+
+def _execute(cursor: Any, sql: str, params: list[Any]) -> None:
+    """Run a request's query; a value PostgreSQL cannot take (out of range, bad date) is the client's error."""
+    try:
+        with transaction.atomic():  # a savepoint, so that a failed query leaves the connection usable
+            cursor.execute(sql, params)
+    except DataError as exc:
+        raise QueryError("filter", _("Giá trị không hợp lệ: %(e)s") % {"e": str(exc).splitlines()[0][:200]}) from None
 
 
 def _number_matched(

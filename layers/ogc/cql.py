@@ -231,10 +231,13 @@ class _Translator:
             raise QueryError(PARAM, _("LIKE chỉ dùng được với trường văn bản."))
         # CQL2 LIKE wildcards are SQL's own (% and _, backslash escape); pygeofilter's "singlechar"
         # default of "." is not CQL2, so the pattern is passed through unchanged.
-        pattern = node.pattern
-        self.params.append(pattern)
+        if isinstance(node.pattern, str):
+            self.params.append(node.pattern)
+            pattern_sql = "%s"
+        else:  # ACCENTI('...') / CASEI('...') around the pattern
+            pattern_sql, _kind = self.scalar(node.pattern, "string")
         op = "ILIKE" if node.nocase else "LIKE"
-        return f"{lhs}::text {'NOT ' if node.not_ else ''}{op} %s"
+        return f"{lhs}::text {'NOT ' if node.not_ else ''}{op} {pattern_sql}"
 
     # operands -----------------------------------------------------------------------------------
     def attribute(self, name: str) -> Column:
@@ -349,32 +352,17 @@ class _Translator:
             if start != end:
                 return "FALSE"  # an instant never equals a proper interval
             return f"{a} = {p(start)}"
-        inside = (
-            " AND ".join(
-                [
-                    c
-                    for c in (None if open_start else f"{a} >= {p(start)}", None if open_end else f"{a} <= {p(end)}")
-                    if c
-                ]
-            )
-            or "TRUE"
-        )
+
+        def within(low: str, high: str) -> str:
+            parts = [f"{a} {low} {p(start)}" if not open_start else "", f"{a} {high} {p(end)}" if not open_end else ""]
+            return " AND ".join(x for x in parts if x) or "TRUE"
+
         if op == "T_INTERSECTS":
-            return f"({a} IS NOT NULL AND {inside})"
+            return f"({a} IS NOT NULL AND {within('>=', '<=')})"
         if op == "T_DISJOINT":
-            return f"({a} IS NOT NULL AND NOT ({inside}))"
+            return f"({a} IS NOT NULL AND NOT ({within('>=', '<=')}))"
         if op == "T_DURING":
-            strict = (
-                " AND ".join(
-                    [
-                        c
-                        for c in (None if open_start else f"{a} > {p(start)}", None if open_end else f"{a} < {p(end)}")
-                        if c
-                    ]
-                )
-                or "TRUE"
-            )
-            return f"({a} IS NOT NULL AND {strict})"
+            return f"({a} IS NOT NULL AND {within('>', '<')})"
         if op in ("T_MEETS", "T_STARTS"):
             return "FALSE" if open_start else f"{a} = {p(start)}"
         if op in ("T_METBY", "T_FINISHES"):
