@@ -98,6 +98,11 @@ def _as_multipolygon(unit: UnitInput, source: str, report: TopologyReport) -> Mu
     return geom  # type: ignore[return-value]
 
 
+def update_areas(ids: list[int]) -> None:
+    """Recompute the geodesic area (km²) of the given units in PostGIS."""
+    _update_areas(ids)
+
+
 def _update_areas(ids: list[int]) -> None:
     # Geodesic area on the WGS84 ellipsoid: degrees² would be meaningless and a projected CRS distorts.
     with connection.cursor() as cursor:

@@ -23,13 +23,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def communes_geojson(request: HttpRequest) -> JsonResponse:
-    """Current commune boundaries as GeoJSON (EPSG:3857 for the admin's OpenLayers map)."""
+    """Current commune boundaries as GeoJSON (RFC 7946 lon/lat), the reference layer of the admin map."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
             SELECT json_build_object('type', 'FeatureCollection', 'features', COALESCE(json_agg(json_build_object(
                 'type', 'Feature', 'properties', json_build_object('code', code, 'name', name),
-                'geometry', ST_AsGeoJSON(ST_Transform(geom, 3857), 1)::json)), '[]'::json))
+                'geometry', ST_AsGeoJSON(geom, 6)::json)), '[]'::json))
             FROM gis_ioc_adminunit WHERE level = 'commune' AND valid_to IS NULL
             """
         )

@@ -1,0 +1,164 @@
+"""Django admin for administrative units, user scopes and roles.
+
+The map widget loads OpenLayers from our static files (district networks are often closed), and the
+search ignores Vietnamese accents: "thanh my" finds "Thị trấn Thạnh Mỹ" through the stored ASCII name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group, User
+from django.contrib.gis import admin as gis_admin
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from gis_ioc.admin_units import update_areas
+from gis_ioc.admin_widgets import LocalMapWidget
+from gis_ioc.lib.text import fold
+from gis_ioc.models import AdminUnit, AdminUnitPopulation, UserScope
+from gis_ioc.roles import ROLES
+
+admin.site.site_header = _("gis_ioc — Quản trị Trung tâm điều hành")
+admin.site.site_title = _("Quản trị gis_ioc")
+admin.site.index_title = _("Dữ liệu và người dùng")
+
+
+class ValidityFilter(admin.SimpleListFilter):
+    """Units valid today, closed (a past boundary version) or not yet in force."""
+
+    title = _("hiệu lực")
+    parameter_name = "validity"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("current", _("đang hiệu lực")), ("past", _("đã hết hiệu lực")), ("future", _("chưa có hiệu lực"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[AdminUnit]) -> QuerySet[AdminUnit]:
+        today = dt.date.today()
+        if self.value() == "current":
+            return queryset.current(today)  # type: ignore[attr-defined]
+        if self.value() == "past":
+            return queryset.filter(valid_to__lte=today)
+        if self.value() == "future":
+            return queryset.filter(valid_from__gt=today)
+        return queryset
+
+
+class PopulationInline(admin.TabularInline):
+    model = AdminUnitPopulation
+    extra = 0
+
+
+@admin.register(AdminUnit)
+class AdminUnitAdmin(gis_admin.GISModelAdmin):
+    gis_widget = LocalMapWidget
+    list_display = ["code", "name", "level", "unit_type", "area", "parent", "valid_from", "valid_to", "is_demo"]
+    list_filter = ["level", "unit_type", ValidityFilter, "is_demo"]
+    list_select_related = ["parent"]
+    search_fields = ["code", "name_ascii"]
+    search_help_text = _('Tìm theo mã hoặc tên, có dấu hay không dấu ("thanh my" tìm được "Thạnh Mỹ")')
+    readonly_fields = ["area_km2", "name_ascii"]
+    inlines = [PopulationInline]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "name_ascii", "level", "unit_type", "parent"]}),
+        (_("hiệu lực"), {"fields": ["valid_from", "valid_to"]}),
+        (_("ranh giới"), {"fields": ["geom", "area_km2", "source", "is_demo"]}),
+    ]
+
+    @admin.display(description=_("diện tích (km²)"), ordering="area_km2")
+    def area(self, obj: AdminUnit) -> str:
+        return f"{obj.area_km2:.2f}"
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[AdminUnit], search_term: str
+    ) -> tuple[QuerySet[AdminUnit], bool]:
+        # Fold the term the way name_ascii was folded when the unit was saved, so accents typed or not,
+        # and any Unicode normalisation of the browser, give the same hits.
+        term = fold(search_term)
+        if not term:
+            return queryset, False
+        match = Q()
+        for word in term.split():
+            match &= Q(name_ascii__icontains=word) | Q(code__startswith=word)
+        return queryset.filter(match), False
+
+    def save_model(self, request: HttpRequest, obj: AdminUnit, form: Any, change: bool) -> None:
+        if obj.area_km2 is None:
+            obj.area_km2 = 0
+        super().save_model(request, obj, form, change)
+        update_areas([obj.id])  # a redrawn boundary gets its geodesic area again
+
+
+@admin.register(UserScope)
+class UserScopeAdmin(admin.ModelAdmin):
+    list_display = ["user", "communes"]
+    search_fields = ["user__username"]
+
+    @admin.display(description=_("xã, thị trấn"))
+    def communes(self, obj: UserScope) -> str:
+        names = dict(
+            AdminUnit.objects.current().communes().filter(code__in=obj.commune_codes).values_list("code", "name")
+        )
+        return ", ".join(f"{names.get(code, '?')} ({code})" for code in obj.commune_codes)
+
+
+class UserScopeInline(admin.StackedInline):
+    model = UserScope
+    can_delete = True
+    extra = 0
+    max_num = 1
+    verbose_name_plural = _("phạm vi địa bàn (để trống: toàn huyện)")
+
+
+def _role_labels(names: list[str]) -> str:
+    return ", ".join(str(ROLES.get(name, name)) for name in names) or "—"
+
+
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ["username", "first_name", "last_name", "roles", "scope_codes", "is_staff", "is_active"]
+    list_filter = ["groups", "is_staff", "is_superuser", "is_active"]
+    inlines = [UserScopeInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        return super().get_queryset(request).prefetch_related("groups").select_related("scope")
+
+    @admin.display(description=_("vai trò"))
+    def roles(self, obj: User) -> str:
+        names = [g.name for g in obj.groups.all()]
+        if obj.is_superuser and "administrator" not in names:
+            names.append("administrator")
+        return _role_labels(sorted(names))
+
+    @admin.display(description=_("phạm vi địa bàn"))
+    def scope_codes(self, obj: User) -> str:
+        scope = getattr(obj, "scope", None)
+        try:
+            return ", ".join(scope.commune_codes) if scope and scope.commune_codes else str(_("toàn huyện"))
+        except UserScope.DoesNotExist:
+            return str(_("toàn huyện"))
+
+
+@admin.register(Group)
+class GroupAdmin(DjangoGroupAdmin):
+    list_display = ["name", "role", "members"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Group]:
+        return super().get_queryset(request).annotate(member_count=Count("user"))
+
+    @admin.display(description=_("vai trò"))
+    def role(self, obj: Group) -> str:
+        return str(ROLES.get(obj.name, "—"))
+
+    @admin.display(description=_("số người dùng"), ordering="member_count")
+    def members(self, obj: Group) -> int:
+        return obj.member_count  # type: ignore[attr-defined]
