@@ -182,13 +182,27 @@ class PetitionHotspots(AnalysisType):
         style = {
             "kind": "categories",
             "field": "confidence",
-            "colors": {"99": "#d7191c", "95": "#fc8d59", "90": "#fee090", "0": "#f7f7f7",
-                       "-90": "#e0f3f8", "-95": "#91bfdb", "-99": "#4575b4"},
+            "colors": {
+                "99": "#d7191c",
+                "95": "#fc8d59",
+                "90": "#fee090",
+                "0": "#f7f7f7",
+                "-90": "#e0f3f8",
+                "-95": "#91bfdb",
+                "-99": "#4575b4",
+            },
             "fill_opacity": 0.6,
         }
         cluster_rows = [
-            {"cluster": i + 1, "petitions": n, "lon": round(x, 6), "lat": round(y, 6), "category": cat,
-             "commune_code": code, "radius_m": round(r or 0, 1)}
+            {
+                "cluster": i + 1,
+                "petitions": n,
+                "lon": round(x, 6),
+                "lat": round(y, 6),
+                "category": cat,
+                "commune_code": code,
+                "radius_m": round(r or 0, 1),
+            }
             for i, (_cid, n, x, y, cat, code, r) in enumerate(clusters)
         ]
         hot = [r for r in rows if r["confidence"] > 0]
@@ -202,15 +216,31 @@ class PetitionHotspots(AnalysisType):
             f"Điểm nóng phản ánh {params['start']} – {params['end']}",
             f"Petition hotspots {params['start']} – {params['end']}",
             [
-                table("hot_communes", "Ô điểm nóng theo xã", "Hot spots by commune",
-                      [("commune_code", "Mã xã", "Commune"), ("hot_cells", "Số ô nóng", "Hot cells"),
-                       ("petitions", "Số phản ánh trong ô nóng", "Petitions in hot cells")],
-                      sorted(summary.values(), key=lambda r: -r["petitions"])),
-                table("clusters", "Cụm DBSCAN", "DBSCAN clusters",
-                      [("cluster", "Cụm", "Cluster"), ("petitions", "Số phản ánh", "Petitions"),
-                       ("lon", "Kinh độ", "Longitude"), ("lat", "Vĩ độ", "Latitude"),
-                       ("category", "Lĩnh vực chính", "Main category"), ("commune_code", "Mã xã", "Commune"),
-                       ("radius_m", "Bán kính (m)", "Radius (m)")],
-                      cluster_rows),
+                table(
+                    "hot_communes",
+                    "Ô điểm nóng theo xã",
+                    "Hot spots by commune",
+                    [
+                        ("commune_code", "Mã xã", "Commune"),
+                        ("hot_cells", "Số ô nóng", "Hot cells"),
+                        ("petitions", "Số phản ánh trong ô nóng", "Petitions in hot cells"),
+                    ],
+                    sorted(summary.values(), key=lambda r: -r["petitions"]),
+                ),
+                table(
+                    "clusters",
+                    "Cụm DBSCAN",
+                    "DBSCAN clusters",
+                    [
+                        ("cluster", "Cụm", "Cluster"),
+                        ("petitions", "Số phản ánh", "Petitions"),
+                        ("lon", "Kinh độ", "Longitude"),
+                        ("lat", "Vĩ độ", "Latitude"),
+                        ("category", "Lĩnh vực chính", "Main category"),
+                        ("commune_code", "Mã xã", "Commune"),
+                        ("radius_m", "Bán kính (m)", "Radius (m)"),
+                    ],
+                    cluster_rows,
+                ),
             ],
         )

@@ -6,6 +6,7 @@ The roads layer is any catalog layer with line geometries (slug "roads" by defau
 Reached roads are buffered by the access distance (the last stretch on foot) to give the served area.
 """
 
+# ruff: noqa: S608 - table and column names come from the catalog and a whitelist; values are bound parameters.
 from __future__ import annotations
 
 from django.db import connection
@@ -50,7 +51,8 @@ def served_by_travel_time(
         if not cursor.fetchone()[0]:
             raise AnalysisError(f"Lớp đường giao thông '{roads_slug}' đang rỗng.")
         # Split every road where another crosses it, then give each piece the speed of the road it lies on.
-        cursor.execute(f"""
+        cursor.execute(
+            """
             CREATE TEMP TABLE _ioc_edges AS
             WITH pieces AS (SELECT (ST_Dump(ST_Node(ST_Collect(g)))).geom AS g FROM _ioc_roads)
             SELECT row_number() OVER ()::bigint AS id, p.g,
@@ -58,8 +60,10 @@ def served_by_travel_time(
                    ST_Length(p.g) / (COALESCE((SELECT max(r.kmh) FROM _ioc_roads r
                         WHERE ST_DWithin(r.g, ST_LineInterpolatePoint(p.g, 0.5), 0.5)), %s) / 3.6) AS cost
             FROM pieces p WHERE ST_Length(p.g) > 0
-        """, [speed_kmh])
-        cursor.execute(f"""
+        """,
+            [speed_kmh],
+        )
+        cursor.execute("""
             CREATE TEMP TABLE _ioc_nodes AS
             SELECT row_number() OVER ()::bigint AS id, p AS g
             FROM (SELECT a AS p FROM _ioc_edges UNION SELECT b FROM _ioc_edges) s;
@@ -69,15 +73,19 @@ def served_by_travel_time(
                                     target = (SELECT n.id FROM _ioc_nodes n WHERE n.g = e.b LIMIT 1);
         """)
         # Each facility enters the network at its nearest node, if that node is within the access distance.
-        cursor.execute(f"""
+        cursor.execute(
+            f"""
             SELECT array_agg(DISTINCT n.id) FROM {facility_table} f
             CROSS JOIN LATERAL (SELECT id, g FROM _ioc_nodes
                                 ORDER BY g <-> ST_Transform(f.geom, {m}) LIMIT 1) n
             WHERE ST_DWithin(n.g, ST_Transform(f.geom, {m}), GREATEST(%s, 1000))
-        """, [access_m])  # noqa: S608 - whitelisted facility table
+        """,
+            [access_m],
+        )  # noqa: S608 - whitelisted facility table
         starts = cursor.fetchone()[0] or []
         limit_s = minutes * 60
-        cursor.execute(f"""
+        cursor.execute(
+            f"""
             WITH reach AS (
                 SELECT node, min(agg_cost) AS t FROM pgr_drivingDistance(
                     'SELECT id, source, target, cost, cost AS reverse_cost FROM _ioc_edges',
@@ -93,7 +101,9 @@ def served_by_travel_time(
                 SELECT ST_Buffer(ST_Transform(geom, {m}), GREATEST(%s, 1)) FROM {facility_table}
             )
             SELECT ST_AsBinary(ST_Transform(ST_Union(g), 4326)) FROM parts
-        """, [starts or [0], limit_s, access_m, access_m])  # noqa: S608
+        """,
+            [starts or [0], limit_s, access_m, access_m],
+        )  # noqa: S608
         row = cursor.fetchone()
         cursor.execute("DROP TABLE IF EXISTS _ioc_roads, _ioc_edges, _ioc_nodes")
     return bytes(row[0]) if row and row[0] else None

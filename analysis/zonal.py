@@ -215,7 +215,10 @@ def load_zones(zones: str, plan_id: int | None, communes: list[str] | None) -> l
     if communes:
         qs = qs.filter(commune_code__in=communes)
     return [
-        ({"commune_code": z.commune_code, "name": f"{z.zone_code} ({z.land_use})"}, shapely_wkb.loads(bytes(z.geom.wkb)))
+        (
+            {"commune_code": z.commune_code, "name": f"{z.zone_code} ({z.land_use})"},
+            shapely_wkb.loads(bytes(z.geom.wkb)),
+        )
         for z in qs
     ]
 
@@ -237,9 +240,10 @@ class ZonalForm(forms.Form):
     communes = forms.JSONField(label="Giới hạn xã", required=False)
 
     def clean_percentiles(self) -> list[float]:
-        raw = self.cleaned_data.get("percentiles") or ""
+        raw = self.data.get("percentiles", self.cleaned_data.get("percentiles")) or ""
+        items = raw if isinstance(raw, list | tuple) else str(raw).replace(";", ",").split(",")
         try:
-            values = [float(p) for p in str(raw).replace(";", ",").split(",") if p.strip()]
+            values = [float(p) for p in items if str(p).strip()]
         except ValueError as exc:
             raise forms.ValidationError("Phân vị phải là các số từ 0 đến 100, cách nhau bởi dấu phẩy.") from exc
         if any(not 0 <= v <= 100 for v in values):

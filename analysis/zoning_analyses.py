@@ -38,12 +38,17 @@ class ConflictForm(forms.Form):
     plan = forms.IntegerField(label="Đồ án quy hoạch (mã)", min_value=1)
     rule = forms.ChoiceField(
         label="Quy tắc xung đột",
-        choices=[("code", "Khác mã loại đất"), ("group", "Khác nhóm đất (nông nghiệp / phi nông nghiệp / chưa sử dụng)")],
+        choices=[
+            ("code", "Khác mã loại đất"),
+            ("group", "Khác nhóm đất (nông nghiệp / phi nông nghiệp / chưa sử dụng)"),
+        ],
         initial="code",
     )
     min_share = forms.FloatField(
-        label="Tỷ lệ diện tích thửa nằm trong khu tối thiểu (0–1)", initial=zoning.MIN_OVERLAP_SHARE,
-        min_value=0, max_value=1,
+        label="Tỷ lệ diện tích thửa nằm trong khu tối thiểu (0–1)",
+        initial=zoning.MIN_OVERLAP_SHARE,
+        min_value=0,
+        max_value=1,
     )
     communes = forms.JSONField(label="Giới hạn xã", required=False)
 
@@ -83,8 +88,14 @@ class ZoningComparison(AnalysisType):
         with connection.cursor() as cursor:
             cursor.execute(_CHANGE_SQL.format(communes=clause), [b, a, *cparams])
             rows = [
-                {"commune_code": code, "from_class": f, "to_class": t,
-                 "from_name": zoning.class_name(f), "to_name": zoning.class_name(t), "geom": bytes(g)}
+                {
+                    "commune_code": code,
+                    "from_class": f,
+                    "to_class": t,
+                    "from_name": zoning.class_name(f),
+                    "to_name": zoning.class_name(t),
+                    "geom": bytes(g),
+                }
                 for code, f, t, g in cursor.fetchall()
             ]
         columns = [
@@ -94,15 +105,27 @@ class ZoningComparison(AnalysisType):
             Column("from_name", "Tên loại cũ", "Former class name"),
             Column("to_name", "Tên loại mới", "New class name"),
         ]
-        stat_cols = [("commune_code", "Mã xã", "Commune"), ("from_class", "Từ loại", "From"),
-                     ("to_class", "Sang loại", "To"), ("hectares", "Diện tích (ha)", "Hectares")]
+        stat_cols = [
+            ("commune_code", "Mã xã", "Commune"),
+            ("from_class", "Từ loại", "From"),
+            ("to_class", "Sang loại", "To"),
+            ("hectares", "Diện tích (ha)", "Hectares"),
+        ]
         return Outcome(
-            FeatureSet("MultiPolygon", columns, rows,
-                       style={"kind": "categories", "field": "to_class", "fill_opacity": 0.5}),
+            FeatureSet(
+                "MultiPolygon", columns, rows, style={"kind": "categories", "field": "to_class", "fill_opacity": 0.5}
+            ),
             f"Thay đổi quy hoạch {a} → {b}",
             f"Zoning change {a} → {b}",
-            [table("flows", "Diện tích chuyển đổi theo xã", "Hectares changing class by commune", stat_cols,
-                   [{k: r[k] for k in ("commune_code", "from_class", "to_class", "hectares")} for r in flows])],
+            [
+                table(
+                    "flows",
+                    "Diện tích chuyển đổi theo xã",
+                    "Hectares changing class by commune",
+                    stat_cols,
+                    [{k: r[k] for k in ("commune_code", "from_class", "to_class", "hectares")} for r in flows],
+                )
+            ],
         )
 
 
@@ -119,8 +142,9 @@ class ParcelConflicts(AnalysisType):
         progress(10, "Đang đối chiếu thửa đất với khu quy hoạch")
         found = zoning.parcel_conflicts(params["plan"], communes, rule=params["rule"], min_share=params["min_share"])
         geoms = dict(LandParcel.objects.filter(pk__in={r["id"] for r in found}).values_list("pk", "geom"))
-        rows = [{**{k: v for k, v in r.items() if k != "id"}, "parcel_id": r["id"], "geom": geoms[r["id"]]}
-                for r in found]
+        rows = [
+            {**{k: v for k, v in r.items() if k != "id"}, "parcel_id": r["id"], "geom": geoms[r["id"]]} for r in found
+        ]
         columns = [
             Column("parcel_id", "Mã thửa (hệ thống)", "Parcel id", "integer"),
             Column("commune_code", "Mã xã", "Commune code"),
@@ -138,16 +162,29 @@ class ParcelConflicts(AnalysisType):
             s["parcels"] += 1
             s["m2"] += r["overlap_m2"]
         return Outcome(
-            FeatureSet("MultiPolygon", columns, rows, style={"kind": "single", "color": "#e31a1c", "fill_opacity": 0.5}),
+            FeatureSet(
+                "MultiPolygon", columns, rows, style={"kind": "single", "color": "#e31a1c", "fill_opacity": 0.5}
+            ),
             f"Thửa xung đột quy hoạch {params['plan']}",
             f"Parcels conflicting with plan {params['plan']}",
             [
-                table("communes", "Số thửa xung đột theo xã", "Conflicting parcels by commune",
-                      [("commune_code", "Mã xã", "Commune"), ("parcels", "Số thửa", "Parcels"),
-                       ("m2", "Diện tích chồng lấn (m²)", "Overlap (m²)")],
-                      sorted(per_commune.values(), key=lambda r: r["commune_code"])),
-                table("parcels", "Danh sách thửa xung đột", "Conflicting parcels",
-                      [(c.name, c.title_vi, c.title_en) for c in columns], [
-                          {k: v for k, v in r.items() if k != "geom"} for r in rows]),
+                table(
+                    "communes",
+                    "Số thửa xung đột theo xã",
+                    "Conflicting parcels by commune",
+                    [
+                        ("commune_code", "Mã xã", "Commune"),
+                        ("parcels", "Số thửa", "Parcels"),
+                        ("m2", "Diện tích chồng lấn (m²)", "Overlap (m²)"),
+                    ],
+                    sorted(per_commune.values(), key=lambda r: r["commune_code"]),
+                ),
+                table(
+                    "parcels",
+                    "Danh sách thửa xung đột",
+                    "Conflicting parcels",
+                    [(c.name, c.title_vi, c.title_en) for c in columns],
+                    [{k: v for k, v in r.items() if k != "geom"} for r in rows],
+                ),
             ],
         )

@@ -6,11 +6,10 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('layers', '0002_import_jobs'),
+        ("layers", "0002_import_jobs"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -18,31 +17,66 @@ class Migration(migrations.Migration):
         # Travel-time coverage routes over a roads layer with pgRouting (Debian postgresql-15-pgrouting).
         migrations.RunSQL("CREATE EXTENSION IF NOT EXISTS pgrouting", reverse_sql=migrations.RunSQL.noop),
         migrations.CreateModel(
-            name='Analysis',
+            name="Analysis",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('type', models.CharField(max_length=40, verbose_name='loại phân tích')),
-                ('title', models.CharField(blank=True, max_length=200, verbose_name='tiêu đề')),
-                ('parameters', models.JSONField(blank=True, default=dict, verbose_name='tham số')),
-                ('status', models.CharField(choices=[('queued', 'Đang chờ'), ('running', 'Đang chạy'), ('succeeded', 'Hoàn thành'), ('failed', 'Lỗi')], default='queued', max_length=10, verbose_name='trạng thái')),
-                ('percent', models.PositiveSmallIntegerField(default=0, verbose_name='tiến độ (%)')),
-                ('message', models.CharField(blank=True, max_length=200, verbose_name='bước hiện tại')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='tạo lúc')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='bắt đầu')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='kết thúc')),
-                ('error', models.TextField(blank=True, verbose_name='lỗi')),
-                ('runs', models.PositiveIntegerField(default=0, verbose_name='số lần chạy')),
-                ('job_id', models.BigIntegerField(blank=True, null=True, verbose_name='mã tác vụ')),
-                ('worker', models.CharField(blank=True, max_length=100, verbose_name='tiến trình xử lý')),
-                ('statistics', models.JSONField(blank=True, default=list, verbose_name='bảng thống kê')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='analyses', to=settings.AUTH_USER_MODEL, verbose_name='người chạy')),
-                ('result_layer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='layers.layer', verbose_name='lớp kết quả')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("type", models.CharField(max_length=40, verbose_name="loại phân tích")),
+                ("title", models.CharField(blank=True, max_length=200, verbose_name="tiêu đề")),
+                ("parameters", models.JSONField(blank=True, default=dict, verbose_name="tham số")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Đang chờ"),
+                            ("running", "Đang chạy"),
+                            ("succeeded", "Hoàn thành"),
+                            ("failed", "Lỗi"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                        verbose_name="trạng thái",
+                    ),
+                ),
+                ("percent", models.PositiveSmallIntegerField(default=0, verbose_name="tiến độ (%)")),
+                ("message", models.CharField(blank=True, max_length=200, verbose_name="bước hiện tại")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="tạo lúc")),
+                ("started_at", models.DateTimeField(blank=True, null=True, verbose_name="bắt đầu")),
+                ("finished_at", models.DateTimeField(blank=True, null=True, verbose_name="kết thúc")),
+                ("error", models.TextField(blank=True, verbose_name="lỗi")),
+                ("runs", models.PositiveIntegerField(default=0, verbose_name="số lần chạy")),
+                ("job_id", models.BigIntegerField(blank=True, null=True, verbose_name="mã tác vụ")),
+                ("worker", models.CharField(blank=True, max_length=100, verbose_name="tiến trình xử lý")),
+                ("statistics", models.JSONField(blank=True, default=list, verbose_name="bảng thống kê")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="analyses",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="người chạy",
+                    ),
+                ),
+                (
+                    "result_layer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="layers.layer",
+                        verbose_name="lớp kết quả",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'phân tích',
-                'verbose_name_plural': 'phân tích',
-                'ordering': ['-created_at', '-id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('percent__lte', 100)), name='analysis_percent_range')],
+                "verbose_name": "phân tích",
+                "verbose_name_plural": "phân tích",
+                "ordering": ["-created_at", "-id"],
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("percent__lte", 100)), name="analysis_percent_range")
+                ],
             },
         ),
     ]

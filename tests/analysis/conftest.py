@@ -17,8 +17,16 @@ DENSITY = 100.0  # people per km², everywhere: a commune's population is 100 ×
 def write_raster(path: Path, data: np.ndarray, transform, crs: str = "EPSG:5899", nodata: float = -9999.0) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with rasterio.open(
-        path, "w", driver="GTiff", width=data.shape[1], height=data.shape[0], count=1, dtype="float32",
-        crs=crs, transform=transform, nodata=nodata,
+        path,
+        "w",
+        driver="GTiff",
+        width=data.shape[1],
+        height=data.shape[0],
+        count=1,
+        dtype="float32",
+        crs=crs,
+        transform=transform,
+        nodata=nodata,
     ) as dst:
         dst.write(data.astype("float32"), 1)
     return path
@@ -45,9 +53,14 @@ def population_raster(district, tmp_path, settings):
     write_raster(tmp_path / "rasters" / "population-density.tif", np.full(shape, DENSITY), transform)
     Layer.objects.update_or_create(
         slug="population-density",
-        defaults={"title_vi": "Mật độ dân số", "title_en": "Population density", "kind": "raster",
-                  "raster_path": "rasters/population-density.tif", "visibility": "staff",
-                  "style": {"colormap": "viridis", "rescale": [0, 500]}},
+        defaults={
+            "title_vi": "Mật độ dân số",
+            "title_en": "Population density",
+            "kind": "raster",
+            "raster_path": "rasters/population-density.tif",
+            "visibility": "staff",
+            "style": {"colormap": "viridis", "rescale": [0, 500]},
+        },
     )
     return tmp_path / "rasters" / "population-density.tif"
 

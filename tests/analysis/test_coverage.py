@@ -31,7 +31,10 @@ def test_it_gives_the_share_of_people_within_a_distance_of_a_school(gis_staff, p
     # The underserved areas are a catalog layer backed by a table every channel can serve.
     layer = Layer.objects.get(slug=f"analysis-{done.pk}")
     assert (layer.source_table, layer.visibility, layer.geometry_type) == (
-        f"analysis_result_{done.pk}", "staff", "MultiPolygon")
+        f"analysis_result_{done.pk}",
+        "staff",
+        "MultiPolygon",
+    )
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT commune_code, population_unserved FROM analysis_result_{done.pk} ORDER BY 1")
         rows = cursor.fetchall()
@@ -44,7 +47,8 @@ def test_it_gives_the_share_of_people_within_a_distance_of_a_school(gis_staff, p
 def test_it_refuses_a_negative_distance(gis_staff, district, client):
     client.force_login(gis_staff)
     response = client.post(
-        "/api/v1/analyses/", {"type": "coverage", "parameters": {"facility": "schools", "distance_m": -50}},
+        "/api/v1/analyses/",
+        {"type": "coverage", "parameters": {"facility": "schools", "distance_m": -50}},
         content_type="application/json",
     )
     assert response.status_code == 400
@@ -66,15 +70,18 @@ def _roads_layer(o):
 
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS test_roads")
-        cursor.execute("CREATE TABLE test_roads (id serial PRIMARY KEY, speed_kmh float, geom geometry(LineString, 4326))")
+        cursor.execute(
+            "CREATE TABLE test_roads (id serial PRIMARY KEY, speed_kmh float, geom geometry(LineString, 4326))"
+        )
         for (x0, y0, x1, y1), kmh in [((-1500, 0, 1500, 0), 60), ((0, 0, 0, 1500), 6)]:
             cursor.execute(
                 "INSERT INTO test_roads (speed_kmh, geom) VALUES (%s, ST_Transform(ST_SetSRID("
                 "ST_MakeLine(ST_MakePoint(%s, %s), ST_MakePoint(%s, %s)), %s), 4326))",
                 [kmh, o.x + x0, o.y + y0, o.x + x1, o.y + y1, UTM],
             )
-    return Layer.objects.create(slug="roads", title_vi="Đường", title_en="Roads", source_table="test_roads",
-                                geometry_type="LineString")
+    return Layer.objects.create(
+        slug="roads", title_vi="Đường", title_en="Roads", source_table="test_roads", geometry_type="LineString"
+    )
 
 
 def test_travel_time_follows_the_roads(gis_staff, population_raster):
@@ -82,8 +89,13 @@ def test_travel_time_follows_the_roads(gis_staff, population_raster):
     _roads_layer(o)
     # The facility sits at the west end of the fast road.
     HealthFacility.objects.create(name="Trạm y tế", facility_type="tram_y_te", geom=point(o, -1500, 0))
-    params = {"facility": "health-facilities", "mode": "travel_time", "minutes": 10, "access_m": 100,
-              "communes": ["24931"]}
+    params = {
+        "facility": "health-facilities",
+        "mode": "travel_time",
+        "minutes": 10,
+        "access_m": 100,
+        "communes": ["24931"],
+    }
     done = run_now(gis_staff, "coverage", params)
     assert done.status == "succeeded", done.error
     served = _row(done, "24931")["population_served"]
