@@ -16,8 +16,8 @@ DEBUG = env_bool("DEBUG", default=False)
 # The key comes from SECRET_KEY, or from .ioc/secret_key, which `make db` fills with random bytes for
 # this checkout. With DEBUG off and neither present the platform refuses to start: signing sessions
 # with a key published in the repository would be worse than not starting.
-_secret_file = BASE_DIR / ".ioc" / "secret_key"
-SECRET_KEY = env_str("SECRET_KEY") or (_secret_file.read_text().strip() if _secret_file.exists() else "")
+_secret_file = Path(env_str("IOC_SECRET_FILE", str(BASE_DIR / ".ioc" / "secret_key")))
+SECRET_KEY = env_str("SECRET_KEY") or (_secret_file.read_text().strip() if _secret_file.is_file() else "")
 if not SECRET_KEY and DEBUG:
     SECRET_KEY = "debug-only-insecure-key-" + "x" * 32
 if not SECRET_KEY:
@@ -27,6 +27,8 @@ if not SECRET_KEY:
     )
 if len(SECRET_KEY) < 32:
     raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters long.")
+if not DEBUG and any(marker in SECRET_KEY.lower() for marker in ("insecure", "change-me", "changeme", "example")):
+    raise ImproperlyConfigured("SECRET_KEY looks like a placeholder and DEBUG is off: set a long random value.")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
