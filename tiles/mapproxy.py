@@ -38,6 +38,7 @@ GRIDS: dict[str, dict[str, Any]] = {
 VN2000_GRID = "vn2000_tm3_10745"
 WMS_SRS = ["EPSG:3857", "EPSG:4326", "EPSG:5899", "EPSG:4756", "EPSG:32648", "EPSG:900913"]
 MAX_OUTPUT = [4000, 4000]  # a larger GetMap is a ServiceException, not an out-of-memory
+MAX_PIXELS = MAX_OUTPUT[0] * MAX_OUTPUT[1]
 SEED_MAX_ZOOM = 14
 
 
@@ -103,7 +104,8 @@ def build_config(layers: list[Any], upstream: str, bbox4326: list[float], *, tok
             "grids": grid_names,
             "sources": [src],
             "format": "image/png",
-            "cache": {"type": "file", "directory_layout": "tms", "directory": os.path.join(cache_dir, f"{slug}_cache")},
+            # Files under base_dir/<slug>_cache_<grid>/ (register_cog clears them when a raster is replaced).
+            "cache": {"type": "file", "directory_layout": "tms"},
         }
         mp_layers.append({"name": slug, "title": f"{title_vi} / {title_en}", "sources": [f"{slug}_cache"]})
     return {
@@ -127,7 +129,7 @@ def build_config(layers: list[Any], upstream: str, bbox4326: list[float], *, tok
                 },
             },
             "wmts": {"restful": True, "kvp": True, "md": {"title": "gis_ioc WMTS"}},
-            "tms": {"use_grid_names": True, "origin": "nw"},
+            "tms": {"use_grid_names": True},
         },
         "grids": grids,
         "sources": sources,

@@ -49,19 +49,30 @@ def requested_layers(path: str, params: dict[str, str]) -> set[str]:
     return names
 
 
-def service_exception(message: str, code: str, version: str) -> HttpResponse:
+def oversized(params: dict[str, str]) -> bool:
+    """A GetMap/GetFeatureInfo asking for more pixels than MapProxy may render (checked before MapProxy,
+    which would answer it with a 500)."""
+    if params.get("request", "").lower() not in {"getmap", "getfeatureinfo"}:
+        return False
+    try:
+        return int(params.get("width", "0")) * int(params.get("height", "0")) > mp_config.MAX_PIXELS
+    except ValueError:
+        return False
+
+
+def service_exception(message: str, code: str, version: str, status: int = 200) -> HttpResponse:
     """A WMS ServiceException document, as MapProxy itself would answer."""
     if version == "1.1.1":
         body = (
             '<?xml version="1.0"?>\n<ServiceExceptionReport version="1.1.1">'
             f'<ServiceException code="{code}">{escape(message)}</ServiceException></ServiceExceptionReport>'
         )
-        return HttpResponse(body, content_type="application/vnd.ogc.se_xml")
+        return HttpResponse(body, content_type="application/vnd.ogc.se_xml", status=status)
     body = (
         '<?xml version="1.0"?>\n<ServiceExceptionReport version="1.3.0" xmlns="http://www.opengis.net/ogc">'
         f'<ServiceException code="{code}">{escape(message)}</ServiceException></ServiceExceptionReport>'
     )
-    return HttpResponse(body, content_type="text/xml")
+    return HttpResponse(body, content_type="text/xml", status=status)
 
 
 def filter_capabilities(body: bytes, hidden: set[str]) -> bytes:
@@ -104,11 +115,16 @@ def mapproxy(request: HttpRequest, path: str) -> HttpResponse:
     hidden = hidden_layers(request.user, mp_config.layer_names(config))
     refused = requested_layers(path, params) & hidden
     if refused:
-        if params.get("service", "").upper() == "WMS" or path.startswith("service") or path.startswith("wms"):
+        service = params.get("service", "").upper()
+        if service == "WMS" or (not service and path.startswith(("service", "wms"))):
             return service_exception(
                 _("Không có lớp %(names)s.") % {"names": ", ".join(sorted(refused))}, "LayerNotDefined", params.get("version", "1.3.0")
             )
         return HttpResponse(_("Không có lớp %(names)s.") % {"names": ", ".join(sorted(refused))}, status=404, content_type="text/plain; charset=utf-8")
+    if oversized(params):
+        limit = "×".join(str(v) for v in mp_config.MAX_OUTPUT)
+        message = _("Ảnh yêu cầu quá lớn: tối đa %(limit)s điểm ảnh.") % {"limit": limit}
+        return service_exception(f"{message} / image size too large (max {limit})", "InvalidParameterValue", params.get("version", "1.3.0"), 400)
     status, headers, body = _call(mp_config.load_app(config), request, path)
     if status.startswith("200") and _is_capabilities(path, params):
         body = filter_capabilities(body, hidden)
