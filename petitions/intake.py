@@ -9,6 +9,7 @@ Spatial context (all from PostGIS, at the moment of reception):
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import unicodedata
 from dataclasses import dataclass, field
@@ -142,7 +143,7 @@ def duplicate_candidates(
     """Petitions of the same category within 100 m and 14 days (settings), nearest first."""
     cfg = conf()
     at = at or timezone.now()
-    window = timezone.timedelta(days=cfg.duplicate_days)
+    window = dt.timedelta(days=cfg.duplicate_days)
     qs = Petition.objects.filter(category=category, received_at__gte=at - window, received_at__lte=at + window).exclude(
         status__in=[Status.REJECTED, Status.DUPLICATE]
     )
@@ -174,11 +175,14 @@ def validate_category(value: Any, field_name: str = "category") -> str:
 
 def locate_address(address: str) -> Point | None:
     """An approximate point for a free-text address: the commune whose name it mentions (no geocoder)."""
-    folded = fold(address)
+    folded = f" {fold(address)} "
+    names = []
     for unit in AdminUnit.objects.current().communes():
-        name = fold(unit.name)
-        bare = name.replace("xa ", "").replace("thi tran ", "").strip()
-        if bare and bare in folded:
+        bare = fold(unit.name).replace("thi tran ", "").replace("xa ", "").strip()
+        names.append((bare, unit))
+    # Longest names first: "ka do" is a prefix of "ka don".
+    for bare, unit in sorted(names, key=lambda item: -len(item[0])):
+        if bare and f" {bare} " in folded.replace(",", " ").replace(".", " "):
             return unit.geom.point_on_surface
     return None
 

@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -23,6 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from gis_ioc import permissions
 from petitions import attachments, intake, throttle
+from petitions.jsonutil import json_response
 from petitions.models import CLOSED_STATUSES, OPEN_STATUSES, Category, CategoryDeadline, Petition, RoutingRule, Source
 
 REQUEST_FIELDS = [
@@ -86,7 +87,7 @@ def render(request: HttpRequest, fmt: str, data: Any, root: str, item: str, stat
             for key, value in row.items():
                 _xml_value(element, key, value)
         return xml_response(tree, status)
-    return JsonResponse(data, status=status, safe=False, json_dumps_params={"ensure_ascii": False})
+    return json_response(data, status=status)
 
 
 def error(request: HttpRequest, fmt: str, status: int, message: str, retry_after: int | None = None) -> HttpResponse:
@@ -194,7 +195,7 @@ def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
             for f in ep["formats"]:
                 ET.SubElement(formats, "format").text = f
         return xml_response(root)
-    return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
+    return json_response(data)
 
 
 def services(request: HttpRequest, fmt: str) -> HttpResponse:
@@ -220,7 +221,7 @@ def _definition(request: HttpRequest, fmt: str, data: dict[str, Any]) -> HttpRes
         ET.SubElement(root, "service_code").text = data["service_code"]
         ET.SubElement(root, "attributes")
         return xml_response(root)
-    return JsonResponse(data)
+    return json_response(data)
 
 
 @csrf_exempt
@@ -371,6 +372,6 @@ def token_detail(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
 
 def root(request: HttpRequest) -> HttpResponse:
     """The endpoint root points at discovery."""
-    return JsonResponse(
+    return json_response(
         {"discovery": request.build_absolute_uri(reverse("petitions:open311-discovery", args=["json"]))}
     )

@@ -7,6 +7,7 @@ per-process cache would let a flood through four times over. Old windows are pru
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from dataclasses import dataclass
 
@@ -42,7 +43,7 @@ def hit(key: str, window_seconds: int = WINDOW_SECONDS) -> tuple[int, int]:
     now = timezone.now()
     epoch = int(now.timestamp())
     start = epoch - epoch % window_seconds
-    window_start = timezone.datetime.fromtimestamp(start, tz=timezone.UTC)
+    window_start = dt.datetime.fromtimestamp(start, tz=dt.UTC)
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -56,7 +57,7 @@ def hit(key: str, window_seconds: int = WINDOW_SECONDS) -> tuple[int, int]:
         if random.random() < 0.01:  # noqa: S311 - pruning cadence, not security
             cursor.execute(
                 "DELETE FROM petitions_throttlecounter WHERE window_start < %s",
-                [now - timezone.timedelta(hours=1)],
+                [now - dt.timedelta(hours=1)],
             )
     return count, start + window_seconds - epoch
 

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from gis_ioc import permissions, roles
 from petitions import intake, workflow
+from petitions.jsonutil import json_response
 from petitions.models import Agency, Category, Petition, PetitionReporter, Status
 
 LOGIN = "/field/login/"
@@ -134,24 +135,24 @@ def _transition(user: Any, petition: Petition, data: Any) -> Petition:
 
 
 @require_http_methods(["POST"])
-def api_transition(request: HttpRequest, code: str) -> JsonResponse:
+def api_transition(request: HttpRequest, code: str) -> HttpResponse:
     """POST /api/v1/petitions/{code}/transition/ {action, note, agency, duplicate_of, version} → 200/4xx JSON."""
     if not request.user.is_authenticated:
-        return JsonResponse({"error": _("Cần đăng nhập.")}, status=401)
+        return json_response({"error": _("Cần đăng nhập.")}, status=401)
     petition = Petition.objects.filter(tracking_code=code).first()
     if petition is None:
-        return JsonResponse({"error": _("Không tìm thấy phản ánh.")}, status=404)
+        return json_response({"error": _("Không tìm thấy phản ánh.")}, status=404)
     try:
         data = json.loads(request.body or b"{}") if request.content_type == "application/json" else request.POST
         if not isinstance(data, dict) and not hasattr(data, "get"):
             raise ValueError
     except ValueError:
-        return JsonResponse({"error": _("Dữ liệu JSON không hợp lệ.")}, status=400)
+        return json_response({"error": _("Dữ liệu JSON không hợp lệ.")}, status=400)
     try:
         updated = _transition(request.user, petition, data)
     except workflow.WorkflowError as exc:
-        return JsonResponse({"error": exc.message}, status=exc.status)
-    return JsonResponse(
+        return json_response({"error": exc.message}, status=exc.status)
+    return json_response(
         {
             "tracking_code": updated.tracking_code,
             "status": updated.status,
@@ -185,10 +186,10 @@ def escalations(request: HttpRequest) -> HttpResponse:
     return render(request, "petitions/escalations.html", {"rows": _escalation_rows(request)})
 
 
-def api_escalations(request: HttpRequest) -> JsonResponse:
+def api_escalations(request: HttpRequest) -> HttpResponse:
     """The escalation list as JSON for the leaders' dashboard."""
     if not permissions.has_role(request.user, roles.LEADER):
-        return JsonResponse({"error": _("Danh sách cần xử lý gấp dành cho lãnh đạo.")}, status=403)
+        return json_response({"error": _("Danh sách cần xử lý gấp dành cho lãnh đạo.")}, status=403)
     rows = [
         {
             "tracking_code": r["p"].tracking_code,
@@ -201,7 +202,7 @@ def api_escalations(request: HttpRequest) -> JsonResponse:
         }
         for r in _escalation_rows(request)
     ]
-    return JsonResponse({"count": len(rows), "results": rows}, json_dumps_params={"ensure_ascii": False})
+    return json_response({"count": len(rows), "results": rows})
 
 
 def _csv_cell(value: Any) -> str:

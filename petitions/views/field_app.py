@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.gis.db.models.functions import Distance
 from django.db import connection
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.utils.translation import gettext as _
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from gis_ioc import permissions, roles
 from petitions import attachments, field, intake, throttle
 from petitions.conf import conf
+from petitions.jsonutil import json_response
 from petitions.models import OPEN_STATUSES, Petition, Status
 
 LOGIN = "/field/login/"
@@ -47,7 +48,7 @@ def shell(request: HttpRequest) -> HttpResponse:
     return render(request, "petitions/field.html", context)
 
 
-def manifest(request: HttpRequest) -> JsonResponse:
+def manifest(request: HttpRequest) -> HttpResponse:
     """Web app manifest: installable, standalone, scoped to /field/."""
     data = {
         "name": _("Phản ánh hiện trường – Đơn Dương"),
@@ -69,7 +70,7 @@ def manifest(request: HttpRequest) -> JsonResponse:
             },
         ],
     }
-    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False})
+    response = json_response(data)
     response["Content-Type"] = "application/manifest+json"
     return response
 
@@ -132,11 +133,11 @@ def _petition_json(user: Any, p: Petition) -> dict[str, Any]:
 
 
 @login_required(login_url=LOGIN)
-def assigned(request: HttpRequest) -> JsonResponse:
+def assigned(request: HttpRequest) -> HttpResponse:
     """Petitions for this officer: those assigned to them, then unassigned ones awaiting verification in
     their communes, nearest first when the phone sends its position."""
     if not permissions.has_role(request.user, roles.FIELD_OFFICER):
-        return JsonResponse({"error": _("Chỉ dành cho cán bộ hiện trường.")}, status=403)
+        return json_response({"error": _("Chỉ dành cho cán bộ hiện trường.")}, status=403)
     qs = Petition.objects.select_related("commune").filter(
         Q(field_officer=request.user, status__in=OPEN_STATUSES) | Q(field_officer__isnull=True, status=Status.RECEIVED)
     )
@@ -144,35 +145,33 @@ def assigned(request: HttpRequest) -> JsonResponse:
     try:
         here = intake.parse_point(request.GET.get("lat"), request.GET.get("lon")) if request.GET.get("lat") else None
     except intake.IntakeError as exc:
-        return JsonResponse({"error": exc.message}, status=400)
+        return json_response({"error": exc.message}, status=400)
     if here is not None:
         qs = qs.annotate(distance=Distance("geom", here)).order_by("distance")
     else:
         qs = qs.order_by("due_at")
     mine = [p for p in qs.filter(field_officer=request.user)[:100]]
     others = [p for p in qs.filter(field_officer__isnull=True)[: max(0, 100 - len(mine))]]
-    return JsonResponse(
-        {"results": [_petition_json(request.user, p) for p in mine + others]}, json_dumps_params={"ensure_ascii": False}
-    )
+    return json_response({"results": [_petition_json(request.user, p) for p in mine + others]})
 
 
 @require_POST
-def sync(request: HttpRequest) -> JsonResponse:
+def sync(request: HttpRequest) -> HttpResponse:
     """Store one queued report. 201 new, 200 replay of the same report, 409 same UUID with other content."""
     if not request.user.is_authenticated:
-        return JsonResponse({"error": _("Phiên đăng nhập đã hết; đăng nhập lại để đồng bộ.")}, status=401)
+        return json_response({"error": _("Phiên đăng nhập đã hết; đăng nhập lại để đồng bộ.")}, status=401)
     # Signed-in officers are not rate-limited (a reconnecting phone flushes its whole queue at once),
     # but the size cap still holds.
     if refusal := throttle.size_refusal(request, conf().max_request_bytes):
-        return JsonResponse({"error": refusal.message}, status=refusal.status)
+        return json_response({"error": refusal.message}, status=refusal.status)
     try:
         result = field.sync_report(request.user, request.POST, request.FILES.getlist("photos"))
     except field.ReportError as exc:
-        return JsonResponse({"error": exc.message, "field": exc.field}, status=exc.status)
+        return json_response({"error": exc.message, "field": exc.field}, status=exc.status)
     except intake.IntakeError as exc:
-        return JsonResponse({"error": exc.message, "field": exc.field}, status=400)
+        return json_response({"error": exc.message, "field": exc.field}, status=400)
     except attachments.AttachmentError as exc:
-        return JsonResponse({"error": str(exc), "field": "photos"}, status=400)
+        return json_response({"error": str(exc), "field": "photos"}, status=400)
     report = result.report
     body = {
         "uuid": str(report.client_uuid),
@@ -182,11 +181,11 @@ def sync(request: HttpRequest) -> JsonResponse:
         "commune_code": report.commune_code,
         "transition_error": result.transition_error or None,
     }
-    return JsonResponse(body, status=201 if result.created else 200, json_dumps_params={"ensure_ascii": False})
+    return json_response(body, status=201 if result.created else 200)
 
 
 @login_required(login_url=LOGIN)
-def my_reports(request: HttpRequest) -> JsonResponse:
+def my_reports(request: HttpRequest) -> HttpResponse:
     """Reports this officer synced (the app shows them as confirmed by the server)."""
     rows = [
         {
@@ -198,4 +197,4 @@ def my_reports(request: HttpRequest) -> JsonResponse:
         }
         for r in request.user.field_reports.select_related("petition").order_by("-captured_at")[:100]
     ]
-    return JsonResponse({"results": rows}, json_dumps_params={"ensure_ascii": False})
+    return json_response({"results": rows})

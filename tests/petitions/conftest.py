@@ -68,6 +68,7 @@ def jpeg(width: int = 64, height: int = 48, exif: Any = None, color: tuple[int, 
 def _fresh_throttle(settings: Any) -> None:
     """Generous rate limits unless a test lowers them (the throttle table is per test DB transaction)."""
     settings.PETITIONS = {"submit_per_minute": 1000, "read_per_minute": 10000}
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
 
 
