@@ -11,6 +11,7 @@ from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import ArrayField, DateRangeField, RangeOperators
 from django.db.models import Func, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gis_ioc.lib.text import ascii_name, nfc
 
@@ -78,7 +79,7 @@ class AdminUnit(models.Model):
 
     class Meta:
         verbose_name = _("đơn vị hành chính")
-        verbose_name_plural = _("đơn vị hành chính")
+        verbose_name_plural = pgettext_lazy("plural", "đơn vị hành chính")  # Vietnamese has no plural; English does
         ordering = ["level", "code", "valid_from"]
         constraints = [
             # The same GSO code may be reused across periods, never twice in overlapping periods.
@@ -120,7 +121,7 @@ class AdminUnitPopulation(models.Model):
 
     class Meta:
         verbose_name = _("dân số theo năm")
-        verbose_name_plural = _("dân số theo năm")
+        verbose_name_plural = pgettext_lazy("plural", "dân số theo năm")  # Vietnamese has no plural; English does
         constraints = [models.UniqueConstraint(fields=["unit", "year"], name="population_unit_year_uniq")]
         ordering = ["unit", "year"]
 
@@ -133,7 +134,7 @@ class UserScope(models.Model):
 
     class Meta:
         verbose_name = _("phạm vi địa bàn")
-        verbose_name_plural = _("phạm vi địa bàn")
+        verbose_name_plural = pgettext_lazy("plural", "phạm vi địa bàn")  # Vietnamese has no plural; English does
 
     def __str__(self) -> str:
         return f"{self.user}: {', '.join(self.commune_codes) or '—'}"
