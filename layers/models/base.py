@@ -10,6 +10,10 @@ from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
 from gis_ioc.models import AdminUnit
+from layers.validation import check_geometry
+
+# GeoDjango's field geom_type -> the GEOS geometry type stored in the column.
+_GEOM_TYPES = {"POINT": "Point", "MULTIPOLYGON": "MultiPolygon", "POLYGON": "Polygon", "MULTIPOINT": "MultiPoint"}
 
 
 class CommuneQuerySet(models.QuerySet[Any]):
@@ -69,7 +73,18 @@ class SectorFeature(models.Model):
         self.commune_code = unit.code
 
     def clean(self) -> None:
+        """Check the geometry (type, validity) and assign the commune; a tabular record needs its commune."""
         super().clean()
+        if self.locate_by is None:
+            if self.commune_id is None:
+                raise ValidationError({"commune": _("Chọn xã/thị trấn của bản ghi.")})
+            self.commune_code = self.commune.code
+            return
+        geom = getattr(self, self.locate_by)
+        if geom is None:
+            return  # clean_fields already reports the missing value
+        expected = _GEOM_TYPES[self._meta.get_field(self.locate_by).geom_type]
+        setattr(self, self.locate_by, check_geometry(geom, expected, self.locate_by))
         self.assign_commune()
 
     def save(self, *args: Any, **kwargs: Any) -> None:
