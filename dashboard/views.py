@@ -14,9 +14,22 @@ from django.views.decorators.http import require_GET
 
 from dashboard import data, params, stats
 
-# The basemap MapProxy publishes (tiles/mapproxy config); empty to draw the communes on a plain background.
-BASEMAP_TILES = getattr(settings, "IOC_BASEMAP_TILES", "/mapproxy/tiles/basemap/webmercator/{z}/{x}/{y}.png")
+# MapProxy's TMS address of its cached basemap (tiles/mapproxy.py: TMS with grid names, origin nw).
+MAPPROXY_BASEMAP = "/mapproxy/tms/1.0.0/basemap/webmercator/{z}/{x}/{y}.png"
 WALL_REFRESH_SECONDS = 60
+
+
+def basemap_tiles() -> str:
+    """The basemap's tile URL when MapProxy has one (an upstream is configured); else '' (closed networks:
+    the communes are drawn on a plain background)."""
+    explicit = getattr(settings, "IOC_BASEMAP_TILES", None)
+    if explicit is not None:
+        return str(explicit)
+    try:
+        from tiles import conf
+    except ImportError:
+        return ""
+    return MAPPROXY_BASEMAP if conf.mapproxy_basemap_url() else ""
 
 
 def error_page(request: HttpRequest, message: str, status: int) -> HttpResponse:
@@ -63,7 +76,7 @@ def _map_context(request: HttpRequest, focus: str | None = None) -> dict[str, An
             "stat": request.GET.get("stat") or (statistics[0]["code"] if statistics else ""),
             "method": request.GET.get("method", "quantiles"),
             "focus": focus,
-            "basemap": BASEMAP_TILES,
+            "basemap": basemap_tiles(),
             "lang": (request.LANGUAGE_CODE or "vi")[:2],
             "strings": js_strings(),
         },

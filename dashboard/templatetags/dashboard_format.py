@@ -14,14 +14,20 @@ register = template.Library()
 
 @register.filter
 def num(value: Any, digits: int = 0) -> str:
-    """A number with the locale's grouping and decimal separators; '—' for no value."""
+    """A number grouped by thousands with the locale's separators (1.234.567,5 in Vietnamese); at most
+    `digits` decimals, trailing zeros dropped; '—' for no value."""
     if value is None or value == "":
         return "—"
     try:
-        value = Decimal(str(value))
+        number = Decimal(str(value))
     except ArithmeticError:
         return str(value)
-    return formats.number_format(round(value, int(digits)), int(digits), use_l10n=True, force_grouping=True)
+    text = f"{round(number, int(digits)):,.{int(digits)}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    thousand = str(formats.get_format("THOUSAND_SEPARATOR"))
+    decimal = str(formats.get_format("DECIMAL_SEPARATOR"))
+    return text.replace(",", "\x00").replace(".", decimal).replace("\x00", thousand)
 
 
 @register.filter
@@ -52,3 +58,15 @@ def get(mapping: Any, key: Any) -> Any:
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+@register.filter
+def cell(value: Any) -> str:
+    """A table cell: ISO dates as dates, numbers as numbers, the rest as text."""
+    if isinstance(value, str) and len(value) == 10 and value[4:5] == "-" and value[7:8] == "-":
+        return day(value)
+    if isinstance(value, bool) or value is None:
+        return "" if value is None else str(value)
+    if isinstance(value, int | float | Decimal):
+        return num(value, 2)
+    return str(value)

@@ -50,18 +50,25 @@ function renderSwitcher() {
     return el("li", { class: `kind-${kind}` }, el("label", {}, box, " ", title));
   };
   const items = catalog.filter((l) => l.slug !== "communes").map((l) => item(l.slug, l.title, l.on, l.kind));
-  if (cfg.basemap) items.unshift(item("basemap", "MapProxy", false, "basemap"));
+  if (cfg.basemap) items.unshift(item("basemap", "MapProxy", true, "basemap"));
   list.replaceChildren(...items);
   renderLegends();
 }
 
 // --- KPIs, choropleth, charts ---------------------------------------------------------------------------
+// The figure large, its unit small (money and percentages keep their sign with the number).
+function kpiValue(value, unit) {
+  const u = (unit || "").trim();
+  if (value === null || value === undefined || ["VND", "%"].includes(u)) return el("div", { class: "kpi-value", text: withUnit(value, u) });
+  return el("div", { class: "kpi-value" }, num(value, 1), el("span", { class: "kpi-unit", text: u }));
+}
+
 function kpiCards(container, cards, withDistrict) {
   container.replaceChildren(
     ...cards.map((c) =>
       el("div", { class: "kpi", "data-key": c.key },
         el("div", { class: "kpi-title", text: c.title }),
-        el("div", { class: "kpi-value", text: withUnit(c.value, c.unit) }),
+        kpiValue(c.value, c.unit),
         withDistrict ? el("div", { class: "kpi-district", text: `${strings.districtAvg}: ${withUnit(c.district, c.unit)}` }) : null,
       ),
     ),

@@ -39,7 +39,7 @@ export class DistrictMap {
     };
     if (basemap) {
       style.sources.basemap = { type: "raster", tiles: [new URL(basemap, location.origin).href], tileSize: 256 };
-      style.layers.push({ id: "basemap", type: "raster", source: "basemap", layout: { visibility: "none" } });
+      style.layers.push({ id: "basemap", type: "raster", source: "basemap" });
     }
     this.map = new maplibregl.Map({
       container,

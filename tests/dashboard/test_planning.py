@@ -1,0 +1,52 @@
+"""The planners' comparison of two plans."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_comparison_shows_changes_in_hectares_and_the_conflicting_parcel(demo, planner):
+    from tests.dashboard.conftest import client_for
+
+    client = client_for(planner)
+    a, b = demo["plan_a"], demo["plan_b"]
+    r = client.get("/planning/compare/", {"a": a.pk, "b": b.pk})
+    assert r.status_code == 200
+    change = next(x for x in r.context["changes"] if x["commune_code"] == "24931")
+    assert (change["from_class"], change["to_class"]) == ("CLN", "ODT")
+    assert change["hectares"] > 10  # a 0.004° square, about 19 ha
+    conflicts = r.context["conflicts"]
+    assert [(c["sheet_number"], c["parcel_number"], c["planned_land_use"]) for c in conflicts] == [(12, 345, "ODT")]
+    html = r.content.decode()
+    assert 'id="changes-table"' in html and 'id="conflicts-table"' in html
+    fc = client.get(f"/planning/api/plans/{b.pk}/conflicts").json()
+    assert [f["properties"]["parcel_number"] for f in fc["features"]] == [345]
+
+
+def test_the_change_table_downloads_as_csv(demo, planner):
+    from tests.dashboard.conftest import client_for
+
+    r = client_for(planner).get("/dashboard/tables/plan-changes.csv", {"a": demo["plan_a"].pk, "b": demo["plan_b"].pk})
+    assert r.status_code == 200
+    assert "24931,Thị trấn Thạnh Mỹ,CLN,ODT," in r.content.decode("utf-8-sig")
+
+
+def test_visitors_see_the_plans_but_not_the_parcels(demo, anon_client):
+    r = anon_client.get("/planning/compare/", {"a": demo["plan_a"].pk, "b": demo["plan_b"].pk})
+    assert r.status_code == 200 and r.context["changes"]
+    assert r.context["conflicts"] is None
+    assert anon_client.get(f"/planning/api/plans/{demo['plan_b'].pk}/conflicts").status_code == 404
+
+
+def test_the_same_plan_twice_or_an_unknown_plan_is_refused(demo, planner):
+    from tests.dashboard.conftest import client_for
+
+    client = client_for(planner)
+    a = demo["plan_a"].pk
+    r = client.get("/planning/api/compare", {"a": a, "b": a})
+    assert r.status_code == 400 and "khác nhau" in r.json()["error"]
+    assert client.get("/planning/api/compare", {"a": a, "b": 999999}).status_code == 404
+    assert client.get("/planning/api/compare", {"a": a, "b": "x"}).status_code == 400
+    assert client.get("/planning/compare/", {"a": a, "b": 999999}).status_code == 404
