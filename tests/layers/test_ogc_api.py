@@ -128,9 +128,23 @@ def test_cql2_json_and_filter_crs(client, sample):
     # The same box in EPSG:4326 order (lat, lon) through filter-crs.
     polygon = {
         "type": "Polygon",
-        "coordinates": [[[s.geom.y - 1e-4, s.geom.x - 1e-4], [s.geom.y - 1e-4, s.geom.x + 1e-4], [s.geom.y + 1e-4, s.geom.x + 1e-4], [s.geom.y + 1e-4, s.geom.x - 1e-4], [s.geom.y - 1e-4, s.geom.x - 1e-4]]],
+        "coordinates": [
+            [
+                [s.geom.y - 1e-4, s.geom.x - 1e-4],
+                [s.geom.y - 1e-4, s.geom.x + 1e-4],
+                [s.geom.y + 1e-4, s.geom.x + 1e-4],
+                [s.geom.y + 1e-4, s.geom.x - 1e-4],
+                [s.geom.y - 1e-4, s.geom.x - 1e-4],
+            ]
+        ],
     }
-    expr = {"op": "and", "args": [{"op": "s_intersects", "args": [{"property": "geometry"}, polygon]}, {"op": ">", "args": [{"property": "pupils"}, 100]}]}
+    expr = {
+        "op": "and",
+        "args": [
+            {"op": "s_intersects", "args": [{"property": "geometry"}, polygon]},
+            {"op": ">", "args": [{"property": "pupils"}, 100]},
+        ],
+    }
     url = f"{ITEMS}?filter={quote(json.dumps(expr))}&filter-lang=cql2-json&filter-crs={quote(EPSG.format(4326))}"
     data = body(get(client, url))
     assert [f["properties"]["name"] for f in data["features"]] == [s.name]
@@ -155,7 +169,7 @@ def test_cql2_json_bbox(client, sample):
     ],
 )
 def test_cql2_temporal_predicates(client, sample, cql, codes):
-    mid = (sample.petitions[0].received_at + (sample.petitions[1].received_at - sample.petitions[0].received_at) / 2)
+    mid = sample.petitions[0].received_at + (sample.petitions[1].received_at - sample.petitions[0].received_at) / 2
     expr = cql.format(mid=mid.strftime("%Y-%m-%dT%H:%M:%SZ"))
     data = body(get(client, f"/ogc/collections/petitions/items?filter={quote(expr)}"))
     assert {f["properties"]["tracking_code"] for f in data["features"]} == codes
@@ -196,7 +210,16 @@ def test_hidden_fields_are_absent_from_items(client, sample, field_officer):
 
 def test_html_pages_for_every_resource(client, sample):
     school = sample.schools[0]
-    for url in ("/ogc/", "/ogc/conformance", "/ogc/collections", "/ogc/collections/schools", ITEMS, f"{ITEMS}/{school.pk}", "/ogc/collections/schools/queryables", "/ogc/api"):
+    for url in (
+        "/ogc/",
+        "/ogc/conformance",
+        "/ogc/collections",
+        "/ogc/collections/schools",
+        ITEMS,
+        f"{ITEMS}/{school.pk}",
+        "/ogc/collections/schools/queryables",
+        "/ogc/api",
+    ):
         response = client.get(url + ("&" if "?" in url else "?") + "f=html")
         assert response.status_code == 200 and response["Content-Type"].startswith("text/html"), url
         assert b"https://" not in response.content.replace(b"https://json-schema.org", b"")

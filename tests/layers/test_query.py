@@ -128,7 +128,9 @@ def test_output_in_epsg_4326_is_latitude_first(sample):
 
 def test_commune_in_vn2000_matches_postgis_to_the_centimetre(district):
     commune = district.get(code="24931")
-    text = q.feature_json(Layer.objects.get(slug="communes"), AnonymousUser(), str(commune.pk), q.parse_crs("EPSG:5899"))
+    text = q.feature_json(
+        Layer.objects.get(slug="communes"), AnonymousUser(), str(commune.pk), q.parse_crs("EPSG:5899")
+    )
     ours = json.loads(text)["geometry"]["coordinates"]
     with connection.cursor() as c:
         c.execute("SELECT ST_AsGeoJSON(ST_Transform(geom, 5899), 9) FROM gis_ioc_adminunit WHERE id = %s", [commune.pk])
