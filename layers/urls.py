@@ -7,4 +7,6 @@ from django.urls import URLPattern, URLResolver, include, path
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("layers.api.urls")),
     path("", include("layers.ogc.urls")),
+    path("", include("layers.importers.urls")),  # imports (issue 6)
+    path("", include("layers.exporters.urls")),  # exports (issue 6)
 ]

@@ -256,6 +256,8 @@ _FLOAT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 class TabularImporter(Importer):
     """Rows and a header; the geometry comes from x/y columns or a WKT column."""
 
+    infer_types = True  # CSV cells are all text; spreadsheet cells carry their own types
+
     def rows(self) -> tuple[list[str], list[list[object]]]:
         raise NotImplementedError
 
@@ -266,7 +268,7 @@ class TabularImporter(Importer):
         if not header:
             raise ImportRefused(_("Tệp %(name)s không có dòng tiêu đề.") % {"name": self.path.name})
         columns = {h: [r[i] if i < len(r) else None for r in rows] for i, h in enumerate(header)}
-        typed = {name: _typed_column(name, values) for name, values in columns.items()}
+        typed = {name: _typed_column(name, values, self.infer_types) for name, values in columns.items()}
         wkt, x, y = self._geometry_columns(header)
         if wkt:
             geoms = _parse_wkt(columns[wkt])
@@ -350,12 +352,14 @@ def _parse_wkt(values: list[object]) -> list[shapely.Geometry | None]:
     return out
 
 
-def _typed_column(name: str, values: list[object]) -> pa.Array:
+def _typed_column(name: str, values: list[object], infer: bool = True) -> pa.Array:
     """Integers, decimals (dot or Vietnamese comma: "1.234,5") or text, decided per column."""
     texts = [v for v in values if v not in (None, "")]
     if texts and all(isinstance(v, int | float) and not isinstance(v, bool) for v in texts):
         kind = pa.int64() if all(isinstance(v, int) for v in texts) else pa.float64()
         return pa.array([None if v in (None, "") else v for v in values], kind)
+    if not infer:
+        return pa.array([None if v is None else str(v) for v in values], pa.string())
     strs = [str(v).strip() for v in texts]
     if strs and all(_INT.match(s) for s in strs):
         return pa.array([int(str(v).strip()) if v not in (None, "") else None for v in values], pa.int64())
@@ -402,6 +406,7 @@ class CSVImporter(TabularImporter):
 class XLSXImporter(TabularImporter):
     format = "xlsx"
     label = "Excel (XLSX)"
+    infer_types = False
 
     @classmethod
     def accepts(cls, path: Path, kind: str) -> bool:
