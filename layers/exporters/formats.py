@@ -111,10 +111,11 @@ class CSVExporter(Exporter):
             yield buf.getvalue().encode()
 
 
-ARROW = {"integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_(), "date": pa.date32()}
+INT64 = pa.int64()
+ARROW = {"integer": INT64, "number": pa.float64(), "boolean": pa.bool_(), "date": pa.date32()}
 
 
-def _arrow_batch(rows: ExportRows, batch: list[tuple[Any, ...]], int_type: pa.DataType = pa.int64()) -> pa.Table:
+def _arrow_batch(rows: ExportRows, batch: list[tuple[Any, ...]], int_type: pa.DataType = INT64) -> pa.Table:
     cols, names = [], []
     for i, (name, kind) in enumerate(rows.fields, start=1):
         values = [r[i] for r in batch]
