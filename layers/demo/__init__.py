@@ -81,9 +81,12 @@ def _model(slug: str) -> Any:
     return dict(LAYERS)[slug]
 
 
-def load(stdout: TextIO, reset: bool = False) -> None:
-    """Load every sector's demo data (skipping layers that already have it) and report counts and times."""
-    communes = current_communes()
+def load(stdout: TextIO, reset: bool = False, *, only: list[str] | None = None, scale: float = 1.0) -> None:
+    """Load every sector's demo data (skipping layers that already have it) and report counts and times.
+
+    `only` (commune codes) and `scale` (fraction of the record counts) make a small demo for tests.
+    """
+    communes = [c for c in current_communes() if only is None or c.code in only]
     if not communes:
         stdout.write("Chưa có xã nào: hãy nạp đơn vị hành chính trước / no communes loaded")
         return
@@ -91,11 +94,11 @@ def load(stdout: TextIO, reset: bool = False) -> None:
     steps: list[tuple[str, Callable[[], int]]] = [
         ("schools", lambda: records.schools(communes, SEED)),
         ("health-facilities", lambda: records.health_facilities(communes, SEED)),
-        ("household-businesses", lambda: records.household_businesses(communes, SEED, today)),
+        ("household-businesses", lambda: records.household_businesses(communes, SEED, today, round(3000 * scale))),
         ("land-parcels", lambda: _load_parcels(communes)),
         ("planning-zones", lambda: _load_plans(communes)),
-        ("petitions", lambda: records.petitions(communes, SEED, today)),
-        ("dossiers", lambda: records.dossiers(communes, SEED, today)),
+        ("petitions", lambda: records.petitions(communes, SEED, today, round(5000 * scale))),
+        ("dossiers", lambda: records.dossiers(communes, SEED, today, round(20000 * scale))),
         ("budget-revenue", lambda: records.revenue(communes, SEED, today)),
         ("indicators", lambda: records.indicators(communes, SEED, today)),
     ]
