@@ -50,14 +50,23 @@ def test_large_photos_are_thumbnailed(district):
 
 
 def test_an_executable_renamed_jpg_is_refused(client, district):
-    exe = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 200 + b"This program cannot be run in DOS mode"
+    exe = (
+        b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff"
+        + b"\x00" * 200
+        + b"This program cannot be run in DOS mode"
+    )
     with pytest.raises(attachments.AttachmentError, match="không phải ảnh"):
         attachments.process_image(exe, "anh.jpg")
     here = inside()
     response = client.post(
         "/petitions/",
-        {"category": "khac", "description": "x", "lat": here.y, "lon": here.x,
-         "photos": SimpleUploadedFile("anh.jpg", exe, content_type="image/jpeg")},
+        {
+            "category": "khac",
+            "description": "x",
+            "lat": here.y,
+            "lon": here.x,
+            "photos": SimpleUploadedFile("anh.jpg", exe, content_type="image/jpeg"),
+        },
     )
     assert response.status_code == 400
     assert "không phải ảnh" in response.content.decode()
@@ -74,8 +83,13 @@ def test_a_20_mb_photo_is_refused_with_its_size(client, district):
     here = inside()
     response = client.post(
         "/petitions/",
-        {"category": "khac", "description": "x", "lat": here.y, "lon": here.x,
-         "photos": SimpleUploadedFile("lon.jpg", big, content_type="image/jpeg")},
+        {
+            "category": "khac",
+            "description": "x",
+            "lat": here.y,
+            "lon": here.x,
+            "photos": SimpleUploadedFile("lon.jpg", big, content_type="image/jpeg"),
+        },
     )
     assert response.status_code == 400
     body = response.content.decode()
@@ -87,8 +101,11 @@ def test_a_photo_with_gps_locates_a_petition_sent_without_coordinates(client, di
     here = inside("24937")
     response = client.post(
         "/petitions/",
-        {"category": "moi_truong", "description": "Cháy rừng nhỏ",
-         "photos": SimpleUploadedFile("gps.jpg", exif_photo(here.y, here.x), content_type="image/jpeg")},
+        {
+            "category": "moi_truong",
+            "description": "Cháy rừng nhỏ",
+            "photos": SimpleUploadedFile("gps.jpg", exif_photo(here.y, here.x), content_type="image/jpeg"),
+        },
     )
     assert response.status_code == 302
     petition = Petition.objects.get()
@@ -104,8 +121,16 @@ def test_a_photo_with_gps_locates_a_petition_sent_without_coordinates(client, di
 
 def test_the_original_is_served_to_entitled_staff(client, district, leader):
     here = inside()
-    client.post("/petitions/", {"category": "khac", "description": "x", "lat": here.y, "lon": here.x,
-                                "photos": SimpleUploadedFile("a.png", _png(), content_type="image/png")})
+    client.post(
+        "/petitions/",
+        {
+            "category": "khac",
+            "description": "x",
+            "lat": here.y,
+            "lon": here.x,
+            "photos": SimpleUploadedFile("a.png", _png(), content_type="image/png"),
+        },
+    )
     attachment = Attachment.objects.get()
     client.force_login(leader)
     response = client.get(f"/petitions/attachments/{attachment.pk}/original.jpg")

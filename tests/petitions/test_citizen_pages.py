@@ -24,8 +24,14 @@ def test_a_citizen_files_a_petition_and_follows_it_by_code(client, district):
     here = inside("24937")
     response = client.post(
         "/petitions/",
-        {"category": "giao_thong_ha_tang", "description": "Cầu treo bị gãy ván", "lat": f"{here.y}",
-         "lon": f"{here.x}", "name": "Võ Thị F", "phone": "0933444555"},
+        {
+            "category": "giao_thong_ha_tang",
+            "description": "Cầu treo bị gãy ván",
+            "lat": f"{here.y}",
+            "lon": f"{here.x}",
+            "name": "Võ Thị F",
+            "phone": "0933444555",
+        },
     )
     assert response.status_code == 302
     petition = Petition.objects.get()
@@ -66,8 +72,9 @@ def test_a_location_outside_the_district_is_refused_on_the_form(client, district
 
 def test_a_script_in_the_description_is_escaped_on_every_page_and_in_csv(client, district, leader):
     here = inside()
-    client.post("/petitions/", {"category": "khac", "description": SCRIPT, "lat": here.y, "lon": here.x,
-                                "name": SCRIPT})
+    client.post(
+        "/petitions/", {"category": "khac", "description": SCRIPT, "lat": here.y, "lon": here.x, "name": SCRIPT}
+    )
     petition = Petition.objects.get()
     assert petition.description == SCRIPT  # stored as typed, escaped on output
     pages = [client.get(f"/petitions/track/{petition.tracking_code}/")]

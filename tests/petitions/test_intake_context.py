@@ -29,7 +29,11 @@ def surroundings(district):
         sheet_number=12, parcel_number=345, area_m2=900, land_use="ONT", geom=square(here, 0.0002)
     )
     approved = PlanningPlan.objects.create(
-        name="QH chung 2030", level="chung", period_start=2021, period_end=2030, status="approved",
+        name="QH chung 2030",
+        level="chung",
+        period_start=2021,
+        period_end=2030,
+        status="approved",
         approved_on=dt.date(2022, 5, 1),
     )
     draft = PlanningPlan.objects.create(name="Dự thảo 2040", level="chung", period_start=2031, period_end=2040)
@@ -44,7 +48,9 @@ def surroundings(district):
 def test_intake_attaches_commune_parcel_zone_and_nearest_facilities(surroundings, agency):
     RoutingRule.objects.create(category="dat_dai", commune_code="24931", agency=agency)
     result = intake.create_petition(
-        category="dat_dai", description="Lấn chiếm đất", point=surroundings["here"],
+        category="dat_dai",
+        description="Lấn chiếm đất",
+        point=surroundings["here"],
         reporter=intake.Reporter("Phạm D", "0987654321"),
     )
     p = result.petition
@@ -67,8 +73,16 @@ def test_a_location_outside_the_district_is_refused(district):
     assert not Petition.objects.exists()
 
 
-@pytest.mark.parametrize(("lat", "lon", "field"), [("", "108.5", "lat"), ("11.7", None, "lon"), ("abc", "108.5", "lat"),
-                                                    ("11.7", "1e999", "lon"), ("95", "108.5", "lat")])
+@pytest.mark.parametrize(
+    ("lat", "lon", "field"),
+    [
+        ("", "108.5", "lat"),
+        ("11.7", None, "lon"),
+        ("abc", "108.5", "lat"),
+        ("11.7", "1e999", "lon"),
+        ("95", "108.5", "lat"),
+    ],
+)
 def test_missing_or_non_numeric_coordinates_are_refused(lat, lon, field):
     with pytest.raises(intake.IntakeError) as err:
         intake.parse_point(lat, lon)

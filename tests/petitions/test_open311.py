@@ -11,9 +11,23 @@ from petitions.models import Petition, Source, Status
 from tests.petitions.conftest import inside, jpeg, new_petition
 
 REQUEST_FIELDS = {
-    "service_request_id", "status", "status_notes", "service_name", "service_code", "description",
-    "agency_responsible", "service_notice", "requested_datetime", "updated_datetime", "expected_datetime",
-    "address", "address_id", "zipcode", "lat", "long", "media_url",
+    "service_request_id",
+    "status",
+    "status_notes",
+    "service_name",
+    "service_code",
+    "description",
+    "agency_responsible",
+    "service_notice",
+    "requested_datetime",
+    "updated_datetime",
+    "expected_datetime",
+    "address",
+    "address_id",
+    "zipcode",
+    "lat",
+    "long",
+    "media_url",
 }
 SERVICE_FIELDS = {"service_code", "service_name", "description", "metadata", "type", "keywords", "group"}
 
@@ -40,8 +54,16 @@ def test_a_client_discovers_lists_services_posts_and_follows_its_request(client,
     point = inside("24937")
     created = client.post(
         base + "requests.json",
-        {"service_code": code, "lat": point.y, "long": point.x, "description": "Ổ gà lớn giữa đường",
-         "first_name": "Hoàng", "last_name": "E", "phone": "0911222333", "email": "e@example.vn"},
+        {
+            "service_code": code,
+            "lat": point.y,
+            "long": point.x,
+            "description": "Ổ gà lớn giữa đường",
+            "first_name": "Hoàng",
+            "last_name": "E",
+            "phone": "0911222333",
+            "email": "e@example.vn",
+        },
     )
     assert created.status_code == 201
     [receipt] = created.json()
@@ -77,8 +99,10 @@ def test_xml_responses_use_the_specification_element_names(client, district):
 
 def test_posting_in_xml_returns_an_xml_receipt(client, district):
     point = inside()
-    response = client.post("/open311/v2/requests.xml", {"service_code": "khac", "lat": point.y, "long": point.x,
-                                                         "description": "Đèn đường hỏng"})
+    response = client.post(
+        "/open311/v2/requests.xml",
+        {"service_code": "khac", "lat": point.y, "long": point.x, "description": "Đèn đường hỏng"},
+    )
     root = xml(response)
     assert response.status_code == 201
     assert root.tag == "service_requests" and root.find("request/service_request_id").text.startswith("PA-")
@@ -93,7 +117,10 @@ def test_requests_are_filtered_by_status_service_code_and_dates(client, district
     assert ids(client.get("/open311/v2/requests.json?status=open")) == {open_one.tracking_code}
     assert ids(client.get("/open311/v2/requests.json?status=closed")) == {closed_one.tracking_code}
     assert ids(client.get("/open311/v2/requests.json?service_code=dien_nuoc")) == {closed_one.tracking_code}
-    assert ids(client.get("/open311/v2/requests.json?start_date=2001-01-01T00:00:00Z&end_date=2001-02-01T00:00:00Z")) == set()
+    assert (
+        ids(client.get("/open311/v2/requests.json?start_date=2001-01-01T00:00:00Z&end_date=2001-02-01T00:00:00Z"))
+        == set()
+    )
     assert ids(client.get(f"/open311/v2/requests.json?service_request_id={closed_one.tracking_code}")) == {
         closed_one.tracking_code
     }
@@ -132,8 +159,10 @@ def test_bad_locations_are_400_with_a_message(client, district, data, fragment):
 
 
 def test_an_address_naming_a_commune_is_accepted_as_approximate(client, district):
-    response = client.post("/open311/v2/requests.json", {"service_code": "khac", "description": "Cầu yếu",
-                                                         "address_string": "Thôn Ka Đơn, xã Ka Đơn"})
+    response = client.post(
+        "/open311/v2/requests.json",
+        {"service_code": "khac", "description": "Cầu yếu", "address_string": "Thôn Ka Đơn, xã Ka Đơn"},
+    )
     assert response.status_code == 201
     petition = Petition.objects.get()
     assert petition.commune_code == "24949" and petition.location_approximate
@@ -169,8 +198,10 @@ def test_media_uploaded_with_a_request_becomes_a_public_media_url(client, distri
 
     point = inside()
     photo = SimpleUploadedFile("a.jpg", jpeg(), content_type="image/jpeg")
-    response = client.post("/open311/v2/requests.json", {"service_code": "khac", "lat": point.y, "long": point.x,
-                                                         "description": "ảnh", "media": photo})
+    response = client.post(
+        "/open311/v2/requests.json",
+        {"service_code": "khac", "lat": point.y, "long": point.x, "description": "ảnh", "media": photo},
+    )
     assert response.status_code == 201
     [row] = client.get(f"/open311/v2/requests/{response.json()[0]['service_request_id']}.json").json()
     assert row["media_url"].startswith("http://testserver/petitions/attachments/")

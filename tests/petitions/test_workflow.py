@@ -127,7 +127,9 @@ def test_reopening_counts_and_escalates(personas, agency):
 def test_merging_a_duplicate_keeps_every_reporter(personas):
     first = new_petition(name="Trần Thị B", phone="0900000001")
     second = new_petition(point=metres_east(first.geom, 40), name="Lê Văn C", phone="0900000002")
-    merged = workflow.transition(second.pk, "mark_duplicate", personas["field_officer"], "Cùng bãi rác", duplicate_of=first)
+    merged = workflow.transition(
+        second.pk, "mark_duplicate", personas["field_officer"], "Cùng bãi rác", duplicate_of=first
+    )
     assert merged.status == Status.DUPLICATE and merged.duplicate_of == first
     reporters = PetitionReporter.objects.filter(petition=first)
     assert {r.phone for r in reporters} == {"0900000001", "0900000002"}
