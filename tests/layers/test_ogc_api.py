@@ -7,7 +7,10 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.layers.test_query_data import body, sample  # noqa: F401
+from tests.layers.test_query_data import (
+    body,
+    sample_fixture,  # noqa: F401  (registers the fixture)
+)
 
 pytestmark = pytest.mark.django_db
 ITEMS = "/ogc/collections/schools/items"

@@ -1,6 +1,6 @@
 """Shared sample data for the feature-API tests (query module, REST, OGC): a handful of features per layer.
 
-Other modules import the fixtures from here: `from tests.layers.test_query_data import sample  # noqa`.
+Other modules import the fixtures from here: `from tests.layers.test_query_data import sample_fixture  # noqa: F401`.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ class Sample:
     plan: Any
 
 
-@pytest.fixture
-def sample(district) -> Sample:
+@pytest.fixture(name="sample")
+def sample_fixture(district) -> Sample:
     """Five schools (three in Thạnh Mỹ 24931, two in Đạ Ròn 24937), two businesses, two petitions, three
     parcels, one dossier, one planning plan."""
     schools = [

@@ -9,7 +9,10 @@ import re
 import pytest
 from rest_framework.authtoken.models import Token
 
-from tests.layers.test_query_data import body, sample  # noqa: F401
+from tests.layers.test_query_data import (
+    body,
+    sample_fixture,  # noqa: F401  (registers the fixture)
+)
 
 pytestmark = pytest.mark.django_db
 SCHOOLS = "/api/v1/layers/schools/features/"
