@@ -33,7 +33,7 @@ from tiles import conf
 
 GRIDS: dict[str, dict[str, Any]] = {
     "webmercator": {"base": "GLOBAL_WEBMERCATOR"},
-    "wgs84": {"base": "GLOBAL_GEODETIC"},
+    "wgs84": {"base": "GLOBAL_GEODETIC", "origin": "nw"},  # WMTS needs a north-west origin
 }
 VN2000_GRID = "vn2000_tm3_10745"
 WMS_SRS = ["EPSG:3857", "EPSG:4326", "EPSG:5899", "EPSG:4756", "EPSG:32648", "EPSG:900913"]
@@ -77,6 +77,8 @@ def _vn2000_grid(bbox4326: list[float]) -> dict[str, Any]:
 def build_config(layers: list[Any], upstream: str, bbox4326: list[float], *, token: str | None, basemap_url: str = "") -> dict[str, Any]:
     """The MapProxy configuration (as a dict) serving the given raster layers."""
     cache_dir = str(conf.mapproxy_cache_dir())
+    # Files under base_dir/<cache>_<grid>/ (register_cog clears them when a raster is replaced).
+    file_cache = {"type": "file", "directory_layout": "tms"}
     grids = dict(GRIDS) | {VN2000_GRID: _vn2000_grid(bbox4326)}
     grid_names = list(grids)
     http: dict[str, Any] = {"client_timeout": 60}
@@ -100,14 +102,17 @@ def build_config(layers: list[Any], upstream: str, bbox4326: list[float], *, tok
         }
         if slug != "basemap":
             sources[src]["coverage"] = coverage
-        caches[f"{slug}_cache"] = {
-            "grids": grid_names,
-            "sources": [src],
-            "format": "image/png",
-            # Files under base_dir/<slug>_cache_<grid>/ (register_cog clears them when a raster is replaced).
-            "cache": {"type": "file", "directory_layout": "tms"},
-        }
-        mp_layers.append({"name": slug, "title": f"{title_vi} / {title_en}", "sources": [f"{slug}_cache"]})
+        # A tile source serves only its own grid: the Web-Mercator cache fetches from it, and the caches on
+        # the other grids are reprojected from that cache (so the upstream is asked once per tile).
+        main = f"{slug}_cache"
+        caches[main] = {"grids": ["webmercator"], "sources": [src], "format": "image/png", "cache": file_cache}
+        tile_sources = [main]
+        for grid in grid_names[1:]:
+            caches[f"{main}_{grid}"] = {"grids": [grid], "sources": [main], "format": "image/png", "cache": file_cache}
+            tile_sources.append(f"{main}_{grid}")
+        mp_layers.append(
+            {"name": slug, "title": f"{title_vi} / {title_en}", "sources": [main], "tile_sources": tile_sources}
+        )
     return {
         "globals": {
             "cache": {"base_dir": cache_dir, "lock_dir": os.path.join(cache_dir, "locks"), "tile_lock_dir": os.path.join(cache_dir, "tile_locks")},
@@ -129,6 +134,8 @@ def build_config(layers: list[Any], upstream: str, bbox4326: list[float], *, tok
                 },
             },
             "wmts": {"restful": True, "kvp": True, "md": {"title": "gis_ioc WMTS"}},
+            # TMS 1.0.0 as the spec says: the global-mercator profile (level = z - 1, rows from the south);
+            # XYZ clients use WMTS REST (/wmts/<layer>/webmercator/{z}/{x}/{y}.png) instead.
             "tms": {"use_grid_names": True},
         },
         "grids": grids,

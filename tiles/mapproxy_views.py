@@ -134,7 +134,8 @@ def mapproxy(request: HttpRequest, path: str) -> HttpResponse:
             response[key] = value
     if hidden:
         # What this user sees differs from what others see: no shared caches.
-        response["Cache-Control"] = "private, " + response.get("Cache-Control", "max-age=0")
+        cache_control = response.get("Cache-Control", "max-age=0").replace("public", "private")
+        response["Cache-Control"] = cache_control if "private" in cache_control else "private, " + cache_control
         response["Vary"] = "Cookie, Authorization"
     return response
 

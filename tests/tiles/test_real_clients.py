@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import rasterio
 import requests
+from PIL import Image
 
 from layers.models import Layer
 from tests.tiles.conftest import tile_of
@@ -84,12 +85,13 @@ def test_gdal_cannot_read_a_private_layer_anonymously(live_mapproxy, tmp_path):
     assert result.returncode != 0
 
 
-def test_tms_tiles_come_from_the_disk_cache_the_second_time(live_mapproxy, tile_dirs):
+def test_wmts_rest_tiles_come_from_the_disk_cache_the_second_time(live_mapproxy, tile_dirs):
     z, x, y = tile_of(108.53, 11.78, 11)
-    tms_y = (1 << z) - 1 - y
-    tile_url = f"{live_mapproxy}/mapproxy/tms/1.0.0/elevation/webmercator/{z}/{x}/{tms_y}.png"
+    tile_url = f"{live_mapproxy}/mapproxy/wmts/elevation/webmercator/{z}/{x}/{y}.png"
     first = requests.get(tile_url, timeout=30)
     assert first.status_code == 200 and first.headers["Content-Type"] == "image/png"
+    image = np.asarray(Image.open(io.BytesIO(first.content)).convert("RGBA"))
+    assert (image[:, :, 3] > 0).mean() > 0.5  # the elevation, not an empty tile
     cached = list((tile_dirs / "mapproxy_cache").glob("elevation_cache_*/**/*.png"))
     assert cached, "MapProxy wrote no tile to its disk cache"
     assert requests.get(tile_url, timeout=30).content == first.content
@@ -107,3 +109,12 @@ def test_mvt_over_http_decodes_to_the_expected_features(live_server, district, t
     features = mapbox_vector_tile.decode(response.content)["schools"]["features"]
     assert [(f["properties"]["name"], f["properties"]["pupils"]) for f in features] == [("Trường THCS Ka Đô", 512)]
     assert np.isfinite(features[0]["geometry"]["coordinates"]).all()
+
+
+def test_tms_follows_the_global_mercator_profile(live_mapproxy):
+    z, x, y = tile_of(108.53, 11.78, 11)
+    # TMS 1.0.0 global-mercator: level z - 1, rows counted from the south.
+    tms = requests.get(f"{live_mapproxy}/mapproxy/tms/1.0.0/elevation/webmercator/{z - 1}/{x}/{(1 << z) - 1 - y}.png")
+    wmts = requests.get(f"{live_mapproxy}/mapproxy/wmts/elevation/webmercator/{z}/{x}/{y}.png")
+    assert tms.status_code == 200 and tms.content == wmts.content
+    assert (np.asarray(Image.open(io.BytesIO(tms.content)).convert("RGBA"))[:, :, 3] > 0).mean() > 0.5
