@@ -130,7 +130,8 @@ def load(stdout: TextIO, reset: bool = False) -> None:
     from layers.models import Layer
 
     if not reset and all(
-        Layer.objects.filter(slug=s, kind="raster").exists() and (Path(settings.MEDIA_ROOT) / "rasters" / f"{s}.tif").exists()
+        Layer.objects.filter(slug=s, kind="raster").exists()
+        and (Path(settings.MEDIA_ROOT) / "rasters" / f"{s}.tif").exists()
         for s in SLUGS
     ):
         stdout.write("Raster mẫu đã có / demo rasters already loaded\n")

@@ -74,7 +74,9 @@ def _vn2000_grid(bbox4326: list[float]) -> dict[str, Any]:
     return {"srs": "EPSG:5899", "bbox": box, "bbox_srs": "EPSG:5899", "origin": "nw", "min_res": 200, "num_levels": 10}
 
 
-def build_config(layers: list[Any], upstream: str, bbox4326: list[float], *, token: str | None, basemap_url: str = "") -> dict[str, Any]:
+def build_config(
+    layers: list[Any], upstream: str, bbox4326: list[float], *, token: str | None, basemap_url: str = ""
+) -> dict[str, Any]:
     """The MapProxy configuration (as a dict) serving the given raster layers."""
     cache_dir = str(conf.mapproxy_cache_dir())
     # Files under base_dir/<cache>_<grid>/ (register_cog clears them when a raster is replaced).
@@ -88,7 +90,10 @@ def build_config(layers: list[Any], upstream: str, bbox4326: list[float], *, tok
     sources: dict[str, Any] = {}
     caches: dict[str, Any] = {}
     mp_layers: list[dict[str, Any]] = []
-    entries = [(lyr.slug, lyr.title_vi, lyr.title_en, f"{upstream}/tiles/raster/{lyr.slug}/%(z)s/%(x)s/%(y)s.png") for lyr in layers]
+    entries = [
+        (lyr.slug, lyr.title_vi, lyr.title_en, f"{upstream}/tiles/raster/{lyr.slug}/%(z)s/%(x)s/%(y)s.png")
+        for lyr in layers
+    ]
     if basemap_url:
         entries.insert(0, ("basemap", "Bản đồ nền", "Basemap", basemap_url))
     for slug, title_vi, title_en, url in entries:
@@ -115,7 +120,11 @@ def build_config(layers: list[Any], upstream: str, bbox4326: list[float], *, tok
         )
     return {
         "globals": {
-            "cache": {"base_dir": cache_dir, "lock_dir": os.path.join(cache_dir, "locks"), "tile_lock_dir": os.path.join(cache_dir, "tile_locks")},
+            "cache": {
+                "base_dir": cache_dir,
+                "lock_dir": os.path.join(cache_dir, "locks"),
+                "tile_lock_dir": os.path.join(cache_dir, "tile_locks"),
+            },
             "image": {"resampling_method": "bilinear", "paletted": False},
         },
         "services": {
@@ -160,7 +169,9 @@ def seed_config(layers: list[Any], coverage_file: Path) -> dict[str, Any]:
     }
 
 
-def write_config(out_dir: Path | None = None, upstream: str | None = None, basemap_url: str | None = None) -> dict[str, Path]:
+def write_config(
+    out_dir: Path | None = None, upstream: str | None = None, basemap_url: str | None = None
+) -> dict[str, Path]:
     """Write mapproxy.yaml, mapproxy-public.yaml, seed.yaml and district.geojson; validate them; return paths."""
     from layers.models import Layer
     from tiles.styles import district_bounds
@@ -178,9 +189,16 @@ def write_config(out_dir: Path | None = None, upstream: str | None = None, basem
         "seed": out / "seed.yaml",
         "coverage": out / "district.geojson",
     }
-    geometry = district_geometry() or {"type": "Polygon", "coordinates": [[[bbox[0], bbox[1]], [bbox[2], bbox[1]], [bbox[2], bbox[3]], [bbox[0], bbox[3]], [bbox[0], bbox[1]]]]}
+    geometry = district_geometry() or {
+        "type": "Polygon",
+        "coordinates": [
+            [[bbox[0], bbox[1]], [bbox[2], bbox[1]], [bbox[2], bbox[3]], [bbox[0], bbox[3]], [bbox[0], bbox[1]]]
+        ],
+    }
     _atomic_write(paths["coverage"], json.dumps({"type": "Feature", "properties": {}, "geometry": geometry}))
-    _atomic_write(paths["internal"], _dump(build_config(rasters, upstream, bbox, token=service_token(), basemap_url=basemap)))
+    _atomic_write(
+        paths["internal"], _dump(build_config(rasters, upstream, bbox, token=service_token(), basemap_url=basemap))
+    )
     _atomic_write(paths["public"], _dump(build_config(public, upstream, bbox, token=None, basemap_url=basemap)))
     _atomic_write(paths["seed"], _dump(seed_config(rasters, paths["coverage"])))
     for key in ("internal", "public"):

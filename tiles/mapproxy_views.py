@@ -80,13 +80,13 @@ def filter_capabilities(body: bytes, hidden: set[str]) -> bytes:
     if not hidden:
         return body
     root = etree.fromstring(body)
-    for layer in root.iter("{%s}Layer" % NS["wms"], "Layer"):
+    for layer in root.iter(f"{{{NS['wms']}}}Layer", "Layer"):
         name = layer.find("wms:Name", NS)
         if name is None:
             name = layer.find("Name")
         if name is not None and name.text in hidden:
             layer.getparent().remove(layer)
-    for layer in list(root.iter("{%s}Layer" % NS["wmts"])):
+    for layer in list(root.iter(f"{{{NS['wmts']}}}Layer")):
         ident = layer.find("ows:Identifier", NS)
         if ident is not None and ident.text in hidden:
             layer.getparent().remove(layer)
@@ -110,7 +110,11 @@ def mapproxy(request: HttpRequest, path: str) -> HttpResponse:
     """Hand the request to MapProxy after the permission checks; filter what comes back."""
     config = conf.mapproxy_dir() / "mapproxy.yaml"
     if not config.exists():
-        return HttpResponse(_("Chưa có cấu hình MapProxy: chạy `manage.py mapproxy_config`."), status=503, content_type="text/plain; charset=utf-8")
+        return HttpResponse(
+            _("Chưa có cấu hình MapProxy: chạy `manage.py mapproxy_config`."),
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
     params = {k.lower(): v for k, v in request.GET.items()}
     hidden = hidden_layers(request.user, mp_config.layer_names(config))
     refused = requested_layers(path, params) & hidden
@@ -118,13 +122,24 @@ def mapproxy(request: HttpRequest, path: str) -> HttpResponse:
         service = params.get("service", "").upper()
         if service == "WMS" or (not service and path.startswith(("service", "wms"))):
             return service_exception(
-                _("Không có lớp %(names)s.") % {"names": ", ".join(sorted(refused))}, "LayerNotDefined", params.get("version", "1.3.0")
+                _("Không có lớp %(names)s.") % {"names": ", ".join(sorted(refused))},
+                "LayerNotDefined",
+                params.get("version", "1.3.0"),
             )
-        return HttpResponse(_("Không có lớp %(names)s.") % {"names": ", ".join(sorted(refused))}, status=404, content_type="text/plain; charset=utf-8")
+        return HttpResponse(
+            _("Không có lớp %(names)s.") % {"names": ", ".join(sorted(refused))},
+            status=404,
+            content_type="text/plain; charset=utf-8",
+        )
     if oversized(params):
         limit = "×".join(str(v) for v in mp_config.MAX_OUTPUT)
         message = _("Ảnh yêu cầu quá lớn: tối đa %(limit)s điểm ảnh.") % {"limit": limit}
-        return service_exception(f"{message} / image size too large (max {limit})", "InvalidParameterValue", params.get("version", "1.3.0"), 400)
+        return service_exception(
+            f"{message} / image size too large (max {limit})",
+            "InvalidParameterValue",
+            params.get("version", "1.3.0"),
+            400,
+        )
     status, headers, body = _call(mp_config.load_app(config), request, path)
     if status.startswith("200") and _is_capabilities(path, params):
         body = filter_capabilities(body, hidden)

@@ -16,7 +16,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.apps import apps
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -77,13 +76,17 @@ def parse_tile(z: str, x: str, y: str) -> Tile:
     """
     for name, raw in (("z", z), ("x", x), ("y", y)):
         if not _INT.match(str(raw)):
-            raise TileError(400, _("Toạ độ ô %(name)s=%(value)s phải là số nguyên không âm.") % {"name": name, "value": raw})
+            raise TileError(
+                400, _("Toạ độ ô %(name)s=%(value)s phải là số nguyên không âm.") % {"name": name, "value": raw}
+            )
     zi, xi, yi = int(z), int(x), int(y)
     if zi > MAX_ZOOM:
         raise TileError(404, _("Mức thu phóng %(z)s nằm ngoài khoảng 0–%(max)s.") % {"z": zi, "max": MAX_ZOOM})
     limit = 1 << zi
     if xi >= limit or yi >= limit:
-        raise TileError(404, _("Ô %(x)s/%(y)s không tồn tại ở mức %(z)s (x, y < %(n)s).") % {"x": xi, "y": yi, "z": zi, "n": limit})
+        raise TileError(
+            404, _("Ô %(x)s/%(y)s không tồn tại ở mức %(z)s (x, y < %(n)s).") % {"x": xi, "y": yi, "z": zi, "n": limit}
+        )
     return Tile(zi, xi, yi)
 
 
@@ -131,7 +134,9 @@ def _parse_date(name: str, raw: str) -> dt.date:
     try:
         return dt.date.fromisoformat(raw)
     except ValueError as exc:
-        raise TileError(400, _("%(name)s=%(value)s không phải ngày dạng YYYY-MM-DD.") % {"name": name, "value": raw}) from exc
+        raise TileError(
+            400, _("%(name)s=%(value)s không phải ngày dạng YYYY-MM-DD.") % {"name": name, "value": raw}
+        ) from exc
 
 
 def parse_filters(params: Any, layer: Any | None = None) -> TileFilters:
@@ -213,7 +218,9 @@ def layer_source(layer: Any) -> LayerSource:
         geom = f"{table}.{q(opts.get_field('geom').column)}"
     elif layer.geometry_field == "commune__geom":
         # Tabular records (dossiers, revenue, indicators) are drawn with their commune's boundary.
-        join = f" JOIN {q(COMMUNE_TABLE)} AS ioc_commune ON ioc_commune.id = {table}.{q(opts.get_field('commune').column)}"
+        join = (
+            f" JOIN {q(COMMUNE_TABLE)} AS ioc_commune ON ioc_commune.id = {table}.{q(opts.get_field('commune').column)}"
+        )
         geom = "ioc_commune.geom"
     else:
         geom = f"{table}.{q(opts.get_field(layer.geometry_field).column)}"
@@ -258,9 +265,7 @@ def _source_filter_sql(layer: Any, pk: str) -> tuple[str, list[Any]]:
 
 def _table_columns(table: str) -> dict[str, str]:
     with connection.cursor() as cur:
-        cur.execute(
-            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = %s", [table]
-        )
+        cur.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = %s", [table])
         return dict(cur.fetchall())
 
 
@@ -273,7 +278,9 @@ def _table_source(layer: Any) -> LayerSource:
         raise TileError(404, _("Bảng của lớp %(slug)s không có cột hình học.") % {"slug": layer.slug})
     table = q(layer.source_table)
     columns = {
-        a["name"]: _typed(f"{table}.{q(a['name'])}", cols[a["name"]]) for a in layer.attributes or [] if a.get("name") in cols
+        a["name"]: _typed(f"{table}.{q(a['name'])}", cols[a["name"]])
+        for a in layer.attributes or []
+        if a.get("name") in cols
     }
     pk = layer.id_field if layer.id_field in cols else None
     temporal = layer.temporal_field if layer.temporal_field in cols else None
@@ -303,9 +310,10 @@ def _filter_sql(source: LayerSource, user: AnyUser, filters: TileFilters) -> tup
         params += scope_params
     elif scope is not None:
         # No commune column (an imported table): limit the scoped user spatially to the communes' shapes.
+        # Identifiers are quoted by q(); every value is a bound parameter.
         clauses.append(
-            f"EXISTS (SELECT 1 FROM {q(COMMUNE_TABLE)} AS sc WHERE sc.level = 'commune' AND sc.valid_to IS NULL"
-            f" AND sc.code = ANY(%s) AND ST_Intersects(sc.geom, {source.geom}))"
+            f"EXISTS (SELECT 1 FROM {q(COMMUNE_TABLE)} AS sc WHERE sc.level = 'commune'"  # noqa: S608
+            f" AND sc.valid_to IS NULL AND sc.code = ANY(%s) AND ST_Intersects(sc.geom, {source.geom}))"
         )
         params.append(sorted(scope))
     if filters.communes:
@@ -346,8 +354,9 @@ def tile_sql(layer: Any, user: AnyUser, tile: Tile, filters: TileFilters, fields
         [f"{source.geom} && ST_Transform(ST_TileEnvelope(%s, %s, %s, margin => {margin}), 4326)"] + clauses
     )
     fid_arg = ", '__fid'" if fid else ""
+    # Identifiers come from the catalog through q() (quoted) and model metadata; values are bound parameters.
     sql = (
-        f"SELECT ST_AsMVT(f.*, %s, {EXTENT}, '__geom'{fid_arg}) FROM ("
+        f"SELECT ST_AsMVT(f.*, %s, {EXTENT}, '__geom'{fid_arg}) FROM ("  # noqa: S608
         f"SELECT {select} FROM {source.table}{source.join} WHERE {where} LIMIT {feature_cap(tile.z)}"
         f") AS f WHERE f.__geom IS NOT NULL"
     )
@@ -363,11 +372,3 @@ def render_tile(layer: Any, user: AnyUser, tile: Tile, filters: TileFilters, fie
         row = cur.fetchone()
     return bytes(row[0]) if row and row[0] is not None else b""
 
-
-def model_layer_fields(layer: Any) -> dict[str, str]:
-    """TileJSON's `fields`: attribute name -> its type as the catalog declares it."""
-    return {a["name"]: a.get("type", "string") for a in layer.attributes or []}
-
-
-def is_model_layer(layer: Any) -> bool:
-    return bool(layer.source_model) and apps.is_installed(layer.source_model.split(".")[0])

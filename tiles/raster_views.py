@@ -64,7 +64,9 @@ def _coordinate(params: Any, name: str, limit: float) -> float:
     except ValueError:
         raise TileError(400, _("Thiếu hoặc sai tham số %(name)s (số thập phân, độ).") % {"name": name}) from None
     if not math.isfinite(value) or abs(value) > limit:
-        raise TileError(400, _("%(name)s=%(value)s nằm ngoài ±%(limit)s°.") % {"name": name, "value": raw, "limit": limit})
+        raise TileError(
+            400, _("%(name)s=%(value)s nằm ngoài ±%(limit)s°.") % {"name": name, "value": raw, "limit": limit}
+        )
     return value
 
 
@@ -79,7 +81,13 @@ def point(request: HttpRequest, slug: str) -> HttpResponse:
         return error(exc)
     found = rasters.point_value(layer, lon, lat)
     if found is None:
-        return JsonResponse({"detail": _("Điểm (%(lon)s, %(lat)s) nằm ngoài vùng phủ của lớp %(slug)s.") % {"lon": lon, "lat": lat, "slug": slug}}, status=404)
+        return JsonResponse(
+            {
+                "detail": _("Điểm (%(lon)s, %(lat)s) nằm ngoài vùng phủ của lớp %(slug)s.")
+                % {"lon": lon, "lat": lat, "slug": slug}
+            },
+            status=404,
+        )
     return JsonResponse({"layer": slug, "lon": lon, "lat": lat, "value": found.value, "unit": found.unit})
 
 
@@ -100,6 +108,9 @@ def upload(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"detail": _("Thiếu tệp (trường file).")}, status=400)
     if not SLUG.match(slug):
         return JsonResponse({"detail": _("Mã lớp (slug) chỉ gồm chữ thường, số và dấu gạch ngang.")}, status=400)
+    visibility = request.POST.get("visibility") or "staff"
+    if visibility not in {"public", "staff"}:
+        return JsonResponse({"detail": _("visibility phải là public hoặc staff.")}, status=400)
     rescale = None
     if request.POST.get("rescale_min") and request.POST.get("rescale_max"):
         try:
@@ -119,8 +130,10 @@ def upload(request: HttpRequest) -> HttpResponse:
                 request.POST.get("title_en") or slug,
                 colormap=request.POST.get("colormap") or "viridis",
                 rescale=rescale,
-                visibility=request.POST.get("visibility") or "staff",
+                visibility=visibility,
             )
         except rasters.RasterError as exc:
             return JsonResponse({"detail": f"{upload_file.name}: {exc}"}, status=400)
-    return JsonResponse({"slug": layer.slug, "tilejson": request.build_absolute_uri(f"/tiles/{layer.slug}.json")}, status=201)
+    return JsonResponse(
+        {"slug": layer.slug, "tilejson": request.build_absolute_uri(f"/tiles/{layer.slug}.json")}, status=201
+    )

@@ -47,7 +47,9 @@ def check_geotiff(path: str | os.PathLike[str]) -> dict[str, Any]:
                     _("Tệp %(name)s là %(driver)s, không phải GeoTIFF.") % {"name": name, "driver": src.driver}
                 )
             if src.crs is None:
-                raise RasterError(_("Tệp %(name)s không có hệ toạ độ (CRS); hãy gán CRS trước khi tải lên.") % {"name": name})
+                raise RasterError(
+                    _("Tệp %(name)s không có hệ toạ độ (CRS); hãy gán CRS trước khi tải lên.") % {"name": name}
+                )
             return dict(src.profile)
     except RasterioIOError as exc:
         raise RasterError(_("Tệp %(name)s không phải ảnh GeoTIFF đọc được.") % {"name": name}) from exc

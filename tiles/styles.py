@@ -134,7 +134,12 @@ def style_layers(layer: Any) -> list[dict[str, Any]]:
     """The MapLibre layers drawing one catalog layer (fill+outline, line, or circle)."""
     style = layer.style or {}
     color = _color_expression(style)
-    common = {"source": layer.slug, "source-layer": layer.slug, "minzoom": layer.min_zoom, "metadata": {"title": layer.title}}
+    common = {
+        "source": layer.slug,
+        "source-layer": layer.slug,
+        "minzoom": layer.min_zoom,
+        "metadata": {"title": layer.title},
+    }
     gtype = (layer.geometry_type or "").lower()
     if "point" in gtype:
         return [
@@ -152,7 +157,9 @@ def style_layers(layer: Any) -> list[dict[str, Any]]:
         ]
     if "line" in gtype:
         return [common | {"id": layer.slug, "type": "line", "paint": {"line-color": color, "line-width": 2}}]
-    outline = style.get("outline_color", "#333333" if style.get("kind") == "categories" else style.get("color", DEFAULT_COLOR))
+    outline = style.get(
+        "outline_color", "#333333" if style.get("kind") == "categories" else style.get("color", DEFAULT_COLOR)
+    )
     return [
         common
         | {
@@ -175,7 +182,9 @@ def style_document(request: Any, user: AnyUser) -> dict[str, Any]:
 
     bounds = district_bounds()
     sources: dict[str, Any] = {}
-    layers: list[dict[str, Any]] = [{"id": "background", "type": "background", "paint": {"background-color": "#f4f4f0"}}]
+    layers: list[dict[str, Any]] = [
+        {"id": "background", "type": "background", "paint": {"background-color": "#f4f4f0"}}
+    ]
     visible = list(permissions.visible_layers(user, Layer.objects.all()))
     for layer in [lyr for lyr in visible if lyr.kind == "raster" and lyr.raster_path]:
         sources[layer.slug] = {

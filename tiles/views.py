@@ -160,7 +160,9 @@ def tilejson(request: HttpRequest, slug: str) -> HttpResponse:
         filters = mvt.parse_filters(request.GET, layer) if layer.kind == "vector" else None
     except TileError as exc:
         return error(exc)
-    response = JsonResponse(styles.tilejson(request, layer, request.user, filters), json_dumps_params={"ensure_ascii": False})
+    response = JsonResponse(
+        styles.tilejson(request, layer, request.user, filters), json_dumps_params={"ensure_ascii": False}
+    )
     response["Cache-Control"] = "private, no-cache"
     return response
 

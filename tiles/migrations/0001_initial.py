@@ -5,25 +5,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('layers', '0001_initial'),
+        ("layers", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TileCacheState',
+            name="TileCacheState",
             fields=[
-                ('layer', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='tile_cache_state', serialize=False, to='layers.layer')),
-                ('generation', models.PositiveIntegerField(default=1, verbose_name='thế hệ bộ đệm')),
-                ('synced_version', models.PositiveIntegerField(default=0, verbose_name='phiên bản dữ liệu đã đồng bộ')),
-                ('purges', models.PositiveBigIntegerField(default=0, verbose_name='số lần xoá ô')),
+                (
+                    "layer",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="tile_cache_state",
+                        serialize=False,
+                        to="layers.layer",
+                    ),
+                ),
+                ("generation", models.PositiveIntegerField(default=1, verbose_name="thế hệ bộ đệm")),
+                ("synced_version", models.PositiveIntegerField(default=0, verbose_name="phiên bản dữ liệu đã đồng bộ")),
+                ("purges", models.PositiveBigIntegerField(default=0, verbose_name="số lần xoá ô")),
             ],
             options={
-                'verbose_name': 'trạng thái bộ đệm ô bản đồ',
-                'verbose_name_plural': 'trạng thái bộ đệm ô bản đồ',
+                "verbose_name": "trạng thái bộ đệm ô bản đồ",
+                "verbose_name_plural": "trạng thái bộ đệm ô bản đồ",
             },
         ),
     ]

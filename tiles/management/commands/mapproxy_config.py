@@ -16,7 +16,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--output", help="Directory (default: IOC_MAPPROXY_DIR or ./mapproxy)")
-        parser.add_argument("--upstream", help="Base URL of this platform, for MapProxy's sources (IOC_MAPPROXY_UPSTREAM)")
+        parser.add_argument(
+            "--upstream", help="Base URL of this platform, for MapProxy's sources (IOC_MAPPROXY_UPSTREAM)"
+        )
         parser.add_argument("--basemap-url", help="Online XYZ basemap with %%(z)s/%%(x)s/%%(y)s; off unless given")
 
     def handle(self, *args: Any, **options: Any) -> None:
