@@ -1,0 +1,336 @@
+"""Django admin for the sector layers and the layer catalog.
+
+Maps use the local OpenLayers widget (no CDN). Every list filters by commune (current communes, by GSO
+code) and status, and searches accent-insensitively: the term is folded ("thanh my") and compared with
+PostgreSQL's unaccent() of the stored Vietnamese text. Land parcels are found by their cadastral key:
+"24931/12/345" (commune / sheet / parcel), "12/345" (sheet / parcel) or "tờ 12 thửa 345".
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.gis import admin as gis_admin
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db.models import CharField, F, Func, Q, QuerySet, TextField
+from django.db.models.functions import Lower
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from gis_ioc.admin_widgets import LocalMapWidget
+from gis_ioc.lib.text import fold
+from gis_ioc.models import AdminUnit
+from layers.models import (
+    BudgetRevenue,
+    Dossier,
+    HealthFacility,
+    HouseholdBusiness,
+    Indicator,
+    LandParcel,
+    Layer,
+    LayerChange,
+    PlanningPlan,
+    PlanningZone,
+    School,
+)
+from layers.models.catalog import Visibility
+
+_CHANNELS = {"rest", "ogc", "tiles", "export", "dashboard"}
+_PARCEL_KEY = re.compile(r"^\s*(?:(\d{5})\s*[/ ]\s*)?(?:to\s*)?(\d+)\s*[/ ]\s*(?:thua\s*)?(\d+)\s*$")
+
+
+class Unaccent(Func):
+    function = "unaccent"
+    output_field = TextField()
+
+
+class CommuneFilter(admin.SimpleListFilter):
+    """The current communes, by GSO code (stable across boundary versions)."""
+
+    title = _("xã/thị trấn")
+    parameter_name = "commune"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(u.code, u.name) for u in AdminUnit.objects.current().communes().order_by("name")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.filter(commune_code=self.value()) if self.value() else queryset
+
+
+class SectorForm(forms.ModelForm):
+    """Runs the constraints Django skips because the commune is assigned by the model, not the form."""
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        # commune/commune_code are read-only here (set spatially in clean()), so Django's form validation
+        # excludes them — and with them the parcel-key constraint, which would then fail as a 500 on save.
+        exclude = set(self._get_validation_exclusions()) - {"commune", "commune_code"}
+        try:
+            self.instance.validate_constraints(exclude=exclude)
+        except ValidationError as exc:
+            self._update_errors(exc)
+
+
+class SectorAdmin(gis_admin.GISModelAdmin):
+    """Shared behaviour: local map widget, commune and status filters, accent-insensitive search."""
+
+    form = SectorForm
+    gis_widget = LocalMapWidget
+    list_per_page = 50
+    show_full_result_count = False  # counting 100,000 parcels on every page is wasted work
+    search_help_text = _('Tìm có dấu hay không dấu ("thanh my" tìm được "Thạnh Mỹ")')
+
+    def get_list_filter(self, request: HttpRequest) -> list[Any]:
+        names = {f.name for f in self.model._meta.get_fields()}
+        extra = [name for name in self.filter_fields if name in names]
+        return [CommuneFilter, *extra, "is_demo"]
+
+    filter_fields: tuple[str, ...] = ("status",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        located = getattr(self.model, "locate_by", None) is not None
+        readonly = ["commune_code", "created_at", "updated_at"]
+        return (["commune"] if located else []) + readonly
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        term = fold(search_term)
+        if not term or not self.search_fields:
+            return queryset, False
+        match = Q()
+        annotations = {}
+        for i, name in enumerate(self.search_fields):
+            alias = f"_folded_{i}"
+            annotations[alias] = _folded(self.model, name)
+        queryset = queryset.alias(**annotations)
+        for word in term.split():
+            match &= Q(
+                *[Q(**{f"_folded_{i}__contains": word}) for i in range(len(self.search_fields))], _connector="OR"
+            )
+        return queryset.filter(match), False
+
+
+def _folded(model: Any, name: str) -> Func:
+    """unaccent(lower(field)): what the folded search term is compared with."""
+    try:
+        field = model._meta.get_field(name)
+        value: Any = (
+            F(name)
+            if isinstance(field, CharField | TextField)
+            else Func(F(name), function="CAST", template="%(expressions)s::text")
+        )
+    except FieldDoesNotExist:
+        value = F(name)
+    # đ/Đ: unaccent maps them to d/D, like gis_ioc.lib.text.fold.
+    return Unaccent(Lower(value))
+
+
+@admin.register(School)
+class SchoolAdmin(SectorAdmin):
+    list_display = ["name", "level", "ownership", "pupils", "teachers", "commune_code", "is_demo"]
+    filter_fields = ("level", "ownership")
+    search_fields = ["name"]
+
+
+@admin.register(HealthFacility)
+class HealthFacilityAdmin(SectorAdmin):
+    list_display = ["name", "facility_type", "beds", "doctors", "staff", "commune_code", "is_demo"]
+    filter_fields = ("facility_type",)
+    search_fields = ["name"]
+
+
+@admin.register(HouseholdBusiness)
+class HouseholdBusinessAdmin(SectorAdmin):
+    list_display = ["name", "business_line", "registration_number", "status", "commune_code", "is_demo"]
+    filter_fields = ("status",)
+    search_fields = ["name", "registration_number", "business_line", "owner_name", "address"]
+
+
+@admin.register(LandParcel)
+class LandParcelAdmin(SectorAdmin):
+    list_display = ["__str__", "land_use", "area_m2", "certificate_status", "is_demo"]
+    filter_fields = ("land_use", "certificate_status")
+    search_fields = ["land_use"]
+    search_help_text = _('Tìm thửa theo "mã xã/tờ/thửa" (ví dụ 24931/12/345), "tờ/thửa" (12/345) hoặc mã loại đất')
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        key = _PARCEL_KEY.match(fold(search_term))
+        if key:
+            commune, sheet, parcel = key.groups()
+            queryset = queryset.filter(sheet_number=int(sheet), parcel_number=int(parcel))
+            return (queryset.filter(commune_code=commune) if commune else queryset), False
+        return queryset.filter(land_use__iexact=search_term.strip()), False
+
+
+@admin.register(PlanningPlan)
+class PlanningPlanAdmin(admin.ModelAdmin):
+    list_display = ["name", "level", "period_start", "period_end", "status", "approval_decision", "is_demo"]
+    list_filter = ["level", "status", "is_demo"]
+    search_fields = ["name", "approval_decision"]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        return SectorAdmin.get_search_results(self, request, queryset, search_term)  # type: ignore[arg-type]
+
+
+@admin.register(PlanningZone)
+class PlanningZoneAdmin(SectorAdmin):
+    list_display = ["zone_code", "plan", "land_use", "max_density", "max_height", "commune_code"]
+    filter_fields = ("plan", "land_use")
+    search_fields = ["zone_code"]
+    list_select_related = ["plan"]
+
+
+@admin.register(Dossier)
+class DossierAdmin(SectorAdmin):
+    list_display = ["procedure_code", "procedure_name", "commune_code", "received_date", "due_date", "resolved_date",
+                    "status", "on_time_display"]  # fmt: skip
+    filter_fields = ("status", "field")
+    search_fields = ["procedure_code", "procedure_name", "field"]
+    date_hierarchy = "received_date"
+
+    @admin.display(description=_("đúng hạn"), boolean=True)
+    def on_time_display(self, obj: Dossier) -> bool | None:
+        return obj.on_time
+
+
+@admin.register(BudgetRevenue)
+class BudgetRevenueAdmin(SectorAdmin):
+    list_display = ["commune_code", "month", "source", "planned", "actual"]
+    filter_fields = ("source",)
+    search_fields = ["commune_code"]
+    date_hierarchy = "month"
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(SectorAdmin):
+    list_display = ["commune_code", "code", "year", "value", "unit"]
+    filter_fields = ("code", "year")
+    search_fields = ["code"]
+
+
+# --- the catalog ---------------------------------------------------------------------------------
+
+
+class LayerForm(forms.ModelForm):
+    """Checks the source and the attribute whitelist, so a typo cannot publish a missing field."""
+
+    class Meta:
+        model = Layer
+        fields = [f.name for f in Layer._meta.fields if f.editable and not f.primary_key]
+
+    def clean_source_model(self) -> str:
+        value = self.cleaned_data.get("source_model", "")
+        if value:
+            from django.apps import apps
+
+            try:
+                apps.get_model(value)
+            except (LookupError, ValueError):
+                raise ValidationError(_("Không có mô hình “%(m)s” (dạng app_label.Model).") % {"m": value}) from None
+        return value
+
+    def clean_attributes(self) -> list[dict[str, Any]]:
+        attrs = self.cleaned_data.get("attributes") or []
+        if not isinstance(attrs, list) or not all(isinstance(a, dict) for a in attrs):
+            raise ValidationError(_('Danh sách thuộc tính phải là mảng JSON các đối tượng {"name": …}.'))
+        names = [a.get("name") for a in attrs]
+        if any(not n for n in names) or len(set(names)) != len(names):
+            raise ValidationError(_("Mỗi thuộc tính cần một “name” khác nhau."))
+        for a in attrs:
+            if a.get("visibility", "public") not in Visibility.values:
+                raise ValidationError(
+                    _("Thuộc tính %(n)s: quyền xem phải là public, staff hoặc roles.") % {"n": a["name"]}
+                )
+            unknown = set(a.get("channels") or []) - _CHANNELS
+            if unknown:
+                raise ValidationError(
+                    _("Thuộc tính %(n)s: kênh không hợp lệ %(c)s.") % {"n": a["name"], "c": ", ".join(sorted(unknown))}
+                )
+        return attrs
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        model_name = data.get("source_model")
+        if model_name and not self.errors:
+            from django.apps import apps
+
+            model = apps.get_model(model_name)
+            fields = {f.name for f in model._meta.get_fields()} | {f.attname for f in model._meta.concrete_fields}
+            missing = [a["name"] for a in data.get("attributes") or [] if a["name"] not in fields]
+            if missing:
+                self.add_error(
+                    "attributes",
+                    _("Các trường không có trong %(m)s: %(f)s") % {"m": model_name, "f": ", ".join(missing)},
+                )
+        if data.get("kind") == Layer.Kind.RASTER and not data.get("raster_path"):
+            self.add_error("raster_path", _("Lớp raster cần đường dẫn tệp COG."))
+        if data.get("kind") == Layer.Kind.VECTOR and not (data.get("source_model") or data.get("source_table")):
+            self.add_error("source_model", _("Lớp véc-tơ cần mô hình nguồn hoặc bảng nguồn."))
+        return data
+
+
+@admin.register(Layer)
+class LayerAdmin(admin.ModelAdmin):
+    form = LayerForm
+    list_display = ["slug", "title_vi", "title_en", "kind", "visibility", "version", "data_updated_at", "sort_order"]
+    list_editable = ["visibility", "sort_order"]
+    list_filter = ["kind", "visibility", "is_demo"]
+    search_fields = ["slug", "title_vi", "title_en"]
+    readonly_fields = ["version", "updated_at", "data_updated_at"]
+    actions = ["bump_version"]
+    fieldsets = [
+        (None, {"fields": ["slug", "title_vi", "title_en", "description_vi", "description_en", "kind", "sort_order"]}),
+        (
+            _("nguồn dữ liệu"),
+            {
+                "fields": [
+                    "source_model",
+                    "source_table",
+                    "source_filter",
+                    "raster_path",
+                    "geometry_field",
+                    "geometry_type",
+                    "id_field",
+                    "temporal_field",
+                    "search_fields",
+                    "attribution",
+                ]
+            },
+        ),  # fmt: skip
+        (_("quyền"), {"fields": ["visibility", "allowed_roles", "edit_roles", "attributes"]}),
+        (_("hiển thị"), {"fields": ["style", "legend", "min_zoom", "max_zoom"]}),
+        (_("phiên bản"), {"fields": ["version", "data_updated_at", "updated_at", "is_demo"]}),
+    ]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        return SectorAdmin.get_search_results(self, request, queryset, search_term)  # type: ignore[arg-type]
+
+    @admin.action(description=_("Đánh dấu dữ liệu đã thay đổi (làm mới bộ đệm tile)"))
+    def bump_version(self, request: HttpRequest, queryset: QuerySet[Layer]) -> None:
+        for layer in queryset:
+            layer.touch()
+        self.message_user(request, _("Đã tăng phiên bản %(n)d lớp.") % {"n": queryset.count()}, messages.SUCCESS)
+
+
+@admin.register(LayerChange)
+class LayerChangeAdmin(admin.ModelAdmin):
+    list_display = ["at", "layer", "action", "feature_id", "user"]
+    list_filter = ["action", "layer"]
+    list_select_related = ["layer", "user"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # an audit trail is written by the system only
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
