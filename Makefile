@@ -8,10 +8,8 @@ MANAGE := $(PY) manage.py
 
 .PHONY: demo test db db-stop setup system venv assets migrate messages serve lint bench clean
 
-demo: setup db migrate
-	$(MANAGE) load_demo
-	$(MANAGE) demo_users
-	$(MANAGE) collectstatic --noinput -v0
+demo: setup db messages
+	$(MANAGE) prepare_demo
 	@echo "gis_ioc is serving on http://127.0.0.1:$(PORT)/  (admin: http://127.0.0.1:$(PORT)/admin/, health: /healthz)"
 	IOC_SERVE_STATIC=1 .venv/bin/gunicorn gis_ioc.wsgi --bind 127.0.0.1:$(PORT) --workers 3 --timeout 120
 
@@ -43,8 +41,11 @@ db: system
 db-stop:
 	@scripts/ioc-db stop
 
-messages: venv
-	@$(MANAGE) compilemessages -v0 --ignore=.venv --ignore=node_modules
+# Catalogues compiled with msgfmt only when a .po changed (compilemessages costs a Django start-up).
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po */locale/*/LC_MESSAGES/django.po))
+messages: system $(MO_FILES)
+%.mo: %.po
+	msgfmt --check-format -o $@ $<
 
 migrate: venv db messages
 	$(MANAGE) migrate --noinput -v0
