@@ -114,7 +114,7 @@ def parse_filter(text: str, lang: str | None) -> Any:
         raise QueryError(PARAM, _("Biểu thức lọc quá dài."))
     lang = (lang or "cql2-text").strip().lower()
     try:
-        if lang == "cql2-text":
+        if lang in ("cql2-text", "cql-text"):  # cql-text: the pre-standard name GDAL 3.6 sends
             return parse_cql2_text(_rewrite_text(text))
         if lang == "cql2-json":
             try:

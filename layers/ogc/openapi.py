@@ -31,47 +31,68 @@ def _crs_schema() -> dict[str, Any]:
     return {"type": "string", "format": "uri", "enum": list(SUPPORTED_CRS)}
 
 
-def _items_parameters() -> list[dict[str, Any]]:
-    return [
-        {"$ref": "#/components/parameters/collectionId"},
-        _param("f", "Output format", {"type": "string", "enum": ["json", "html"]}),
-        _param(
-            "limit",
-            "Maximum number of features",
-            {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 10},
-        ),
-        _param("offset", "Number of features to skip", {"type": "integer", "minimum": 0, "default": 0}),
-        _param(
-            "bbox",
-            "minx,miny,maxx,maxy in bbox-crs axis order",
-            {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
-            style="form",
-            explode=False,
-        ),
-        _param("bbox-crs", "CRS of bbox", _crs_schema()),
-        _param("crs", "CRS of the output geometries", _crs_schema()),
-        _param("datetime", "Instant or interval (RFC 3339, '..' for open ends)", {"type": "string"}),
-        _param("filter", "CQL2 filter on the queryables", {"type": "string"}),
-        _param(
-            "filter-lang",
-            "Filter language",
-            {"type": "string", "enum": ["cql2-text", "cql2-json"], "default": "cql2-text"},
-        ),
-        _param("filter-crs", "CRS of geometry literals in the filter", _crs_schema()),
-        _param("sortby", "Comma-separated properties, '-' for descending", {"type": "string"}),
-        _param("properties", "Comma-separated properties to return", {"type": "string"}),
-        _param(
-            "count",
-            "'exact' for an exact numberMatched on large collections",
-            {"type": "string", "enum": ["exact", "estimate"]},
-        ),
-        _param("q", "Accent-insensitive text search", {"type": "string"}),
+def _items_parameters(fields: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Parameters of an items operation; with `fields`, one equality parameter per queryable (Part 1
+    /req/core/fc-filters). GDAL's OAPIF driver reads these to decide what it may filter server-side."""
+    head: list[dict[str, Any]] = [] if fields is not None else [{"$ref": "#/components/parameters/collectionId"}]
+    extra = [
+        _param(name, f"Features whose {name} equals the value", {"type": kind}) for name, kind in (fields or {}).items()
     ]
+    return (
+        head
+        + extra
+        + [
+            _param("f", "Output format", {"type": "string", "enum": ["json", "html"]}),
+            _param(
+                "limit",
+                "Maximum number of features",
+                {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 10},
+            ),
+            _param("offset", "Number of features to skip", {"type": "integer", "minimum": 0, "default": 0}),
+            _param(
+                "bbox",
+                "minx,miny,maxx,maxy in bbox-crs axis order",
+                {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+                style="form",
+                explode=False,
+            ),
+            _param("bbox-crs", "CRS of bbox", _crs_schema()),
+            _param("crs", "CRS of the output geometries", _crs_schema()),
+            _param("datetime", "Instant or interval (RFC 3339, '..' for open ends)", {"type": "string"}),
+            _param("filter", "CQL2 filter on the queryables", {"type": "string"}),
+            # "cql-text" is the pre-standard name GDAL 3.6 looks for before it sends filters; read as CQL2 text.
+            _param(
+                "filter-lang",
+                "Filter language",
+                {"type": "string", "enum": ["cql2-text", "cql2-json", "cql-text"], "default": "cql2-text"},
+            ),
+            _param("filter-crs", "CRS of geometry literals in the filter", _crs_schema()),
+            _param("sortby", "Comma-separated properties, '-' for descending", {"type": "string"}),
+            _param("properties", "Comma-separated properties to return", {"type": "string"}),
+            _param(
+                "count",
+                "'exact' for an exact numberMatched on large collections",
+                {"type": "string", "enum": ["exact", "estimate"]},
+            ),
+            _param("q", "Accent-insensitive text search", {"type": "string"}),
+        ]
+    )
 
 
-def document(base: str, layers: list[Layer]) -> dict[str, Any]:
-    """The OpenAPI document; collectionId lists the collections this user may see."""
+def document(base: str, layers: list[Layer], queryables: dict[str, dict[str, str]] | None = None) -> dict[str, Any]:
+    """The OpenAPI document; collectionId lists the collections this user may see, and each gets its own
+    items path listing its queryables (`queryables`: slug -> {field: JSON type})."""
     get = "get"
+    per_collection = {
+        f"/collections/{slug}/items": {
+            get: {
+                "operationId": f"getFeatures_{slug.replace('-', '_')}",
+                "parameters": _items_parameters(fields),
+                "responses": {"200": {"description": "Features", "content": _GEOJSON}, "400": _EXCEPTION},
+            }
+        }
+        for slug, fields in (queryables or {}).items()
+    }
     return {
         "openapi": "3.0.3",
         "info": {
@@ -151,6 +172,7 @@ def document(base: str, layers: list[Layer]) -> dict[str, Any]:
                     "responses": {"200": {"description": "Feature", "content": _GEOJSON}, "404": _EXCEPTION},
                 }
             },
+            **per_collection,
         },
         "components": {
             "parameters": {

@@ -154,7 +154,15 @@ def conformance(request: HttpRequest) -> HttpResponse:
 def api(request: HttpRequest) -> HttpResponse:
     """The OpenAPI 3.0 definition of this service (collections as the user sees them)."""
     layers = list(permissions.visible_layers(request.user).vector())
-    doc = openapi.document(base_url(request), layers)
+    json_types = {"date": "string", "datetime": "string"}
+    queryables = {}
+    for layer in layers:
+        try:
+            columns = q.visible_columns(q.layer_source(layer), request.user, "ogc")
+        except q.LayerNotFound:
+            continue
+        queryables[layer.slug] = {n: json_types.get(c.type, c.type) for n, c in columns.items()}
+    doc = openapi.document(base_url(request), layers, queryables)
     if wants_html(request):
         return _page(request, "api.html", {"doc": doc, "doc_json": json.dumps(doc, ensure_ascii=False, indent=2)})
     return json_response(doc, OPENAPI)
