@@ -1,0 +1,226 @@
+"""The dashboard in headless Chromium against a live server with demo-like data.
+
+Screenshots of every page go to docs/screenshots/ (IOC_SCREENSHOT_DIR to change it): the docs show them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.dashboard.conftest import client_for
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SHOTS = Path(os.environ.get("IOC_SCREENSHOT_DIR", Path(__file__).resolve().parents[2] / "docs" / "screenshots"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--lang=vi-VN",
+]
+YEAR = "start=2024-01-01&end=2024-12-31"
+BACKGROUND = (0xEE, 0xF1, 0xF4)
+
+
+@pytest.fixture
+def browser(transactional_db) -> Iterator[object]:
+    """Chromium (Debian's). Playwright's sync API runs an event loop in this thread; the ORM calls of the
+    fixtures around it are plain synchronous calls, so Django's async guard is lifted for these tests."""
+    from playwright.sync_api import sync_playwright
+
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def open_page(browser, live_server, user=None, *, width=1366, height=768):
+    """A page at 1366×768 in Vietnamese, signed in as `user` (or a visitor)."""
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN")
+    if user is not None:
+        session = client_for(user).cookies["sessionid"].value
+        context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    return page
+
+
+def wait_dashboard(page) -> None:
+    page.wait_for_function("document.body.dataset.kpisReady && document.body.dataset.mapReady", timeout=20_000)
+    # Tiles arrive after the first idle event when layers are switched on; wait for the map to settle.
+    page.wait_for_function("window.dashboardMap.loaded() && window.dashboardMap.areTilesLoaded()", timeout=20_000)
+
+
+def non_background_share(png: bytes) -> float:
+    """Share of the screenshot's pixels that are not the map's background colour."""
+    import io
+
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    pixels = list(image.getdata())
+    return sum(1 for p in pixels if max(abs(a - b) for a, b in zip(p, BACKGROUND, strict=True)) > 8) / len(pixels)
+
+
+def test_the_map_draws_tiles_the_choropleth_and_its_legend(demo, leader, live_server, browser):
+    page = open_page(browser, live_server, leader)
+    tiles = []
+    page.on("response", lambda r: tiles.append(r.status) if "/tiles/schools/" in r.url else None)
+    page.goto(f"{live_server.url}/?{YEAR}&stat=petitions_received")
+    wait_dashboard(page)
+    map_png = page.locator("#map").screenshot()
+    assert non_background_share(map_png) > 0.3
+    assert tiles and set(tiles) <= {200, 204, 304}
+    drawn = page.evaluate("window.dashboardMap.queryRenderedFeatures({layers: ['lyr-schools']}).length")
+    assert drawn >= 9  # at least one school per commune, from the vector tiles
+    colour = page.evaluate("window.dashboardMap.getFeatureState({source: 'communes', id: 24955}).color")
+    assert colour == "#440154"  # the commune with most petitions is in the darkest viridis class
+    legend = page.locator("#choropleth-legend .legend-row")
+    assert legend.count() == 5
+    assert "Phản ánh tiếp nhận" in page.locator("#choropleth-legend h4").inner_text()
+    assert page.locator(".commune-label").count() == 9
+    assert "54" in page.locator('.kpi[data-key="petitions_received"] .kpi-value').inner_text()
+    assert page.errors == []
+    page.screenshot(path=str(SHOTS / "dashboard.png"))
+
+
+def test_clicking_a_commune_opens_its_profile_and_back_returns(demo, leader, live_server, browser):
+    page = open_page(browser, live_server, leader)
+    page.goto(f"{live_server.url}/?{YEAR}&stat=petitions_received")
+    wait_dashboard(page)
+    ready = page.evaluate("document.body.dataset.kpisReady")
+    # Click the map itself where Thạnh Mỹ is (not its label): the commune under the pointer opens.
+    x, y = page.evaluate(
+        """() => { const f = JSON.parse(document.getElementById('communes').textContent).features
+                     .find((f) => f.properties.code === '24931');
+                   const p = window.dashboardMap.project(f.properties.label);
+                   const r = document.getElementById('map').getBoundingClientRect();
+                   return [r.left + p.x, r.top + p.y + 14]; }"""
+    )
+    page.mouse.click(x, y)
+    page.wait_for_function(f"document.body.dataset.kpisReady !== '{ready}' && document.body.dataset.view === 'commune-24931'")
+    assert page.url.endswith("#/communes/24931")
+    assert page.locator("#profile-title").inner_text() == "Thị trấn Thạnh Mỹ"
+    card = page.locator('#profile-kpis .kpi[data-key="petitions_received"]')
+    assert "3" in card.locator(".kpi-value").inner_text()
+    assert "Trung bình huyện: 6" in card.locator(".kpi-district").inner_text()
+    assert page.locator('#profile-lists section[data-slug="petitions"] tbody tr').count() == 3
+    assert page.locator('#profile-lists section[data-slug="schools"] tbody tr').count() == 2
+    page.wait_for_function("window.dashboardMap.areTilesLoaded()")
+    page.screenshot(path=str(SHOTS / "commune-profile.png"))
+    page.click("#profile-back")
+    page.wait_for_function("document.body.dataset.view === 'district'")
+    assert page.locator("#overview").is_visible() and not page.locator("#profile").is_visible()
+    assert page.errors == []
+
+
+def test_the_time_selector_changes_the_kpis_and_refuses_an_inverted_range(demo, leader, live_server, browser):
+    page = open_page(browser, live_server, leader)
+    page.goto(f"{live_server.url}/?{YEAR}&stat=petitions_received")
+    wait_dashboard(page)
+    value = page.locator('#kpis .kpi[data-key="petitions_received"] .kpi-value')
+    assert value.inner_text().startswith("54")
+    before = page.evaluate("document.body.dataset.kpisReady")
+    page.fill("#timerange input[name=start]", "2024-09-01")
+    page.fill("#timerange input[name=end]", "2024-09-30")
+    page.click("#timerange button[type=submit]")
+    page.wait_for_function(f"document.body.dataset.kpisReady !== '{before}'")
+    assert value.inner_text().startswith("9")
+    # End before start: the server's message is shown, the figures stay as they were.
+    page.fill("#timerange input[name=start]", "2024-10-01")
+    page.click("#timerange button[type=submit]")
+    page.wait_for_selector("#range-error:not([hidden])")
+    assert "30/09/2024" in page.locator("#range-error").inner_text()
+    assert value.inner_text().startswith("9")
+
+
+def test_search_results_are_written_as_text_not_markup(demo, live_server, browser):
+    page = open_page(browser, live_server)
+    page.goto(f"{live_server.url}/?{YEAR}")
+    page.wait_for_function("document.body.dataset.kpisReady")
+    page.fill("#search", '<img src=x onerror="window.__xss=1">')
+    page.wait_for_selector("#search-results:not([hidden])")
+    assert page.locator("#search-results img").count() == 0
+    assert page.evaluate("window.__xss") is None
+    page.fill("#search", "thanh my")
+    page.wait_for_selector("#search-results li.kind-commune")
+    assert "Thạnh Mỹ" in page.locator("#search-results").inner_text()
+
+
+def test_visitors_get_the_public_map_and_a_scoped_user_two_communes(demo, scoped_officer, live_server, browser):
+    page = open_page(browser, live_server)
+    page.goto(f"{live_server.url}/?{YEAR}")
+    wait_dashboard(page)
+    switcher = page.locator("#layer-list").inner_text()
+    assert "Trường học" in switcher and "Thu ngân sách" not in switcher and "Thửa đất" not in switcher
+    assert page.locator('.kpi[data-key="revenue_vs_plan"]').count() == 0
+    page.screenshot(path=str(SHOTS / "public-map.png"))
+    page = open_page(browser, live_server, scoped_officer)
+    page.goto(f"{live_server.url}/?{YEAR}&stat=petitions_received")
+    wait_dashboard(page)
+    assert sorted(page.locator(".commune-label").all_inner_texts()) == ["Thạnh Mỹ", "Đạ Ròn"]
+    assert page.locator("#choropleth-legend .legend-row").count() == 2
+
+
+def test_the_compare_view_shows_both_plans_and_the_conflict(demo, planner, live_server, browser):
+    page = open_page(browser, live_server, planner)
+    page.goto(f"{live_server.url}/planning/compare/?a={demo['plan_a'].pk}&b={demo['plan_b'].pk}")
+    page.wait_for_function("document.body.dataset.mapsReady", timeout=20_000)
+    counts = page.evaluate(
+        "window.compareMaps.map((m) => m.querySourceFeatures('zones').map((f) => f.properties.land_use).sort())"
+    )
+    assert counts == [["CLN", "RSX"], ["ODT"]]
+    conflicts = page.evaluate("window.compareMaps[1].querySourceFeatures('conflicts').length")
+    assert conflicts >= 1
+    assert page.locator("#changes-table tbody tr").count() == 2
+    assert page.locator("#conflicts-table tbody tr[data-parcel]").count() == 1
+    # The maps are synchronised: moving A moves B.
+    page.evaluate("window.compareMaps[0].jumpTo({center: [108.49, 11.77], zoom: 13})")
+    centre = page.evaluate("window.compareMaps[1].getCenter().toArray().map((v) => v.toFixed(2))")
+    assert centre == ["108.49", "11.77"]
+    page.evaluate("window.compareMaps[0].jumpTo({center: [108.493, 11.769], zoom: 12.5})")
+    page.wait_for_function("window.compareMaps.every((m) => m.areTilesLoaded() && m.loaded())")
+    page.screenshot(path=str(SHOTS / "planning-compare.png"))
+    assert page.errors == []
+
+
+def test_wall_mode_and_english_layout(demo, leader, live_server, browser):
+    page = open_page(browser, live_server, leader, width=1920, height=1080)
+    page.goto(f"{live_server.url}/?{YEAR}&stat=dossier_on_time_rate&mode=wall")
+    wait_dashboard(page)
+    assert "wall" in page.get_attribute("body", "class")
+    page.screenshot(path=str(SHOTS / "control-room-wall.png"))
+    page = open_page(browser, live_server, leader)
+    page.goto(f"{live_server.url}/?{YEAR}&stat=revenue_actual")
+    wait_dashboard(page)
+    assert "3.015.000.000" in page.locator('.kpi[data-key="revenue_actual"] .kpi-value').inner_text()
+    page.click(".lang button[value=en]")
+    page.wait_for_function("document.documentElement.lang === 'en' && document.body.dataset.kpisReady")
+    assert "3,015,000,000" in page.locator('.kpi[data-key="revenue_actual"] .kpi-value').inner_text()
+
+
+def test_the_report_prints_to_pdf(demo, leader, live_server, browser):
+    page = open_page(browser, live_server, leader)
+    page.goto(f"{live_server.url}/reports/communes/24931/?{YEAR}&stat=petitions_received")
+    page.wait_for_function("window.reportReady === true")
+    page.screenshot(path=str(SHOTS / "commune-report.png"), full_page=True)
+    response = page.request.get(f"{live_server.url}/reports/communes/24931/pdf?{YEAR}&stat=petitions_received")
+    assert response.status == 200
+    assert response.headers["content-type"] == "application/pdf"
+    pdf = response.body()
+    assert pdf.startswith(b"%PDF-") and pdf.count(b"/Type /Page") >= 2
+    (SHOTS / "commune-report.pdf").write_bytes(pdf)
