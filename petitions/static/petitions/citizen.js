@@ -12,6 +12,13 @@ function setLocation(lon, lat, text) {
   if (window._marker) window._marker.setLngLat([lon, lat]);
 }
 
+function bounds(fc) {
+  let [w, s, e, n] = [180, 90, -180, -90];
+  const visit = (c) => { if (typeof c[0] === "number") { w = Math.min(w, c[0]); e = Math.max(e, c[0]); s = Math.min(s, c[1]); n = Math.max(n, c[1]); } else c.forEach(visit); };
+  fc.features.forEach((f) => visit(f.geometry.coordinates));
+  return [[w, s], [e, n]];
+}
+
 function initMap() {
   if (!window.maplibregl) return;
   const map = new maplibregl.Map({
@@ -27,9 +34,9 @@ function initMap() {
       const res = await fetch("/field/api/communes.geojson");
       const data = await res.json();
       map.addSource("communes", { type: "geojson", data });
+      if (!latInput.value) map.fitBounds(bounds(data), { padding: 12, duration: 0 });
       map.addLayer({ id: "communes-fill", type: "fill", source: "communes", paint: { "fill-color": "#cfe0f3", "fill-opacity": 0.55 } });
       map.addLayer({ id: "communes-line", type: "line", source: "communes", paint: { "line-color": "#0b5394", "line-width": 1.2 } });
-      map.addLayer({ id: "communes-label", type: "symbol", source: "communes", layout: { "text-field": ["get", "name"], "text-size": 11 }, paint: { "text-color": "#23415f", "text-halo-color": "#fff", "text-halo-width": 1 } });
     } catch (e) { /* the form still works with GPS */ }
   });
   window._marker = new maplibregl.Marker({ color: "#b3261e" });

@@ -142,8 +142,10 @@ async function showQueue() {
   $("queue-count").textContent = `${pending.length} chờ gửi`;
   $("queue-count").className = "pill" + (pending.length ? " pending" : "");
   const sent = (await all("sent")).sort((a, b) => (a.captured_at < b.captured_at ? 1 : -1));
+  const waiting = pending.filter((r) => !r.error);
   const failed = pending.filter((r) => r.error);
-  $("sent").innerHTML = failed.map((r) => `<li class="failed" data-uuid="${esc(r.uuid)}"><strong>Lỗi:</strong> ${esc(r.error)}<div>${esc(r.note)}</div></li>`).join("")
+  $("sent").innerHTML = waiting.map((r) => `<li class="waiting" data-uuid="${esc(r.uuid)}">⏳ Chờ gửi · ${esc(r.petition || "Báo cáo mới")}<div>${esc(r.note)}</div></li>`).join("")
+    + failed.map((r) => `<li class="failed" data-uuid="${esc(r.uuid)}"><strong>Lỗi:</strong> ${esc(r.error)}<div>${esc(r.note)}</div></li>`).join("")
     + sent.slice(0, 30).map((r) => `<li class="sent" data-uuid="${esc(r.uuid)}">✓ ${esc(r.petition || "Báo cáo mới")} · ${new Date(r.captured_at).toLocaleString("vi-VN")}<div>${esc(r.note)}</div></li>`).join("");
 }
 
@@ -168,15 +170,17 @@ async function syncOne(item) {
 async function syncAll() {
   if (state.syncing) return;
   state.syncing = true;
+  let delivered = 0;
   try {
     for (const item of await all("outbox")) {
       if (item.error) continue;
-      try { await syncOne(item); } catch (e) { break; } // offline again: stop, the next trigger resumes
+      try { if (await syncOne(item)) delivered += 1; } catch (e) { break; } // offline again: the next trigger resumes
     }
   } finally {
     state.syncing = false;
     await showQueue();
   }
+  if (delivered) loadAssigned(); // verified petitions change status
 }
 
 $("report-form").addEventListener("submit", async (e) => {

@@ -1,0 +1,122 @@
+"""Headless Chromium: the field app goes offline, files two reports, comes back and each arrives once;
+the citizen form, status page and field app render on a phone-sized screen."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from gis_ioc import roles
+from petitions.models import FieldReport, Petition, Status
+from tests.conftest import make_user
+from tests.petitions.conftest import inside, new_petition
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are still
+    # plain synchronous code, so Django's async-safety guard is told so.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("Debian chromium is not installed")
+    with playwright.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True)
+        yield instance
+        instance.close()
+
+
+def shot(page, tmp_path: Path, name: str, full_page: bool = True) -> None:
+    folder = Path(os.environ.get("PETITIONS_SCREENSHOT_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    if not full_page:
+        page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=full_page)
+
+
+def test_the_field_app_queues_offline_and_delivers_each_report_once(live_server, district, browser, tmp_path):
+    make_user("fo_browser", roles.FIELD_OFFICER)
+    target = new_petition(description="Cây đổ chắn đường liên thôn")
+    new_petition(category="giao_thong_ha_tang", description="Ổ gà sâu", point=inside("24931", dx=0.002))
+    here = target.geom
+    context = browser.new_context(
+        **PHONE,
+        geolocation={"latitude": here.y, "longitude": here.x, "accuracy": 12},
+        permissions=["geolocation"],
+        locale="vi-VN",
+    )
+    page = context.new_page()
+    page.goto(f"{live_server.url}/field/login/")
+    page.fill("#id_username", "fo_browser")
+    page.fill("#id_password", "pw-fo_browser-123")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/field/")
+    page.wait_for_selector(f"#list li[data-code='{target.tracking_code}']")
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.ready.then(() => true)")
+    page.wait_for_selector("#submit:not([disabled])")
+    shot(page, tmp_path, "field-app-online", full_page=False)
+
+    context.set_offline(True)
+    page.wait_for_selector("#net.offline")
+    page.select_option("#petition", target.tracking_code)
+    page.select_option("#outcome", "verified")
+    page.fill("#note", "Báo cáo ngoại tuyến 1: cây đã đổ thật")
+    page.click("#submit")
+    page.wait_for_function("document.querySelector('#queue-count').textContent.startsWith('1 ')")
+    page.fill("#note", "Báo cáo ngoại tuyến 2: đường trơn trượt")
+    page.click("#submit")
+    page.wait_for_function("document.querySelector('#queue-count').textContent.startsWith('2 ')")
+    assert FieldReport.objects.count() == 0, "nothing can reach the server while offline"
+
+    # The shell reopens from the service worker's cache and the outbox survives in IndexedDB.
+    page.reload()
+    page.wait_for_function("document.querySelector('#queue-count').textContent.startsWith('2 ')")
+    shot(page, tmp_path, "field-app-offline", full_page=False)
+
+    context.set_offline(False)
+    page.wait_for_function("document.querySelector('#queue-count').textContent.startsWith('0 ')", timeout=30_000)
+    page.wait_for_selector("#sent li.sent >> nth=1")
+    page.click("#sync-btn")  # a further sync must not send anything again
+    page.wait_for_timeout(500)
+    notes = sorted(FieldReport.objects.values_list("note", flat=True))
+    assert notes == ["Báo cáo ngoại tuyến 1: cây đã đổ thật", "Báo cáo ngoại tuyến 2: đường trơn trượt"]
+    assert Petition.objects.get(pk=target.pk).status == Status.VERIFIED
+    # Verified on site, it leaves the officer's to-verify list once the list reloads after the sync.
+    page.wait_for_selector(f"#list li[data-code='{target.tracking_code}']", state="detached")
+    page.locator("#sent").scroll_into_view_if_needed()
+    shot(page, tmp_path, "field-app-synced", full_page=False)
+    context.close()
+
+
+def test_the_citizen_form_and_status_page_work_on_a_phone(live_server, district, browser, tmp_path):
+    context = browser.new_context(**PHONE, locale="vi-VN")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/petitions/")
+    page.wait_for_function("window._map && window._map.loaded() && window._map.getSource('communes')")
+    shot(page, tmp_path, "citizen-form")
+    page.select_option("#category", "moi_truong")
+    page.fill("#description", "Bãi rác tự phát cạnh suối <script>alert(1)</script>")
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function("document.getElementById('lat').value !== ''")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/petitions/track/PA-*/?new=1")
+    assert page.locator(".code").first.inner_text().startswith("PA-")
+    assert page.locator(".description").first.inner_text().endswith("<script>alert(1)</script>")
+    shot(page, tmp_path, "citizen-status")
+    petition = Petition.objects.get()
+    assert petition.category == "moi_truong" and petition.commune_code
+    context.close()
