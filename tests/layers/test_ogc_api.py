@@ -228,3 +228,14 @@ def test_html_pages_for_every_resource(client, sample):
         assert b"https://" not in response.content.replace(b"https://json-schema.org", b"")
     response = client.get(ITEMS, HTTP_ACCEPT="text/html,application/xhtml+xml")
     assert response["Content-Type"].startswith("text/html") and school.name.encode() in response.content
+
+
+def test_a_rest_token_opens_staff_collections_and_a_bad_one_is_401(client, sample, agency_staff):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=agency_staff)
+    url = "/ogc/collections/household-businesses/items"
+    assert get(client, url, HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 200
+    assert get(client, url).status_code == 404
+    response = get(client, url, HTTP_AUTHORIZATION="Token not-a-token")
+    assert response.status_code == 401 and body(response)["code"] == "Unauthorized"
