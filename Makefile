@@ -11,7 +11,7 @@ MANAGE := $(PY) manage.py
 demo: setup db messages
 	$(MANAGE) prepare_demo
 	@echo "gis_ioc is serving on http://127.0.0.1:$(PORT)/  (admin: http://127.0.0.1:$(PORT)/admin/, health: /healthz)"
-	IOC_SERVE_STATIC=1 .venv/bin/gunicorn gis_ioc.wsgi --bind 127.0.0.1:$(PORT) --workers 3 --timeout 120
+	IOC_SERVE_STATIC=1 .venv/bin/gunicorn gis_ioc.wsgi --preload --bind 127.0.0.1:$(PORT) --workers 3 --timeout 120
 
 test: setup db messages
 	.venv/bin/ruff check .
