@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 # Each app contributes one step: a function load(stdout, reset: bool) -> None, idempotent on its own.
 DEMO_STEPS = [
     "layers.demo",
+    "petitions.demo",
     "tiles.demo",
 ]
 
