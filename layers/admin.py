@@ -95,6 +95,27 @@ class SectorAdmin(gis_admin.GISModelAdmin):
         readonly = ["commune_code", "created_at", "updated_at"]
         return (["commune"] if located else []) + readonly
 
+    # --- edits keep the catalog fresh: audit row, version bump, tiles purged where the feature was/is
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        old = None
+        if change and obj.pk:
+            old = _geometry_of(type(obj)._default_manager.filter(pk=obj.pk).first())
+        super().save_model(request, obj, form, change)
+        action = LayerChange.Action.UPDATE if change else LayerChange.Action.CREATE
+        record_admin_change(request, obj, action, [old, _geometry_of(obj)])
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        geom, pk = _geometry_of(obj), obj.pk
+        super().delete_model(request, obj)
+        obj.pk = pk
+        record_admin_change(request, obj, LayerChange.Action.DELETE, [geom])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        super().delete_queryset(request, queryset)
+        for layer in Layer.objects.filter(source_model=self.model._meta.label):
+            layer.touch()
+            _invalidate(layer, None)
+
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
     ) -> tuple[QuerySet[Any], bool]:
@@ -112,6 +133,35 @@ class SectorAdmin(gis_admin.GISModelAdmin):
                 *[Q(**{f"_folded_{i}__contains": word}) for i in range(len(self.search_fields))], _connector="OR"
             )
         return queryset.filter(match), False
+
+
+def _geometry_of(obj: Any) -> Any:
+    """The feature's own geometry, or its commune's for tabular records (what the map draws)."""
+    if obj is None:
+        return None
+    locate_by = getattr(obj, "locate_by", None)
+    if locate_by:
+        return getattr(obj, locate_by)
+    commune = getattr(obj, "commune", None)
+    return commune.geom if commune is not None else None
+
+
+def _invalidate(layer: Layer, geometries: list[Any] | None) -> None:
+    try:
+        from tiles.cache import invalidate
+    except ImportError:  # the tiles app is optional for the admin
+        return
+    invalidate(layer, geometries)
+
+
+def record_admin_change(request: HttpRequest, obj: Any, action: str, geometries: list[Any]) -> None:
+    """An admin edit, like an API edit: LayerChange row, layer version bump, tiles purged around it."""
+    for layer in Layer.objects.filter(source_model=obj._meta.label):
+        LayerChange.objects.create(
+            layer=layer, feature_id=str(obj.pk), action=action, user=request.user, note="admin"
+        )  # fmt: skip
+        layer.touch()
+        _invalidate(layer, [g for g in geometries if g is not None])
 
 
 def _folded(model: Any, name: str) -> Func:

@@ -151,3 +151,20 @@ def test_the_bump_version_action_invalidates_a_layers_tiles(admin_client_vi, db)
     )
     layer.refresh_from_db()
     assert layer.version == before + 1 and layer.data_updated_at is not None
+
+
+def test_an_admin_edit_is_audited_and_refreshes_the_layer(admin_client_vi, district):
+    from layers.models import LayerChange
+
+    school = f.SchoolFactory(name="Trường cũ")
+    before = Layer.objects.get(slug="schools").version
+    response = admin_client_vi.post(
+        reverse("admin:layers_school_change", args=[school.pk]),
+        {"name": "Trường mới", "level": "thcs", "ownership": "public", "pupils": 500, "teachers": 30,
+         "classrooms": 14, "figures_year": 2024, "geom": school.geom.ewkt},  # fmt: skip
+    )
+    assert response.status_code == 302
+    layer = Layer.objects.get(slug="schools")
+    assert layer.version == before + 1
+    change = LayerChange.objects.get(layer=layer)
+    assert change.action == "update" and change.feature_id == str(school.pk) and change.user.username == "root"
