@@ -112,10 +112,10 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
     return redirect(reverse("petitions:status", args=[code]) + "?rated=1")
 
 
-def attachment(request: HttpRequest, pk: int, kind: str) -> FileResponse:
+def attachment(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     """A photo: public copy and thumbnail for everyone; the original (with EXIF) for entitled staff."""
-    if throttle.check(request, "citizen-read"):
-        raise Http404
+    if refusal := throttle.check(request, "citizen-read"):
+        return refused(request, refusal)
     item = get_object_or_404(Attachment.objects.select_related("petition", "report"), pk=pk)
     if kind == "original":
         petition = item.petition

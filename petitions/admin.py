@@ -1,0 +1,87 @@
+"""Admin for the petitions' configuration (agencies, routing rules, deadlines) and read-mostly records.
+
+Workflow changes go through the staff desk (petitions.workflow), never through admin edits of `status`,
+so every step keeps its history; here status and history are read-only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.gis import admin as gis_admin
+from django.http import HttpRequest
+
+from gis_ioc.admin_widgets import LocalMapWidget
+from petitions.models import (
+    Agency,
+    CategoryDeadline,
+    FieldReport,
+    Petition,
+    PetitionEvent,
+    PetitionReporter,
+    RoutingRule,
+)
+
+
+@admin.register(Agency)
+class AgencyAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "is_demo"]
+    search_fields = ["name", "code"]
+    filter_horizontal = ["members"]
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    list_display = ["category", "commune_code", "agency"]
+    list_filter = ["category", "agency"]
+    list_select_related = ["agency"]
+
+
+@admin.register(CategoryDeadline)
+class CategoryDeadlineAdmin(admin.ModelAdmin):
+    list_display = ["category", "days"]
+
+
+class EventInline(admin.TabularInline):
+    model = PetitionEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "action", "from_status", "to_status", "actor_label", "agency", "note"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReporterInline(admin.TabularInline):
+    model = PetitionReporter
+    fk_name = "petition"
+    extra = 0
+    fields = ["name", "phone", "email", "original_petition", "reported_at"]
+    readonly_fields = ["original_petition", "reported_at"]
+
+
+@admin.register(Petition)
+class PetitionAdmin(gis_admin.GISModelAdmin):
+    gis_widget = LocalMapWidget
+    list_display = ["tracking_code", "category", "status", "commune_code", "received_at", "due_at", "agency"]
+    list_filter = ["status", "category", "source", "agency", "is_demo"]
+    search_fields = ["tracking_code"]
+    list_select_related = ["agency"]
+    show_full_result_count = False
+    readonly_fields = [
+        "status", "version", "resolved_at", "duplicate_of", "rating", "rating_comment", "reopened_count", "token",
+        "land_parcel", "planning_zone", "nearest_school", "nearest_school_m", "nearest_health", "nearest_health_m",
+        "commune", "commune_code",
+    ]  # fmt: skip
+    raw_id_fields = ["field_officer"]
+    inlines = [ReporterInline, EventInline]
+
+
+@admin.register(FieldReport)
+class FieldReportAdmin(gis_admin.GISModelAdmin):
+    gis_widget = LocalMapWidget
+    list_display = ["client_uuid", "officer", "petition", "accuracy_m", "captured_at", "received_at"]
+    list_select_related = ["officer", "petition"]
+    readonly_fields = ["client_uuid", "content_hash", "officer", "petition", "received_at"]
