@@ -7,6 +7,7 @@ transaction is still open; the final "succeeded" is written inside that transact
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import shutil
@@ -97,8 +98,6 @@ def create_job(upload: UploadedFile, options: ImportOptions, user: Any) -> Impor
 
 def parse_mapping(value: Any) -> dict[str, str]:
     """A mapping from a dict, JSON text, "field=COLUMN,…" text, or the name of a saved mapping."""
-    import json
-
     if not value:
         return {}
     if isinstance(value, dict):
@@ -138,6 +137,7 @@ class DbProgress:
     def __init__(self, job_id: int) -> None:
         self.job_id = job_id
         self.last = 0.0
+        self.percent = 0
         params = connection.settings_dict
         self.conn: psycopg.Connection[Any] | None = None
         try:
@@ -154,9 +154,10 @@ class DbProgress:
 
     def __call__(self, percent: int, message: str) -> None:
         now = time.monotonic()
-        if self.conn is None or (now - self.last < 0.5 and percent < 100):
+        # Write every phase change (a 5-point step) at once, small steps at most twice a second.
+        if self.conn is None or (now - self.last < 0.5 and percent - self.percent < 5 and percent < 100):
             return
-        self.last = now
+        self.last, self.percent = now, percent
         self.conn.execute(
             "UPDATE layers_importjob SET percent = %s, message = %s WHERE id = %s AND status = 'running'",
             [percent, message[:500], self.job_id],
@@ -222,7 +223,10 @@ def reap(seconds_since_heartbeat: float = 30) -> list[int]:
     reaped = []
     for qjob in stalled:
         async_to_sync(app.job_manager.finish_job_by_id_async)(job_id=qjob.id, status=Status.FAILED, delete_job=False)
-        job_id = qjob.task_kwargs.get("import_job_id")
+        kwargs = qjob.task_kwargs
+        if isinstance(kwargs, str):  # the Django connector may hand the JSON column over as text
+            kwargs = json.loads(kwargs)
+        job_id = kwargs.get("import_job_id")
         if job_id is not None and ImportJob.objects.filter(
             pk=job_id, status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING]
         ).update(status=ImportJob.Status.FAILED, message=LOST_WORKER, finished_at=timezone.now()):

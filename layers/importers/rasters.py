@@ -1,11 +1,10 @@
-"""GeoTIFF uploads become Cloud-Optimised GeoTIFFs under MEDIA_ROOT/rasters/ and raster catalog layers."""
+"""GeoTIFF uploads become Cloud-Optimised GeoTIFF raster layers, through the tiles app's `register_cog`
+(which owns raster storage under MEDIA_ROOT/rasters/ and the raster catalog entries)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -15,46 +14,31 @@ from layers.models import Layer
 
 
 def commit_raster(importer: Importer, options: ImportOptions, user: Any = None) -> dict[str, Any]:
-    """Translate to a COG (web-mercator-friendly overviews, deflate) and register a raster layer."""
-    from rio_cogeo.cogeo import cog_translate
-    from rio_cogeo.profiles import cog_profiles
+    """Translate the GeoTIFF to a COG and register a (staff-only) raster layer for it."""
+    from tiles.rasters import RasterError, register_cog
 
     if not options.target.startswith("new:"):
         raise ImportRefused(_("Ảnh GeoTIFF chỉ nhập thành lớp mới (new:<mã lớp>)."))
     slug = options.target[4:]
-    if slugify(slug) != slug or not slug:
+    if not slug or slugify(slug) != slug:
         raise ImportRefused(_("Mã lớp %(slug)s không hợp lệ.") % {"slug": slug})
     if Layer.objects.filter(slug=slug).exists():
         raise ImportRefused(_("Mã lớp %(slug)s đã được dùng.") % {"slug": slug})
     info = importer.info()
-    if not info.declared_srid and not options.srid:
-        raise ImportRefused(_("Ảnh GeoTIFF không có hệ toạ độ; hãy chọn mã EPSG."))
-    rel = Path("rasters") / f"{slug}.tif"
-    out = Path(settings.MEDIA_ROOT) / rel
-    out.parent.mkdir(parents=True, exist_ok=True)
-    config = {"GDAL_NUM_THREADS": "ALL_CPUS"}
-    cog_translate(importer.path, out, cog_profiles.get("deflate"), config=config, quiet=True, in_memory=False)
-    rescale = _range(out)
-    style = {"colormap": "viridis", "rescale": rescale}
+    if not info.declared_srid:
+        raise ImportRefused(_("Ảnh GeoTIFF không có hệ toạ độ (thiếu thông tin georeference)."))
     title = options.title or slug
     try:
-        from tiles.rasters import register_cog  # the tiles app owns raster layers when it provides this
-    except ImportError:
-        register_cog = None
-    if register_cog is not None:
-        layer = register_cog(slug=slug, path=str(rel), title_vi=title, title_en=title, style=style)
-    else:
-        layer = Layer.objects.create(
-            slug=slug,
-            title_vi=title,
-            title_en=title,
-            kind=Layer.Kind.RASTER,
-            raster_path=str(rel),
-            style=style,
+        layer = register_cog(
+            importer.path,
+            slug,
+            title,
+            title,
             visibility="staff",
-            geometry_type="Raster",
-            description_vi=_("Ảnh raster nhập từ tệp."),
+            description_vi=_("Ảnh raster nhập từ tệp %(name)s.") % {"name": importer.path.name},
         )
+    except RasterError as exc:
+        raise ImportRefused(str(exc)) from exc
     return {
         "rows": info.count,
         "inserted": 1,
@@ -64,24 +48,8 @@ def commit_raster(importer: Importer, options: ImportOptions, user: Any = None) 
         "repaired": [],
         "outside_district": [],
         "target": layer.slug,
-        "raster_path": str(rel),
+        "raster_path": layer.raster_path,
         "format": "geotiff",
-        "srid": info.declared_srid or options.srid,
+        "srid": info.declared_srid,
         "rejects_file": None,
     }
-
-
-def _range(path: Path) -> list[float]:
-    """2nd–98th percentile of band 1 (from an overview), a sensible default stretch."""
-    import numpy as np
-    import rasterio
-
-    with rasterio.open(path) as src:
-        ovr = src.overviews(1)
-        factor = ovr[-1] if ovr else 1
-        data = src.read(1, out_shape=(max(1, src.height // factor), max(1, src.width // factor)), masked=True)
-    values = data.compressed() if hasattr(data, "compressed") else data.ravel()
-    if values.size == 0:
-        return [0.0, 1.0]
-    lo, hi = np.percentile(values, [2, 98])
-    return [float(lo), float(hi if hi > lo else lo + 1)]
