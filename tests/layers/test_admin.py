@@ -160,8 +160,16 @@ def test_an_admin_edit_is_audited_and_refreshes_the_layer(admin_client_vi, distr
     before = Layer.objects.get(slug="schools").version
     response = admin_client_vi.post(
         reverse("admin:layers_school_change", args=[school.pk]),
-        {"name": "Trường mới", "level": "thcs", "ownership": "public", "pupils": 500, "teachers": 30,
-         "classrooms": 14, "figures_year": 2024, "geom": school.geom.ewkt},  # fmt: skip
+        {
+            "name": "Trường mới",
+            "level": "thcs",
+            "ownership": "public",
+            "pupils": 500,
+            "teachers": 30,
+            "classrooms": 14,
+            "figures_year": 2024,
+            "geom": school.geom.ewkt,
+        },  # fmt: skip
     )
     assert response.status_code == 302
     layer = Layer.objects.get(slug="schools")
