@@ -18,6 +18,7 @@ from typing import Any, TextIO
 import numpy as np
 import rasterio
 from django.conf import settings
+from django.db import connection
 from rasterio.features import rasterize
 from rasterio.transform import from_origin
 from scipy.ndimage import gaussian_filter
@@ -32,13 +33,22 @@ NODATA = -9999.0
 SLUGS = ("elevation", "slope", "population-density")
 
 
-def _grid(communes: list[Any]) -> tuple[Any, int, int, list[tuple[Any, str]]]:
-    shapes = []
-    for unit in communes:
-        shapes.append((unit.geom.transform(5899, clone=True), unit.code))
-    xs = [g.extent for g, _code in shapes]
-    minx, miny = min(e[0] for e in xs) - MARGIN, min(e[1] for e in xs) - MARGIN
-    maxx, maxy = max(e[2] for e in xs) + MARGIN, max(e[3] for e in xs) + MARGIN
+def _grid(communes: list[Any]) -> tuple[Any, int, int, list[tuple[dict[str, Any], str]]]:
+    """The 50 m grid over the communes (+1 km) in EPSG:5899, and the communes as GeoJSON in that CRS."""
+    # PostGIS transforms all nine boundaries in one query (GDAL would build a PROJ pipeline per geometry).
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT code, ST_AsGeoJSON(ST_Transform(geom, 5899)), ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)"
+            " FROM (SELECT code, geom, ST_Transform(geom, 5899)::box2d AS e FROM gis_ioc_adminunit"
+            " WHERE id = ANY(%s)) u",
+            [[unit.pk for unit in communes]],
+        )
+        rows = {row[0]: row for row in cur.fetchall()}
+    shapes = [(json.loads(rows[unit.code][1]), unit.code) for unit in communes]
+    minx = min(r[2] for r in rows.values()) - MARGIN
+    miny = min(r[3] for r in rows.values()) - MARGIN
+    maxx = max(r[4] for r in rows.values()) + MARGIN
+    maxy = max(r[5] for r in rows.values()) + MARGIN
     width, height = int(np.ceil((maxx - minx) / PIXEL)), int(np.ceil((maxy - miny) / PIXEL))
     return from_origin(minx, maxy, PIXEL, PIXEL), width, height, shapes
 
@@ -52,8 +62,12 @@ def elevation_surface(height: int, width: int, inside: np.ndarray) -> np.ndarray
         cy, cx = rng.uniform(0, height), rng.uniform(0, width)
         sigma = rng.uniform(8, 60)  # pixels: 0.4–3 km hills
         amp = rng.uniform(-0.35, 0.8)
-        field += amp * np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * sigma**2))
-    field += 0.15 * gaussian_filter(rng.standard_normal((height, width)), sigma=6) * 6
+        # Only within 4 sigma: beyond it the hill adds less than 0.04 % of its height.
+        r = int(4 * sigma)
+        y0, y1, x0, x1 = max(0, int(cy) - r), min(height, int(cy) + r), max(0, int(cx) - r), min(width, int(cx) + r)
+        dy, dx = yy[y0:y1, x0:x1] - cy, xx[y0:y1, x0:x1] - cx
+        field[y0:y1, x0:x1] += amp * np.exp(-(dy * dy + dx * dx) / (2 * sigma**2))
+    field += 1.5 * gaussian_filter(rng.standard_normal((height, width)), sigma=12)
     field = gaussian_filter(field, sigma=2)
     lo, hi = field[inside].min(), field[inside].max()
     return 800.0 + (field - lo) / (hi - lo) * 1000.0
@@ -106,7 +120,7 @@ def build(out_dir: Path) -> dict[str, Path]:
         raise RuntimeError("load the demo communes first (manage.py load_demo --communes-only)")
     transform, width, height, shapes = _grid(communes)
     labels = rasterize(
-        [(json.loads(g.json), i + 1) for i, (g, _code) in enumerate(shapes)],
+        [(shape, i + 1) for i, (shape, _code) in enumerate(shapes)],
         out_shape=(height, width),
         transform=transform,
         fill=0,
@@ -141,17 +155,18 @@ def load(stdout: TextIO, reset: bool = False) -> None:
     common = {"is_demo": True, "attribution": "Dữ liệu mẫu / demo data"}
     rasters.register_cog(
         paths["elevation"], "elevation", "Độ cao địa hình (mẫu)", "Elevation (demo)",
-        colormap="terrain", rescale=(800, 1800), unit="m", **common,
+        colormap="ylorbr", rescale=(800, 1800), unit="m", **common,
     )  # fmt: skip
     rasters.register_cog(
-        paths["slope"], "slope", "Độ dốc (mẫu)", "Slope (demo)", colormap="magma", rescale=(0, 35), unit="°", **common
+        paths["slope"], "slope", "Độ dốc (mẫu)", "Slope (demo)", colormap="magma", rescale=(0, 30), unit="°", **common
     )
     rasters.register_cog(
         paths["population-density"], "population-density", "Mật độ dân số (mẫu)", "Population density (demo)",
-        colormap="viridis", rescale=(0, 1500), unit="người/km²", **common,
+        colormap="viridis", rescale=(0, 600), unit="người/km²", **common,
     )  # fmt: skip
     for path in paths.values():
         path.unlink(missing_ok=True)
+    tmp.rmdir()
     stdout.write("Đã tạo 3 raster mẫu (độ cao, độ dốc, mật độ dân số) / 3 demo rasters\n")
 
 

@@ -371,4 +371,3 @@ def render_tile(layer: Any, user: AnyUser, tile: Tile, filters: TileFilters, fie
         cur.execute(sql, params)
         row = cur.fetchone()
     return bytes(row[0]) if row and row[0] is not None else b""
-

@@ -68,6 +68,7 @@ def make_cog(src_path: str | os.PathLike[str], dst_path: str | os.PathLike[str])
         valid, errors, _warnings = cog_validate(tmp)
         if not valid:
             raise RasterError("; ".join(errors))
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; web servers and the MapProxy container read it
         os.replace(tmp, dst)
     finally:
         if os.path.exists(tmp):

@@ -135,4 +135,3 @@ def test_without_a_configuration_mapproxy_says_how_to_make_one(client, db, tile_
     response = client.get(WMS + "GetCapabilities")
     assert response.status_code == 503
     assert "mapproxy_config" in response.content.decode()
-

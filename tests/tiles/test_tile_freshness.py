@@ -18,7 +18,9 @@ def url(slug, z, x, y):
 
 
 def names(response, layer="schools"):
-    return {f["properties"]["name"] for f in decode(response)[layer]["features"]} if response.status_code == 200 else set()
+    return (
+        {f["properties"]["name"] for f in decode(response)[layer]["features"]} if response.status_code == 200 else set()
+    )
 
 
 def test_a_feature_edit_purges_its_tiles_and_leaves_the_others_cached(

@@ -119,7 +119,9 @@ def test_the_date_range_filters_on_the_layers_temporal_field(client, district):
     z, x, y = tile_of(108.5, 11.8, 8)
     ids = {
         f["id"]
-        for f in decode(client.get(url("petitions", z, x, y, "start=2024-06-01&end=2024-06-30")))["petitions"]["features"]
+        for f in decode(client.get(url("petitions", z, x, y, "start=2024-06-01&end=2024-06-30")))["petitions"][
+            "features"
+        ]
     }
     assert ids == {new.pk} and old.pk not in ids
 
