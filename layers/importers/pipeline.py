@@ -322,51 +322,58 @@ def _stage(cur: Any, plan: Plan, progress: Progress) -> None:
     progress(65, _("Đã chuẩn hoá hình học"))
 
 
+def _target_type(cur: Any, plan: Plan) -> str:
+    """The geometry type to store: the sector model's, or for a new layer the file's dominant dimension."""
+    if plan.target.geom_type:
+        return plan.target.geom_type
+    cur.execute(
+        "SELECT ST_Dimension(_geom), bool_or(GeometryType(_geom) LIKE 'MULTI%%'), count(*) FROM _imp_stage "
+        "WHERE _geom IS NOT NULL AND NOT ST_IsEmpty(_geom) GROUP BY 1 ORDER BY 3 DESC LIMIT 1"
+    )
+    row = cur.fetchone()
+    dim, has_multi = (row[0], row[1]) if row else (2, True)
+    plan.target.geom_type = {0: "MultiPoint" if has_multi else "Point", 1: "MultiLineString"}.get(dim, "MultiPolygon")
+    return plan.target.geom_type
+
+
 def _build_geo(cur: Any, plan: Plan) -> None:
-    """Final geometries: 2D, axes fixed, reprojected to WGS84, repaired, promoted to multi; plus commune."""
+    """Final geometries in one pass: 2D, axes fixed, reprojected to WGS84, repaired, promoted to multi,
+    wrong types flagged, commune found. (OFFSET 0 keeps each LATERAL step from being inlined, which would
+    recompute ST_Transform and ST_IsValid once per reference.)"""
+    want = _target_type(cur, plan)
+    dim = 0 if "Point" in want else 1 if "Line" in want else 2
     g = "ST_Force2D(s._geom)"
     if plan.swapped:
         g = f"ST_FlipCoordinates({g})"
-    g = f"ST_Transform(ST_SetSRID({g}, {int(plan.srid)}), 4326)"
+    if plan.srid != crs_mod.WGS84:
+        g = f"ST_Transform(ST_SetSRID({g}, {int(plan.srid)}), 4326)"
+    else:
+        g = f"ST_SetSRID({g}, 4326)"
+    extracted = f"ST_CollectionExtract(m.v, {dim + 1})"
+    fixed = (
+        f"ST_Multi({extracted})"
+        if want.startswith("Multi")
+        else f"(CASE WHEN ST_NumGeometries({extracted}) = 1 THEN ST_GeometryN({extracted}, 1) END)"
+    )
     cur.execute(
         f"""CREATE TEMP TABLE _imp_geo ON COMMIT DROP AS
-        SELECT s._row, t.g IS NULL OR ST_IsEmpty(t.g) AS empty,
-               t.g IS NOT NULL AND NOT ST_IsEmpty(t.g) AND NOT ST_IsValid(t.g) AS repaired,
-               CASE WHEN t.g IS NULL OR ST_IsEmpty(t.g) THEN NULL WHEN ST_IsValid(t.g) THEN t.g
-                    ELSE ST_MakeValid(t.g) END AS geom
-        FROM _imp_stage s CROSS JOIN LATERAL (SELECT {g} AS g) t"""  # noqa: S608
+        SELECT s._row, e.empty, r.repaired, w.wrong_type, f.geom, c.id AS commune_id, c.code AS commune_code
+        FROM _imp_stage s
+        CROSS JOIN LATERAL (SELECT {g} AS g OFFSET 0) a
+        CROSS JOIN LATERAL (SELECT a.g IS NULL OR ST_IsEmpty(a.g) AS empty OFFSET 0) e
+        CROSS JOIN LATERAL (SELECT CASE WHEN e.empty THEN false ELSE NOT ST_IsValid(a.g) END AS repaired OFFSET 0) r
+        CROSS JOIN LATERAL (SELECT CASE WHEN e.empty THEN NULL WHEN r.repaired THEN ST_MakeValid(a.g)
+                                        ELSE a.g END AS v OFFSET 0) m
+        CROSS JOIN LATERAL (SELECT CASE WHEN m.v IS NOT NULL AND ST_Dimension(m.v) <> {dim}
+                                        THEN GeometryType(m.v) END AS wrong_type OFFSET 0) w
+        CROSS JOIN LATERAL (SELECT CASE WHEN m.v IS NULL OR w.wrong_type IS NOT NULL THEN NULL
+                                        ELSE {fixed} END AS geom OFFSET 0) f
+        LEFT JOIN LATERAL (SELECT u.id, u.code FROM gis_ioc_adminunit u
+                           WHERE u.level = 'commune' AND u.valid_to IS NULL AND f.geom IS NOT NULL
+                             AND ST_Covers(u.geom, ST_PointOnSurface(f.geom)) ORDER BY u.area_km2 LIMIT 1) c ON true"""  # noqa: S608
     )
-    # The dominant dimension decides a new layer's type; a sector target imposes its own.
-    cur.execute("SELECT ST_Dimension(geom), count(*) FROM _imp_geo WHERE geom IS NOT NULL GROUP BY 1 ORDER BY 2 DESC")
-    dims = cur.fetchall()
-    if not plan.target.geom_type:
-        dim = dims[0][0] if dims else 2
-        cur.execute(
-            "SELECT bool_or(GeometryType(geom) LIKE 'MULTI%%') FROM _imp_geo WHERE ST_Dimension(geom) = %s", [dim]
-        )
-        has_multi = cur.fetchone()[0]
-        plan.target.geom_type = {0: "MultiPoint" if has_multi else "Point", 1: "MultiLineString"}.get(
-            dim, "MultiPolygon"
-        )
-    want = plan.target.geom_type
-    dim = 0 if "Point" in want else 1 if "Line" in want else 2
-    multi = want.startswith("Multi")
-    fixed = f"ST_CollectionExtract(geom, {dim + 1})"
-    fixed = (
-        f"ST_Multi({fixed})"
-        if multi
-        else f"(CASE WHEN ST_NumGeometries({fixed}) = 1 THEN ST_GeometryN({fixed}, 1) END)"
-    )
-    cur.execute(
-        f"""ALTER TABLE _imp_geo ADD COLUMN wrong_type text, ADD COLUMN commune_id bigint, ADD COLUMN commune_code text;
-        UPDATE _imp_geo SET wrong_type = GeometryType(geom) WHERE geom IS NOT NULL AND ST_Dimension(geom) <> {dim};
-        UPDATE _imp_geo SET geom = {fixed} WHERE geom IS NOT NULL AND wrong_type IS NULL;
-        UPDATE _imp_geo g SET commune_id = u.id, commune_code = u.code FROM gis_ioc_adminunit u
-         WHERE u.level = 'commune' AND u.valid_to IS NULL AND g.geom IS NOT NULL
-           AND ST_Covers(u.geom, ST_PointOnSurface(g.geom));
-        CREATE UNIQUE INDEX ON _imp_geo (_row); CREATE UNIQUE INDEX ON _imp_stage (_row);
-        ANALYZE _imp_geo; ANALYZE _imp_stage;"""  # noqa: S608
-    )
+    cur.execute("CREATE UNIQUE INDEX ON _imp_geo (_row); CREATE UNIQUE INDEX ON _imp_stage (_row)")
+    cur.execute("ANALYZE _imp_geo; ANALYZE _imp_stage")
 
 
 def _check_and_write(cur: Any, plan: Plan, options: ImportOptions, progress: Progress) -> dict[str, Any]:
@@ -394,12 +401,14 @@ def _check_and_write(cur: Any, plan: Plan, options: ImportOptions, progress: Pro
     if target.outside_is_error and has_communes:
         checks.append(outside)
     cur.execute("CREATE TEMP TABLE _imp_bad (_row bigint, field text, reason text, value text) ON COMMIT DROP")
-    for chk in checks:
-        cur.execute(
-            f"INSERT INTO _imp_bad SELECT s._row, %s, %s, left(({chk.value})::text, 200) "  # noqa: S608
-            f"FROM _imp_stage s JOIN _imp_geo g USING (_row) WHERE {chk.invalid}",
-            [chk.field, chk.reason],
-        )
+    # Every check in one scan: each row meets a VALUES list of (failed?, field, reason, value).
+    values = ", ".join(f"(({c.invalid}), %s, %s, ({c.value})::text)" for c in checks)
+    cur.execute(
+        f"INSERT INTO _imp_bad SELECT s._row, v.field, v.reason, left(v.value, 200) "  # noqa: S608
+        f"FROM _imp_stage s JOIN _imp_geo g USING (_row) "
+        f"CROSS JOIN LATERAL (VALUES {values}) v(bad, field, reason, value) WHERE v.bad",
+        [p for c in checks for p in (c.field, c.reason)],
+    )
     _check_duplicates(cur, target, columns)
     cur.execute("SELECT count(DISTINCT _row) FROM _imp_bad")
     rejected = cur.fetchone()[0]
@@ -432,7 +441,8 @@ def _check_and_write(cur: Any, plan: Plan, options: ImportOptions, progress: Pro
     if rejected:
         report["rejects_file"] = _write_rejects(cur, plan)
     target.prepare(cur, columns)
-    inserted, updated = _write(cur, target, columns)
+    inserted, updated = _write(cur, target, columns, bool(rejected))
+    target.finish(cur)
     report.update(inserted=inserted, updated=updated, target=target.layer.slug)
     progress(95, _("Đã ghi dữ liệu"))
     return report
@@ -464,30 +474,28 @@ def _check_duplicates(cur: Any, target: Target, columns: list[Column]) -> None:
             )
 
 
-def _write(cur: Any, target: Target, columns: list[Column]) -> tuple[int, int]:
-    """One UPDATE … FROM for rows matching the key, one INSERT … SELECT for the rest."""
+def _write(cur: Any, target: Target, columns: list[Column], any_rejected: bool) -> tuple[int, int]:
+    """One INSERT … SELECT straight from staging; with a key, an UPDATE … FROM for the rows that exist."""
     select = ", ".join(f"{c.expr} AS {q(c.name)}" for c in columns)
-    cur.execute(
-        f"""CREATE TEMP TABLE _imp_src ON COMMIT DROP AS SELECT {select}
-            FROM _imp_stage s JOIN _imp_geo g USING (_row)
-            WHERE NOT EXISTS (SELECT 1 FROM _imp_bad b WHERE b._row = s._row) ORDER BY s._row"""  # noqa: S608
-    )
+    source = "FROM _imp_stage s JOIN _imp_geo g USING (_row)"
+    if any_rejected:
+        source += " WHERE NOT EXISTS (SELECT 1 FROM _imp_bad b WHERE b._row = s._row)"
     names = [c.name for c in columns]
     table = q(target.table)
     key = target.key_columns()
-    updated = 0
-    if key:
-        match = " AND ".join(f"t.{q(k)} IS NOT DISTINCT FROM src.{q(k)}" for k in key)
-        skip = {"created_at", *key}
-        sets = ", ".join(f"{q(n)} = src.{q(n)}" for n in names if n not in skip)
-        cur.execute(f"UPDATE {table} t SET {sets} FROM _imp_src src WHERE {match}")  # noqa: S608
-        updated = cur.rowcount
-        cur.execute(
-            f"INSERT INTO {table} ({', '.join(q(n) for n in names)}) SELECT {', '.join('src.' + q(n) for n in names)} "  # noqa: S608
-            f"FROM _imp_src src WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})"
-        )
-    else:
-        cur.execute(f"INSERT INTO {table} ({', '.join(q(n) for n in names)}) SELECT * FROM _imp_src")  # noqa: S608
+    if not key:
+        cur.execute(f"INSERT INTO {table} ({', '.join(q(n) for n in names)}) SELECT {select} {source} ORDER BY s._row")  # noqa: S608
+        return cur.rowcount, 0
+    cur.execute(f"CREATE TEMP TABLE _imp_src ON COMMIT DROP AS SELECT {select} {source} ORDER BY s._row")  # noqa: S608
+    match = " AND ".join(f"t.{q(k)} IS NOT DISTINCT FROM src.{q(k)}" for k in key)
+    skip = {"created_at", *key}
+    sets = ", ".join(f"{q(n)} = src.{q(n)}" for n in names if n not in skip)
+    cur.execute(f"UPDATE {table} t SET {sets} FROM _imp_src src WHERE {match}")  # noqa: S608
+    updated = cur.rowcount
+    cur.execute(
+        f"INSERT INTO {table} ({', '.join(q(n) for n in names)}) SELECT {', '.join('src.' + q(n) for n in names)} "  # noqa: S608
+        f"FROM _imp_src src WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})"
+    )
     return cur.rowcount, updated
 
 
