@@ -5,6 +5,7 @@ plus one aggregated request per view to dashboard/api/view."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -61,7 +62,16 @@ def _map_context(request: HttpRequest, focus: str | None = None) -> dict[str, An
     start, end = params.time_range(request)
     communes = params.visible_communes(user)
     statistics = stats.visible(user)
+    stat = request.GET.get("stat") or (statistics[0]["code"] if statistics else "")
+    method = request.GET.get("method", "quantiles")
+    first = {"start": start.isoformat(), "end": end.isoformat(), "method": method}
+    if stat:
+        first["stat"] = stat
+    if focus:
+        first["commune"] = focus
     return {
+        # The page asks for its first view's data before its scripts load (see map.html).
+        "first_view_url": "/dashboard/api/view?" + urlencode(first),
         "signed_in": user.is_authenticated,
         "wall": request.GET.get("mode") == "wall",
         "start": start,
@@ -73,8 +83,8 @@ def _map_context(request: HttpRequest, focus: str | None = None) -> dict[str, An
             "refreshSeconds": WALL_REFRESH_SECONDS,
             "start": start.isoformat(),
             "end": end.isoformat(),
-            "stat": request.GET.get("stat") or (statistics[0]["code"] if statistics else ""),
-            "method": request.GET.get("method", "quantiles"),
+            "stat": stat,
+            "method": method,
             "focus": focus,
             "basemap": basemap_tiles(),
             "lang": (request.LANGUAGE_CODE or "vi")[:2],
