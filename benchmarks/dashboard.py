@@ -187,7 +187,8 @@ def main() -> None:
         cpus = os.cpu_count()
         text = (
             f"`.venv/bin/python benchmarks/dashboard.py --repeat {args.repeat} --write` — {dt.date.today():%Y-%m-%d}, "
-            f"{cpus} CPU cores (load average {load_before:.1f} when it started), demo data (`manage.py load_demo`), gunicorn 3 sync workers, Debian Chromium "
+            f"{cpus} CPU cores (load average {load_before:.1f} when it started), demo data (`manage.py load_demo`), "
+            "gunicorn 3 sync workers, Debian Chromium "
             f"headless (SwiftShader WebGL), 1366×768, signed-in leader, page `{args.url}`.\n\n"
             '"Drawn" = navigation start → both the KPI cards written and the map\'s first `idle` (communes, '
             "choropleth, labels, default tile layers). Statistics arrive in one aggregated request per view "
