@@ -331,7 +331,17 @@ class Dossier(SectorFeature):
             ),
             one_of("dossier_status_valid", "status", DossierStatus.choices),
         ]
-        indexes = [models.Index(fields=["commune_code", "received_date"], name="dossier_commune_received_idx")]
+        indexes = [
+            models.Index(fields=["commune_code", "received_date"], name="dossier_commune_received_idx"),
+            models.Index(fields=["resolved_date"], name="dossier_resolved_idx"),
+            # Only dossiers never resolved or resolved late can ever be overdue: a small partial index
+            # serves the overdue statistic for every period.
+            models.Index(
+                fields=["due_date"],
+                name="dossier_late_idx",
+                condition=Q(resolved_date__isnull=True) | Q(resolved_date__gt=F("due_date")),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.procedure_code} {self.received_date}"
