@@ -306,6 +306,26 @@ class LayerForm(forms.ModelForm):
                 )
         return attrs
 
+    def clean_style(self) -> dict[str, Any]:
+        style = self.cleaned_data.get("style") or {}
+        if not isinstance(style, dict):
+            raise ValidationError(
+                _('Kiểu hiển thị phải là đối tượng JSON, ví dụ {"kind": "single", "color": "#1f78b4"}.')
+            )
+        kind = style.get("kind", Layer.StyleKind.SINGLE)
+        if kind not in Layer.StyleKind.values:
+            raise ValidationError(
+                _("Kiểu hiển thị “%(k)s” không hợp lệ: single, categories hoặc graduated.") % {"k": kind}
+            )
+        if kind in (Layer.StyleKind.CATEGORIES, Layer.StyleKind.GRADUATED) and not style.get("field"):
+            raise ValidationError(_("Kiểu theo nhóm hoặc phân cấp cần “field” (trường dùng để tô màu)."))
+        if kind == Layer.StyleKind.GRADUATED:
+            breaks = style.get("breaks")
+            numeric = isinstance(breaks, list) and all(isinstance(b, int | float) for b in breaks)
+            if not numeric or not breaks or breaks != sorted(breaks):
+                raise ValidationError(_("Kiểu phân cấp cần “breaks”: dãy số tăng dần."))
+        return style
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         model_name = data.get("source_model")

@@ -176,3 +176,25 @@ def test_an_admin_edit_is_audited_and_refreshes_the_layer(admin_client_vi, distr
     assert layer.version == before + 1
     change = LayerChange.objects.get(layer=layer)
     assert change.action == "update" and change.feature_id == str(school.pk) and change.user.username == "root"
+
+
+def test_the_catalog_admin_rejects_a_graduated_style_without_breaks(admin_client_vi, db):
+    layer = Layer.objects.get(slug="schools")
+    url = reverse("admin:layers_layer_change", args=[layer.pk])
+    form = admin_client_vi.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data.update(
+        attributes='[{"name": "pupils", "title_vi": "Số học sinh", "title_en": "Pupils"}]',
+        style='{"kind": "graduated", "field": "pupils"}',
+        legend="[]",
+        source_filter="{}",
+        allowed_roles="",
+        edit_roles="gis_staff",
+        search_fields="name",
+    )
+    response = admin_client_vi.post(url, data)
+    assert response.status_code == 200 and "breaks" in response.content.decode()
+    data["style"] = '{"kind": "graduated", "field": "pupils", "breaks": [200, 500, 1000]}'
+    assert admin_client_vi.post(url, data).status_code == 302
+    layer.refresh_from_db()
+    assert layer.style["breaks"] == [200, 500, 1000]

@@ -202,3 +202,22 @@ def test_unknown_statistic_and_reversed_period_are_rejected_clearly(district):
         statistics.commune_values("nope", *JAN)
     with pytest.raises(ValueError, match="before its start"):
         statistics.commune_values("population", dt.date(2024, 2, 1), dt.date(2024, 1, 1))
+
+
+def test_periods_follow_the_calendar_and_clip_to_the_range():
+    weeks = statistics.periods(dt.date(2024, 1, 3), dt.date(2024, 1, 20), "week")
+    assert weeks[0] == (dt.date(2024, 1, 1), dt.date(2024, 1, 3), dt.date(2024, 1, 8))  # Monday label
+    assert weeks[-1] == (dt.date(2024, 1, 15), dt.date(2024, 1, 15), dt.date(2024, 1, 21))
+    years = statistics.periods(dt.date(2023, 7, 1), dt.date(2024, 6, 30), "year")
+    assert [y[0] for y in years] == [dt.date(2023, 1, 1), dt.date(2024, 1, 1)]
+
+
+def test_commune_timeseries_gives_one_series_per_commune_in_one_query(revenue, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        series = statistics.commune_timeseries(
+            "revenue_actual", dt.date(2024, 1, 1), dt.date(2024, 2, 29), communes=TWO, interval="month"
+        )
+    assert series == {
+        "24931": [(dt.date(2024, 1, 1), 120_000_000), (dt.date(2024, 2, 1), 50_000_000)],
+        "24937": [(dt.date(2024, 1, 1), 0), (dt.date(2024, 2, 1), 0)],
+    }
