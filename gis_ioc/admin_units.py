@@ -63,7 +63,8 @@ def unit_type_from_text(text: str | None, level: str = Level.COMMUNE) -> str:
     ):
         if folded.startswith(prefix):
             return value
-    return {Level.PROVINCE: UnitType.TINH, Level.DISTRICT: UnitType.HUYEN}.get(level, UnitType.XA)
+    defaults: dict[str, str] = {Level.PROVINCE: UnitType.TINH, Level.DISTRICT: UnitType.HUYEN}
+    return defaults.get(level, UnitType.XA)
 
 
 def _as_multipolygon(unit: UnitInput, source: str, report: TopologyReport) -> MultiPolygon:
@@ -111,6 +112,17 @@ def _update_areas(ids: list[int]) -> None:
         )
 
 
+def _union(ids: list[int]) -> GEOSGeometry:
+    """The union of the units as one valid MultiPolygon, computed in PostGIS."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT ST_AsEWKB(ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Union(geom)), 3))) "
+            "FROM gis_ioc_adminunit WHERE id = ANY(%s)",
+            [ids],
+        )
+        return GEOSGeometry(memoryview(bytes(cursor.fetchone()[0])))
+
+
 def dissolve_into(
     child_ids: list[int],
     *,
@@ -129,21 +141,14 @@ def dissolve_into(
     official line beats a union of thinned commune polygons. A missing or previously dissolved parent
     is (re)built as the union of the children, computed in PostGIS. The children are re-pointed to it.
     """
-    unit = AdminUnit.objects.current(valid_from).filter(code=code, level=level).first()
-    supplied = unit is not None and not unit.source.startswith("dissolved from")
+    existing = AdminUnit.objects.current(valid_from).filter(code=code, level=level).first()
+    supplied = existing is not None and not existing.source.startswith("dissolved from")
+    unit = existing or AdminUnit(code=code, level=level, valid_from=valid_from)
     if not supplied:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT ST_AsEWKB(ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Union(geom)), 3))) "
-                "FROM gis_ioc_adminunit WHERE id = ANY(%s)",
-                [child_ids],
-            )
-            union = GEOSGeometry(memoryview(bytes(cursor.fetchone()[0])))
-        if unit is None:
-            unit = AdminUnit(code=code, level=level, valid_from=valid_from)
         unit.name, unit.name_ascii = nfc(name), ascii_name(name_ascii or name)
         unit.unit_type = unit_type_from_text(name, level)
-        unit.geom, unit.area_km2, unit.source, unit.is_demo = union, 0, f"dissolved from {source}", is_demo
+        unit.geom = _union(child_ids)  # type: ignore[assignment]
+        unit.area_km2, unit.source, unit.is_demo = 0, f"dissolved from {source}", is_demo
     if parent is not None:
         unit.parent = parent
     unit.save()
@@ -302,13 +307,7 @@ def merge_units(codes: list[str], *, into_code: str, name: str, on: dt.date, sou
         raise AdminUnitLoadError(f"merge: unknown or closed codes {sorted(set(codes) - found)}")
     ids = [u.id for u in old]
     AdminUnit.objects.filter(id__in=ids).update(valid_to=on)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT ST_AsEWKB(ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Union(geom)), 3))) "
-            "FROM gis_ioc_adminunit WHERE id = ANY(%s)",
-            [ids],
-        )
-        union = GEOSGeometry(memoryview(bytes(cursor.fetchone()[0])))
+    union = _union(ids)
     merged = AdminUnit.objects.create(
         code=into_code,
         name=nfc(name),

@@ -119,7 +119,7 @@ class Command(BaseCommand):
         ids_by_row = {unit.row: obj.id for unit, obj in zip(units, created, strict=True)}
         source = str(options["file"])
         made: list[AdminUnit] = []
-        province_of: dict[str, AdminUnit] = {}  # child unit id -> its province unit
+        province_of: dict[int, AdminUnit] = {}  # child unit id -> its province unit
         for level in levels:
             groups: dict[tuple[str, str], list[int]] = defaultdict(list)
             for unit in units:
