@@ -31,14 +31,20 @@ class Outcome:
     description_vi: str = ""
 
 
+# A statistics table lives in the record's JSON: long lists (41,000 conflicting parcels) stay in the
+# result layer, the table keeps the first rows and says how many there are.
+MAX_TABLE_ROWS = 2000
+
+
 def table(key: str, title_vi: str, title_en: str, columns: list[tuple[str, str, str]], rows: list[dict]) -> dict:
-    """One statistics table: columns as (name, title_vi, title_en)."""
+    """One statistics table: columns as (name, title_vi, title_en); rows beyond MAX_TABLE_ROWS are cut."""
     return {
         "key": key,
         "title_vi": title_vi,
         "title_en": title_en,
         "columns": [{"name": n, "title_vi": vi, "title_en": en} for n, vi, en in columns],
-        "rows": rows,
+        "rows": rows[:MAX_TABLE_ROWS],
+        "total_rows": len(rows),
     }
 
 

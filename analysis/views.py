@@ -17,6 +17,7 @@ from analysis.serializers import analysis_json
 from gis_ioc import permissions
 from gis_ioc.models import AdminUnit
 
+PAGE_ROWS = 500  # rows of a statistics table shown on the page (the API and the layer have them all)
 ORDER = ("coverage", "hotspots", "zoning_compare", "parcel_conflicts", "zonal", "trends")
 
 
@@ -107,11 +108,42 @@ def analysis_page(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     analysis = get_object_or_404(Analysis.objects.select_related("created_by", "result_layer"), pk=pk)
     data = analysis_json(analysis, request.user, detail=True)
+    for t in data["statistics"]:
+        names = [c["name"] for c in t["columns"]]
+        t["cells"] = [[_cell(r.get(n)) for n in names] for r in t["rows"][:PAGE_ROWS]]
+        t["total_rows"] = max(t.get("total_rows") or 0, len(t["rows"]))
     return render(
         request,
         "analysis/detail.html",
-        {"a": analysis, "data": data, "can_run": service.can_run(request.user)},
+        {"a": analysis, "data": data, "params": _param_rows(analysis), "can_run": service.can_run(request.user)},
     )
+
+
+def _cell(value: Any) -> Any:
+    """Floats rounded for reading (the API keeps full precision)."""
+    if isinstance(value, float):
+        return f"{value:,.2f}".replace(",", " ") if abs(value) >= 1000 else round(value, 4)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_cell(v)}" for k, v in value.items())
+    return value
+
+
+def _param_rows(analysis: Analysis) -> list[tuple[str, Any]]:
+    """The parameters with their form labels, for people rather than for JSON."""
+    try:
+        fields = registry.get(analysis.type).form_class.base_fields
+    except KeyError:
+        fields = {}
+    rows = []
+    for name, value in (analysis.parameters or {}).items():
+        if value in (None, "", []):
+            continue
+        choices = dict(getattr(fields.get(name), "choices", None) or [])
+        shown = (
+            ", ".join(str(choices.get(v, v)) for v in value) if isinstance(value, list) else choices.get(value, value)
+        )
+        rows.append((str(fields[name].label) if name in fields else name, shown))
+    return rows
 
 
 @login_required
