@@ -483,7 +483,7 @@ def coerce(value: Any, kind: str, parameter: str) -> Any:
         if not isinstance(value, str):
             raise ValueError
         return value
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise QueryError(
             parameter, _("Giá trị '%(v)s' không đúng kiểu %(t)s.") % {"v": str(value)[:60], "t": kind}
         ) from None
@@ -719,8 +719,11 @@ def features_page(layer: Layer, user: permissions.AnyUser, query: FeatureQuery, 
 def _execute(cursor: Any, sql: str, params: list[Any]) -> None:
     """Run a request's query; a value PostgreSQL cannot take (out of range, bad date) is the client's error."""
     try:
-        with transaction.atomic():  # a savepoint, so that a failed query leaves the connection usable
-            cursor.execute(sql, params)
+        if connection.in_atomic_block:
+            with transaction.atomic():  # a savepoint keeps the surrounding transaction usable after an error
+                cursor.execute(sql, params)
+        else:
+            cursor.execute(sql, params)  # autocommit: no BEGIN/COMMIT round trips on the hot path
     except DataError as exc:
         raise QueryError("filter", _("Giá trị không hợp lệ: %(e)s") % {"e": str(exc).splitlines()[0][:200]}) from None
 
