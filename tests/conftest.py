@@ -10,7 +10,8 @@ from django.contrib.auth.models import Group, User
 
 from gis_ioc import roles
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# ../shared/data next to the checkout; IOC_SHARED_DATA points elsewhere (a CI clone in another folder).
+SHARED_DATA = Path(os.environ.get("IOC_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
 
 
 def shared_file(name: str) -> Path:
