@@ -144,9 +144,8 @@ def _legend(layer: Layer, lang: str) -> list[dict[str, str]]:
         ]
     style = _style(layer)
     if style.get("palette") == "landuse":
-        from layers.landuse import LAND_USE_CODES
-
-        return [{"label": f"{code} – {LAND_USE_CODES[code][0]}", "color": c} for code, c in style["colors"].items()]
+        # One entry per family of codes (forty codes would not fit a legend).
+        return [{"label": ", ".join(codes), "color": colour} for codes, colour in _LANDUSE_FAMILIES]
     if style.get("kind") == "categories" and style.get("colors"):
         model = layer.model_class()
         labels: dict[str, str] = {}

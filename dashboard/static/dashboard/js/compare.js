@@ -30,11 +30,13 @@ function planMap(container, planId, withConflicts) {
     preserveDrawingBuffer: true,
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-left");
+  const zones = planId ? fetch(`/planning/api/plans/${planId}/zones`).then((r) => r.json()) : Promise.resolve(null);
   const loaded = new Promise((resolve) => map.on("load", async () => {
     map.addSource("communes", { type: "geojson", data: communes });
     map.addLayer({ id: "communes-fill", type: "fill", source: "communes", paint: { "fill-color": "#ffffff", "fill-opacity": 0.6 } });
     if (planId) {
-      map.addSource("zones", { type: "geojson", data: `/planning/api/plans/${planId}/zones` });
+      map.zonesData = await zones;
+      map.addSource("zones", { type: "geojson", data: map.zonesData });
       map.addLayer({ id: "zones", type: "fill", source: "zones", paint: { "fill-color": landuse, "fill-opacity": 0.75 } });
       map.addLayer({ id: "zones-line", type: "line", source: "zones", paint: { "line-color": "#555", "line-width": 0.6 } });
     }
@@ -87,8 +89,24 @@ for (const row of document.querySelectorAll("#conflicts-table tr[data-parcel]"))
   });
 }
 
-// Legend: the classes present in either plan.
+function extent(fc) {
+  const b = [180, 90, -180, -90];
+  const walk = (c) => {
+    if (typeof c[0] === "number") {
+      b[0] = Math.min(b[0], c[0]); b[1] = Math.min(b[1], c[1]); b[2] = Math.max(b[2], c[0]); b[3] = Math.max(b[3], c[1]);
+    } else c.forEach(walk);
+  };
+  for (const f of fc?.features || []) walk(f.geometry.coordinates);
+  return b[0] <= b[2] ? b : null;
+}
+
+// Legend: the classes present in either plan; both maps open on the planned area.
 Promise.all([a.loaded, b.loaded]).then(() => {
+  const boxes = [a.map.zonesData, b.map.zonesData].map(extent).filter(Boolean);
+  if (boxes.length) {
+    const box = [Math.min(...boxes.map((x) => x[0])), Math.min(...boxes.map((x) => x[1])), Math.max(...boxes.map((x) => x[2])), Math.max(...boxes.map((x) => x[3]))];
+    a.map.fitBounds(box, { padding: 40, maxZoom: 14, duration: 0 });
+  }
   const present = new Set([...document.querySelectorAll("#changes-table td[title]")].map((td) => td.textContent.trim()));
   const rows = Object.entries(colours).filter(([k]) => present.has(k)).map(([k, c]) => ({ label: k, color: c }));
   legendRows(document.getElementById("compare-legend"), rows);
