@@ -112,7 +112,9 @@ def test_clicking_a_commune_opens_its_profile_and_back_returns(demo, leader, liv
                    return [r.left + p.x, r.top + p.y + 14]; }"""
     )
     page.mouse.click(x, y)
-    page.wait_for_function(f"document.body.dataset.kpisReady !== '{ready}' && document.body.dataset.view === 'commune-24931'")
+    page.wait_for_function(
+        f"document.body.dataset.kpisReady !== '{ready}' && document.body.dataset.view === 'commune-24931'"
+    )
     assert page.url.endswith("#/communes/24931")
     assert page.locator("#profile-title").inner_text() == "Thị trấn Thạnh Mỹ"
     card = page.locator('#profile-kpis .kpi[data-key="petitions_received"]')

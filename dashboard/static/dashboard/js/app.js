@@ -82,7 +82,9 @@ function choroplethLegend(ch) {
   const rows = [];
   let lower = ch.min;
   ch.breaks.forEach((upper, i) => {
-    rows.push({ color: ch.colors[i], label: i === 0 ? `${withUnit(lower, unit)} – ${withUnit(upper, unit)}` : `> ${withUnit(lower, unit)} – ${withUnit(upper, unit)}` });
+    // The unit is in the legend's title; class bounds are plain numbers (money keeps its ₫).
+    const f = (v) => (unit === "VND" ? withUnit(v, unit) : num(v, 1));
+    rows.push({ color: ch.colors[i], label: i === 0 ? `${f(lower)} – ${f(upper)}` : `> ${f(lower)} – ${f(upper)}` });
     lower = upper;
   });
   const noData = Object.values(ch.values).some((v) => v === null);
