@@ -57,7 +57,7 @@ class PopulationInline(admin.TabularInline):
 @admin.register(AdminUnit)
 class AdminUnitAdmin(gis_admin.GISModelAdmin):
     gis_widget = LocalMapWidget
-    list_display = ["code", "name", "level", "unit_type", "area", "parent", "valid_from", "valid_to", "is_demo"]
+    list_display = ["code", "name", "unit_type", "area", "parent", "valid_from", "valid_to", "is_demo"]
     list_filter = ["level", "unit_type", ValidityFilter, "is_demo"]
     list_select_related = ["parent"]
     search_fields = ["code", "name_ascii"]
