@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from django import forms
 from django.db import connection
+from django.utils import timezone
 from scipy import sparse
 from scipy.stats import norm
 
@@ -79,19 +80,35 @@ WITH area AS (
     WHERE level = 'commune' AND valid_from <= CURRENT_DATE AND (valid_to IS NULL OR valid_to > CURRENT_DATE)
       AND {communes}
 ),
-hex AS (
-    SELECT h.geom FROM area, ST_HexagonGrid(%s, area.g) h WHERE ST_Intersects(h.geom, area.g)
-),
-pts AS (
-    SELECT ST_Transform(p.geom, {m}) AS g FROM petitions_petition p
-    WHERE p.received_at >= %s AND p.received_at < %s AND {category} AND {pcommunes}
+hex AS MATERIALIZED (
+    SELECT h.i, h.j, h.geom FROM area, ST_HexagonGrid(%s, area.g) h WHERE ST_Intersects(h.geom, area.g)
 )
 SELECT ST_AsBinary(ST_Transform(hex.geom, 4326)), ST_X(ST_Centroid(hex.geom)), ST_Y(ST_Centroid(hex.geom)),
-       (SELECT count(*) FROM pts WHERE ST_Intersects(pts.g, hex.geom)),
        (SELECT u.code FROM gis_ioc_adminunit u WHERE u.level = 'commune' AND u.valid_to IS NULL
           AND ST_Intersects(u.geom, ST_Transform(ST_Centroid(hex.geom), 4326)) LIMIT 1)
-FROM hex
+FROM hex ORDER BY hex.i, hex.j
 """
+
+_POINTS_SQL = """
+SELECT ST_X(g), ST_Y(g) FROM (
+    SELECT ST_Transform(p.geom, {m}) AS g FROM petitions_petition p
+    WHERE p.received_at >= %s AND p.received_at < %s AND {category} AND {pcommunes}
+) s
+"""
+
+
+def count_in_hexagons(centres: np.ndarray, points: np.ndarray, size: float) -> np.ndarray:
+    """Points per hexagon of a regular grid: a point lies in the hexagon of the nearest centre (the
+    hexagons are the Voronoi cells of their centres); points farther than the circumradius are outside."""
+    from scipy.spatial import cKDTree
+
+    counts = np.zeros(len(centres))
+    if not len(points):
+        return counts
+    dist, idx = cKDTree(centres).query(points)
+    inside = dist <= size * (1 + 1e-9)
+    return np.bincount(idx[inside], minlength=len(centres)).astype(float)
+
 
 _DBSCAN_SQL = """
 WITH pts AS (
@@ -108,8 +125,11 @@ FROM pts WHERE cid IS NOT NULL GROUP BY cid ORDER BY count(*) DESC
 
 
 def _filters(params: dict[str, Any], communes: list[str] | None) -> tuple[dict[str, str], list[Any], list[Any]]:
-    start = dt.datetime.combine(dt.date.fromisoformat(params["start"]), dt.time.min, tzinfo=dt.UTC)
-    end = dt.datetime.combine(dt.date.fromisoformat(params["end"]) + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+    # Dates are local days (Asia/Ho_Chi_Minh), the end day included.
+    start = timezone.make_aware(dt.datetime.combine(dt.date.fromisoformat(params["start"]), dt.time.min))
+    end = timezone.make_aware(
+        dt.datetime.combine(dt.date.fromisoformat(params["end"]) + dt.timedelta(days=1), dt.time.min)
+    )
     clauses = {
         "m": str(METRIC_SRID),
         "communes": "code = ANY(%s)" if communes else "TRUE",
@@ -144,21 +164,23 @@ class PetitionHotspots(AnalysisType):
         clauses, head, tail = _filters(params, communes)
         progress(10, "Đang tạo lưới lục giác và đếm phản ánh")
         with connection.cursor() as cursor:
-            cursor.execute(_GRID_SQL.format(**clauses), [*head, params["cell_m"], *tail])
+            cursor.execute(_GRID_SQL.format(**clauses), [*head, params["cell_m"]])
             cells = cursor.fetchall()
             if not cells:
                 raise AnalysisError("Không có xã nào trong phạm vi phân tích.")
-            counts = np.array([c[3] for c in cells], dtype=float)
+            cursor.execute(_POINTS_SQL.format(**clauses), tail)
+            points = np.array(cursor.fetchall(), dtype=float).reshape(-1, 2)
+            xy = np.array([(c[1], c[2]) for c in cells])
+            counts = count_in_hexagons(xy, points, params["cell_m"])
             if counts.sum() == 0:
                 raise AnalysisError("Không có phản ánh nào trong khoảng thời gian và lĩnh vực đã chọn.")
             progress(50, "Đang tính Getis-Ord Gi*")
-            xy = np.array([(c[1], c[2]) for c in cells])
             z = getis_ord_gi_star(counts, _neighbours(xy, params["cell_m"]))
             progress(70, "Đang tìm cụm DBSCAN")
             cursor.execute(_DBSCAN_SQL.format(**clauses), [params["eps_m"], params["min_points"], *tail])
             clusters = cursor.fetchall()
         rows = []
-        for (geom, _x, _y, count, code), zi in zip(cells, z, strict=True):
+        for (geom, _x, _y, code), count, zi in zip(cells, counts, z, strict=True):
             level = significance(float(zi))
             rows.append(
                 {
