@@ -9,6 +9,7 @@ happens in PostGIS (ST_Transform), whose spatial_ref_sys carries the 7-parameter
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from django.conf import settings
 from django.db import connection
@@ -95,6 +96,11 @@ def guess_from_bounds(bounds: tuple[float, float, float, float] | None) -> CrsGu
     return CrsGuess(ranked[0], "guessed", swapped=swapped, candidates=ranked)
 
 
+@lru_cache(maxsize=64)
+def _to_wgs84(srid: int) -> Transformer:
+    return Transformer.from_crs(srid, WGS84, always_xy=True)
+
+
 def _rank_projected(x: float, y: float, local: int) -> list[int]:
     """Candidate VN-2000 systems, those placing the point inside Vietnam first, the district's zone first.
 
@@ -104,7 +110,7 @@ def _rank_projected(x: float, y: float, local: int) -> list[int]:
     district_lon = _district_lon()
     scored = []
     for srid in [local, *[z for z in TM3_ZONES if z != local], *UTM]:
-        lon, lat = Transformer.from_crs(srid, WGS84, always_xy=True).transform(x, y)
+        lon, lat = _to_wgs84(srid).transform(x, y)
         inside = _in_vietnam(lon, lat)
         scored.append((0 if srid == local and inside else 1, 0 if inside else 1, abs(lon - district_lon), srid))
     return [s[-1] for s in sorted(scored)]
