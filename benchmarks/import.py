@@ -19,7 +19,6 @@ use, with the demo communes for commune assignment), never the main one.
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import subprocess
 import sys
