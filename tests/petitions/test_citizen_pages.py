@@ -131,3 +131,9 @@ def test_the_throttle_key_is_the_proxy_reported_address_only_when_trusted(client
     for i in range(3):
         response = client.get("/petitions/track/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"192.0.2.{i}")
         assert response.status_code == 200, "different clients behind the same proxy"
+
+
+def test_the_form_speaks_english_when_asked(client, district):
+    body = client.get("/petitions/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Report a problem to the district" in body and "Use my location (GPS)" in body
+    assert "Gửi phản ánh, kiến nghị" not in body
