@@ -31,6 +31,16 @@ PIXEL = 50.0  # metres
 MARGIN = 1_000.0  # metres around the district
 NODATA = -9999.0
 SLUGS = ("elevation", "slope", "population-density")
+_COMMON = {"is_demo": True, "attribution": "Dữ liệu mẫu / demo data"}
+# Catalog entries of the demo rasters (colour maps: sequential, readable with colour-vision deficiencies).
+LAYERS: dict[str, dict[str, Any]] = {
+    "elevation": {"title_vi": "Độ cao địa hình (mẫu)", "title_en": "Elevation (demo)", "colormap": "ylorbr",
+                  "rescale": (800, 1800), "unit": "m"} | _COMMON,
+    "slope": {"title_vi": "Độ dốc (mẫu)", "title_en": "Slope (demo)", "colormap": "magma", "rescale": (0, 30),
+              "unit": "°"} | _COMMON,
+    "population-density": {"title_vi": "Mật độ dân số (mẫu)", "title_en": "Population density (demo)",
+                           "colormap": "viridis", "rescale": (0, 600), "unit": "người/km²"} | _COMMON,
+}  # fmt: skip
 
 
 def _grid(communes: list[Any]) -> tuple[Any, int, int, list[tuple[dict[str, Any], str]]]:
@@ -152,18 +162,8 @@ def load(stdout: TextIO, reset: bool = False) -> None:
         return
     tmp = Path(settings.MEDIA_ROOT) / "rasters" / "src"
     paths = build(tmp)
-    common = {"is_demo": True, "attribution": "Dữ liệu mẫu / demo data"}
-    rasters.register_cog(
-        paths["elevation"], "elevation", "Độ cao địa hình (mẫu)", "Elevation (demo)",
-        colormap="ylorbr", rescale=(800, 1800), unit="m", **common,
-    )  # fmt: skip
-    rasters.register_cog(
-        paths["slope"], "slope", "Độ dốc (mẫu)", "Slope (demo)", colormap="magma", rescale=(0, 30), unit="°", **common
-    )
-    rasters.register_cog(
-        paths["population-density"], "population-density", "Mật độ dân số (mẫu)", "Population density (demo)",
-        colormap="viridis", rescale=(0, 600), unit="người/km²", **common,
-    )  # fmt: skip
+    for slug, spec in LAYERS.items():
+        rasters.register_cog(paths[slug], slug, **spec)
     for path in paths.values():
         path.unlink(missing_ok=True)
     tmp.rmdir()

@@ -86,8 +86,23 @@ def band_range(path: str | os.PathLike[str]) -> tuple[float, float]:
 
 
 def register_cog(
-    src_path: str | os.PathLike[str],
+    src_path: str | os.PathLike[str], slug: str, title_vi: str, title_en: str, **options: Any
+) -> Any:
+    """Store a GeoTIFF as MEDIA_ROOT/rasters/<slug>.tif (COG) and create or update its catalog layer.
+
+    Options are those of `register_layer` (colormap, rescale, unit, visibility, allowed_roles, …).
+    RasterError for a file that is not a georeferenced GeoTIFF or an unknown colour map.
+    """
+    if options.get("colormap", "viridis") not in cmap.list():
+        raise RasterError(_("Không có bảng màu “%(name)s”.") % {"name": options["colormap"]})
+    relative = Path("rasters") / f"{slug}.tif"
+    make_cog(src_path, Path(settings.MEDIA_ROOT) / relative)
+    return register_layer(slug, relative, title_vi, title_en, **options)
+
+
+def register_layer(
     slug: str,
+    relative_path: str | os.PathLike[str],
     title_vi: str,
     title_en: str,
     *,
@@ -102,14 +117,11 @@ def register_cog(
     is_demo: bool = False,
     max_zoom: int = 18,
 ) -> Any:
-    """Store a GeoTIFF as MEDIA_ROOT/rasters/<slug>.tif (COG) and create or update its catalog layer."""
+    """Create or update the catalog entry of a COG already under MEDIA_ROOT (path relative to it)."""
     from layers.models import Layer
 
-    if colormap not in cmap.list():
-        raise RasterError(_("Không có bảng màu “%(name)s”.") % {"name": colormap})
-    relative = Path("rasters") / f"{slug}.tif"
-    dst = make_cog(src_path, Path(settings.MEDIA_ROOT) / relative)
-    lo, hi = (float(rescale[0]), float(rescale[1])) if rescale else band_range(dst)
+    path = Path(settings.MEDIA_ROOT) / relative_path
+    lo, hi = (float(rescale[0]), float(rescale[1])) if rescale else band_range(path)
     with transaction.atomic():
         layer, _created = Layer.objects.update_or_create(
             slug=slug,
@@ -119,7 +131,7 @@ def register_cog(
                 "description_vi": description_vi,
                 "description_en": description_en,
                 "kind": Layer.Kind.RASTER,
-                "raster_path": str(relative),
+                "raster_path": str(relative_path),
                 "geometry_field": "",
                 "geometry_type": "",
                 "visibility": visibility,

@@ -36,3 +36,46 @@ def decode(response) -> dict:
     if response.get("Content-Encoding") == "gzip":
         body = gzip.decompress(body)
     return mapbox_vector_tile.decode(body)
+
+
+class _Rollback(Exception):
+    pass
+
+
+@pytest.fixture(scope="session")
+def demo_cogs(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The demo rasters as COGs, built once per session (deterministic) from the demo district."""
+    from django.db import transaction
+
+    from gis_ioc.demo.district import district_loaded, load_district
+    from tiles import demo, rasters
+
+    out = tmp_path_factory.mktemp("demo_cogs")
+    with django_db_blocker.unblock():
+        try:
+            with transaction.atomic():
+                if not district_loaded():
+                    load_district()
+                sources = demo.build(out / "src")
+                cogs = {slug: rasters.make_cog(path, out / f"{slug}.tif") for slug, path in sources.items()}
+                raise _Rollback
+        except _Rollback:
+            pass
+    return cogs
+
+
+@pytest.fixture
+def demo_rasters(district, tile_dirs, demo_cogs, settings):
+    """The three demo raster layers registered, their COGs copied under this test's MEDIA_ROOT."""
+    import shutil
+    from pathlib import Path
+
+    from layers.models import Layer
+    from tiles import demo, rasters
+
+    folder = Path(settings.MEDIA_ROOT) / "rasters"
+    folder.mkdir(parents=True, exist_ok=True)
+    for slug, spec in demo.LAYERS.items():
+        shutil.copyfile(demo_cogs[slug], folder / f"{slug}.tif")
+        rasters.register_layer(slug, f"rasters/{slug}.tif", **spec)
+    return {slug: Layer.objects.get(slug=slug) for slug in demo.SLUGS}

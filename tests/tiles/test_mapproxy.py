@@ -10,7 +10,7 @@ from django.core.management import call_command
 from lxml import etree
 
 from layers.models import Layer
-from tiles import demo, mapproxy
+from tiles import mapproxy
 
 pytestmark = pytest.mark.django_db
 
@@ -19,8 +19,7 @@ DISTRICT_BBOX_130 = "11.63,108.38,11.94,108.69"  # WMS 1.3.0 + EPSG:4326: lat,lo
 
 
 @pytest.fixture
-def configured(district, tile_dirs):
-    demo.load(io.StringIO(), reset=True)
+def configured(demo_rasters):
     Layer.objects.filter(slug="slope").update(visibility="staff")
     return mapproxy.write_config(upstream="http://127.0.0.1:9")
 
@@ -30,8 +29,7 @@ def wms_layer_names(body: bytes) -> set[str]:
     return {el.text for el in root.iter("{http://www.opengis.net/wms}Name")}
 
 
-def test_the_command_writes_and_validates_every_file(district, tile_dirs):
-    demo.load(io.StringIO(), reset=True)
+def test_the_command_writes_and_validates_every_file(demo_rasters, tile_dirs):
     out = io.StringIO()
     call_command("mapproxy_config", "--upstream", "http://web:8000", stdout=out)
     folder = tile_dirs / "mapproxy"

@@ -19,24 +19,20 @@ from tiles import demo, rasters
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def demo_rasters(district):
-    demo.load(io.StringIO(), reset=True)
-    return {slug: Layer.objects.get(slug=slug) for slug in demo.SLUGS}
-
-
 def png(response) -> Image.Image:
     assert response.status_code == 200, response.content[:200]
     assert response["Content-Type"] == "image/png"
     return Image.open(io.BytesIO(response.content)).convert("RGBA")
 
 
-def test_the_demo_rasters_are_cogs_registered_in_the_catalog(demo_rasters):
-    for slug, layer in demo_rasters.items():
+def test_the_demo_step_builds_cogs_and_registers_them_in_the_catalog(district):
+    demo.load(io.StringIO(), reset=True)
+    for slug in demo.SLUGS:
+        layer = Layer.objects.get(slug=slug)
         assert layer.kind == "raster" and layer.raster_path == f"rasters/{slug}.tif"
         valid, errors, _warnings = __import__("rio_cogeo").cogeo.cog_validate(str(rasters.cog_path(layer)))
         assert valid, errors
-    assert demo_rasters["elevation"].style == {"colormap": "ylorbr", "rescale": [800.0, 1800.0], "unit": "m"}
+    assert Layer.objects.get(slug="elevation").style == {"colormap": "ylorbr", "rescale": [800.0, 1800.0], "unit": "m"}
 
 
 def test_an_elevation_tile_is_a_coloured_png_over_the_district(client, demo_rasters):

@@ -13,14 +13,13 @@ from PIL import Image
 
 from layers.models import Layer
 from tests.tiles.conftest import tile_of
-from tiles import demo, mapproxy
+from tiles import mapproxy
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def live_mapproxy(live_server, district, tile_dirs):
-    demo.load(io.StringIO(), reset=True)
+def live_mapproxy(live_server, demo_rasters):
     Layer.objects.filter(slug="slope").update(visibility="staff")
     mapproxy.write_config(upstream=live_server.url)
     return live_server.url
