@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import zipfile
@@ -234,3 +235,13 @@ def test_a_code_already_valid_in_the_same_period_is_refused_unless_replaced(befo
     real = AdminUnit.objects.get(code="24937")
     assert real.geom.wkt != before[1] and real.source.endswith("don_duong_communes.geojson")
     assert AdminUnit.objects.current().communes().count() == 9  # the 2025 merger is untouched
+
+
+@pytest.mark.django_db
+def test_a_dry_run_reports_the_topology_and_parents_but_writes_nothing():
+    path = shared_file("don_duong_communes.geojson")
+    output = run(path, *DON_DUONG_ARGS, "--district=677:Huyện Đơn Dương", "--dry-run")
+    assert "overlapping pairs: 16 " in output
+    assert re.search(r"677 Huyện Đơn Dương: 610\.\d\d km²", output)  # 611.8 km² minus 0.9 km² of overlaps
+    assert "--dry-run: nothing was written" in output
+    assert AdminUnit.objects.count() == 0

@@ -47,6 +47,7 @@ class Command(BaseCommand):
         parser.add_argument("--province-field", metavar="CODE_FIELD:NAME_FIELD", help="Province per feature")
         parser.add_argument("--replace", action="store_true", help="Update the versions valid on --valid-from")
         parser.add_argument("--layer", help="Layer of a multi-layer file (GeoPackage)")
+        parser.add_argument("--dry-run", action="store_true", help="Check and report, then roll everything back")
         parser.add_argument(
             "--skip-empty-codes", action="store_true", help="Leave out (and list) features with an empty code"
         )
@@ -90,10 +91,18 @@ class Command(BaseCommand):
                     replace=options["replace"],
                 )
                 parents = self._attach_parents(units, created, options, group_fields, valid_from)
+                for unit in parents:
+                    unit.refresh_from_db()
+                self._report(options, skipped, created, parents, report)
+                if options["dry_run"]:
+                    transaction.set_rollback(True)
+                    self.stdout.write("--dry-run: nothing was written")
         except AdminUnitLoadError as exc:
             raise CommandError(f"{exc} (nothing was imported)") from exc
         except DatabaseError as exc:
             raise CommandError(f"{options['file']}: the database refused the import: {exc} (nothing imported)") from exc
+
+    def _report(self, options: dict[str, Any], skipped: list[str], created: list, parents: list, report: Any) -> None:
         if skipped:
             self.stdout.write(f"Bỏ qua/skipped {len(skipped)} features without a code: {', '.join(skipped)}")
         self.stdout.write(f"Đã nhập/imported {len(created)} {options['level']} units from {options['file']}")
