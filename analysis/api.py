@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -29,15 +30,15 @@ def _validation_response(exc: forms.ValidationError) -> Response:
         errors = msgs[0] if msgs and isinstance(msgs[0], dict) else {"non_field_errors": [str(m) for m in msgs]}
         if isinstance(errors, dict):
             errors = {k: [e["message"] if isinstance(e, dict) else str(e) for e in v] for k, v in errors.items()}
-    return Response({"detail": "Tham số không hợp lệ.", "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+    return Response({"detail": _("Tham số không hợp lệ."), "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
 
 
 class _Base(APIView):
     def check_view(self, request: Request) -> None:
         if not request.user.is_authenticated:
-            raise PermissionDenied("Hãy đăng nhập để xem các phân tích.")
+            raise PermissionDenied(_("Hãy đăng nhập để xem các phân tích."))
         if not service.can_view(request.user):
-            raise PermissionDenied("Tài khoản chưa được phân vai trò cán bộ.")
+            raise PermissionDenied(_("Tài khoản chưa được phân vai trò cán bộ."))
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, PermissionDenied):
@@ -55,7 +56,7 @@ class AnalysisListView(_Base):
             try:
                 qs = qs.filter(pk__in=[int(i) for i in ids.split(",") if i])
             except ValueError:
-                return Response({"detail": "ids phải là các số nguyên cách nhau bởi dấu phẩy."}, status=400)
+                return Response({"detail": _("ids phải là các số nguyên cách nhau bởi dấu phẩy.")}, status=400)
         if kind := request.query_params.get("type"):
             qs = qs.filter(type=kind)
         return Response({"results": [analysis_json(a, request.user) for a in qs[:MAX_LIST]]})
@@ -67,12 +68,18 @@ class AnalysisListView(_Base):
         kind = body.get("type")
         params = body.get("parameters", {})
         if not isinstance(params, dict):
-            return Response({"detail": "parameters phải là một đối tượng JSON."}, status=400)
+            return Response({"detail": _("parameters phải là một đối tượng JSON.")}, status=400)
         try:
             analysis = service.start(request.user, str(kind or ""), params, str(body.get("title") or "")[:200])
         except KeyError:
             known = ", ".join(t.code for t in registry.all_types())
-            return Response({"detail": f"Loại phân tích không hợp lệ: {kind!r}. Các loại: {known}."}, status=400)
+            return Response(
+                {
+                    "detail": _("Loại phân tích không hợp lệ: %(kind)r. Các loại: %(known)s.")
+                    % {"kind": kind, "known": known}
+                },
+                status=400,
+            )
         except forms.ValidationError as exc:
             return _validation_response(exc)
         return Response(analysis_json(analysis, request.user, detail=True), status=status.HTTP_201_CREATED)

@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.db import connection
+from django.utils.translation import gettext_lazy as _
 from shapely import wkb as shapely_wkb
 
 from analysis.registry import METRIC_SRID, AnalysisError, AnalysisType, Outcome, register, table
@@ -23,35 +24,37 @@ POPULATION_SLUG = "population-density"
 
 class CoverageForm(forms.Form):
     facility = forms.ChoiceField(
-        label="Loại cơ sở", choices=[("schools", "Trường học"), ("health-facilities", "Cơ sở y tế")]
+        label=_("Loại cơ sở"), choices=[("schools", _("Trường học")), ("health-facilities", _("Cơ sở y tế"))]
     )
     mode = forms.ChoiceField(
-        label="Cách đo",
-        choices=[("distance", "Khoảng cách đường chim bay"), ("travel_time", "Thời gian đi trên đường")],
+        label=_("Cách đo"),
+        choices=[("distance", _("Khoảng cách đường chim bay")), ("travel_time", _("Thời gian đi trên đường"))],
         initial="distance",
     )
     distance_m = forms.FloatField(
-        label="Khoảng cách (m)",
+        label=_("Khoảng cách (m)"),
         required=False,
         initial=2000,
         min_value=1,
         max_value=50_000,
-        error_messages={"min_value": "Khoảng cách phải lớn hơn 0 m.", "max_value": "Khoảng cách tối đa 50 km."},
+        error_messages={"min_value": _("Khoảng cách phải lớn hơn 0 m."), "max_value": _("Khoảng cách tối đa 50 km.")},
     )
-    minutes = forms.FloatField(label="Thời gian (phút)", required=False, min_value=1, max_value=180, initial=15)
-    speed_kmh = forms.FloatField(label="Tốc độ mặc định (km/h)", required=False, min_value=1, max_value=120, initial=30)
+    minutes = forms.FloatField(label=_("Thời gian (phút)"), required=False, min_value=1, max_value=180, initial=15)
+    speed_kmh = forms.FloatField(
+        label=_("Tốc độ mặc định (km/h)"), required=False, min_value=1, max_value=120, initial=30
+    )
     access_m = forms.FloatField(
-        label="Khoảng cách từ đường đến nhà (m)", required=False, min_value=0, max_value=5000, initial=300
+        label=_("Khoảng cách từ đường đến nhà (m)"), required=False, min_value=0, max_value=5000, initial=300
     )
-    roads = forms.SlugField(label="Lớp đường giao thông", required=False, initial="roads")
-    communes = forms.JSONField(label="Giới hạn xã", required=False)
+    roads = forms.SlugField(label=_("Lớp đường giao thông"), required=False, initial="roads")
+    communes = forms.JSONField(label=_("Giới hạn xã"), required=False)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("mode") == "distance" and not data.get("distance_m") and "distance_m" not in self.errors:
-            self.add_error("distance_m", "Nhập khoảng cách (m).")
+            self.add_error("distance_m", _("Nhập khoảng cách (m)."))
         if data.get("mode") == "travel_time" and not data.get("minutes") and "minutes" not in self.errors:
-            self.add_error("minutes", "Nhập thời gian đi (phút).")
+            self.add_error("minutes", _("Nhập thời gian đi (phút)."))
         return data
 
 
@@ -130,7 +133,7 @@ class ServiceCoverage(AnalysisType):
         progress(40, "Đang cắt theo ranh xã")
         units = _per_commune(served, communes)
         if not units:
-            raise AnalysisError("Không có xã nào trong phạm vi phân tích.")
+            raise AnalysisError(_("Không có xã nào trong phạm vi phân tích."))
         progress(60, "Đang tính dân số từ ảnh mật độ")
         totals = population_sum(pop_path, [u["geom"] for u in units], value_kind)
         covered = population_sum(pop_path, [u["served"] for u in units], value_kind)

@@ -11,6 +11,7 @@ import numpy as np
 from django import forms
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from scipy import sparse
 from scipy.stats import norm
 
@@ -24,29 +25,29 @@ LEVELS = ((99, 2.576), (95, 1.960), (90, 1.645))
 def _categories() -> list[tuple[str, str]]:
     from petitions.models import Category
 
-    return [("", "Tất cả lĩnh vực"), *Category.choices]
+    return [("", _("Tất cả lĩnh vực")), *Category.choices]
 
 
 class HotspotForm(forms.Form):
-    start = forms.DateField(label="Từ ngày")
-    end = forms.DateField(label="Đến ngày")
-    category = forms.ChoiceField(label="Lĩnh vực", choices=_categories, required=False)
+    start = forms.DateField(label=_("Từ ngày"))
+    end = forms.DateField(label=_("Đến ngày"))
+    category = forms.ChoiceField(label=_("Lĩnh vực"), choices=_categories, required=False)
     cell_m = forms.FloatField(
-        label="Cạnh ô lục giác (m)",
+        label=_("Cạnh ô lục giác (m)"),
         initial=500,
         min_value=50,
         max_value=10_000,
-        error_messages={"min_value": "Cạnh ô lục giác tối thiểu 50 m.", "max_value": "Cạnh ô tối đa 10 km."},
+        error_messages={"min_value": _("Cạnh ô lục giác tối thiểu 50 m."), "max_value": _("Cạnh ô tối đa 10 km.")},
     )
-    eps_m = forms.FloatField(label="Bán kính cụm DBSCAN (m)", initial=300, min_value=1, max_value=20_000)
-    min_points = forms.IntegerField(label="Số phản ánh tối thiểu mỗi cụm", initial=3, min_value=2, max_value=1000)
-    communes = forms.JSONField(label="Giới hạn xã", required=False)
+    eps_m = forms.FloatField(label=_("Bán kính cụm DBSCAN (m)"), initial=300, min_value=1, max_value=20_000)
+    min_points = forms.IntegerField(label=_("Số phản ánh tối thiểu mỗi cụm"), initial=3, min_value=2, max_value=1000)
+    communes = forms.JSONField(label=_("Giới hạn xã"), required=False)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         start, end = data.get("start"), data.get("end")
         if start and end and end < start:
-            self.add_error("end", "Khoảng thời gian rỗng: ngày kết thúc phải sau ngày bắt đầu.")
+            self.add_error("end", _("Khoảng thời gian rỗng: ngày kết thúc phải sau ngày bắt đầu."))
         return data
 
 
@@ -167,13 +168,13 @@ class PetitionHotspots(AnalysisType):
             cursor.execute(_GRID_SQL.format(**clauses), [*head, params["cell_m"]])
             cells = cursor.fetchall()
             if not cells:
-                raise AnalysisError("Không có xã nào trong phạm vi phân tích.")
+                raise AnalysisError(_("Không có xã nào trong phạm vi phân tích."))
             cursor.execute(_POINTS_SQL.format(**clauses), tail)
             points = np.array(cursor.fetchall(), dtype=float).reshape(-1, 2)
             xy = np.array([(c[1], c[2]) for c in cells])
             counts = count_in_hexagons(xy, points, params["cell_m"])
             if counts.sum() == 0:
-                raise AnalysisError("Không có phản ánh nào trong khoảng thời gian và lĩnh vực đã chọn.")
+                raise AnalysisError(_("Không có phản ánh nào trong khoảng thời gian và lĩnh vực đã chọn."))
             progress(50, "Đang tính Getis-Ord Gi*")
             z = getis_ord_gi_star(counts, _neighbours(xy, params["cell_m"]))
             progress(70, "Đang tìm cụm DBSCAN")

@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from analysis import registry
 from analysis.models import Analysis
@@ -37,11 +38,13 @@ def scoped_parameters(user: Any, parameters: dict[str, Any]) -> dict[str, Any]:
     if asked in ("", None, []):
         asked = None
     if asked is not None and (not isinstance(asked, list) or not all(isinstance(c, str) for c in asked)):
-        raise forms.ValidationError({"communes": ["Danh sách xã phải là mảng mã xã (chuỗi)."]})
+        raise forms.ValidationError({"communes": [_("Danh sách xã phải là mảng mã xã (chuỗi).")]})
     if scope is not None:
         if asked is not None and not set(asked) <= scope:
             outside = ", ".join(sorted(set(asked) - scope))
-            raise forms.ValidationError({"communes": [f"Bạn không được phân tích các xã ngoài phạm vi: {outside}."]})
+            raise forms.ValidationError(
+                {"communes": [_("Bạn không được phân tích các xã ngoài phạm vi: %(codes)s.") % {"codes": outside}]}
+            )
         asked = sorted(asked or scope)
     params["communes"] = asked
     return params
@@ -51,7 +54,7 @@ def start(user: Any, type_code: str, parameters: dict[str, Any], title: str = ""
     """Validate, record and enqueue an analysis. Raises PermissionDenied, KeyError (unknown type) or
     forms.ValidationError (per-field messages)."""
     if not can_run(user):
-        raise PermissionDenied("Chỉ cán bộ GIS và cán bộ quy hoạch được chạy phân tích.")
+        raise PermissionDenied(_("Chỉ cán bộ GIS và cán bộ quy hoạch được chạy phân tích."))
     kind = registry.get(type_code)
     cleaned = kind.clean(scoped_parameters(user, parameters))
     with transaction.atomic():
@@ -73,11 +76,11 @@ def enqueue(analysis: Analysis) -> None:
 def rerun(user: Any, analysis: Analysis) -> Analysis:
     """Queue the analysis again with the same parameters (refused while it is queued or running)."""
     if not can_run(user):
-        raise PermissionDenied("Chỉ cán bộ GIS và cán bộ quy hoạch được chạy phân tích.")
+        raise PermissionDenied(_("Chỉ cán bộ GIS và cán bộ quy hoạch được chạy phân tích."))
     with transaction.atomic():
         locked = Analysis.objects.select_for_update().get(pk=analysis.pk)
         if locked.status in (Analysis.Status.QUEUED, Analysis.Status.RUNNING):
-            raise forms.ValidationError("Phân tích đang chờ hoặc đang chạy; hãy đợi nó kết thúc.")
+            raise forms.ValidationError(_("Phân tích đang chờ hoặc đang chạy; hãy đợi nó kết thúc."))
         Analysis.objects.filter(pk=locked.pk).update(
             status=Analysis.Status.QUEUED, percent=0, message="", error="", started_at=None, finished_at=None
         )

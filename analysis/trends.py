@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 from scipy.stats import theilslopes
 
 from analysis.registry import AnalysisError, AnalysisType, Outcome, register, table
@@ -122,20 +123,20 @@ def evaluate(
 
 
 class TrendForm(forms.Form):
-    month = forms.DateField(label="Tháng cần xét (ngày bất kỳ trong tháng)", required=False)
-    threshold = forms.FloatField(label="Ngưỡng điểm z", initial=DEFAULT_THRESHOLD, min_value=1, max_value=20)
+    month = forms.DateField(label=_("Tháng cần xét (ngày bất kỳ trong tháng)"), required=False)
+    threshold = forms.FloatField(label=_("Ngưỡng điểm z"), initial=DEFAULT_THRESHOLD, min_value=1, max_value=20)
     series = forms.MultipleChoiceField(
-        label="Chuỗi số liệu",
+        label=_("Chuỗi số liệu"),
         choices=[(k, s.title_vi) for k, s in SERIES.items()],
         initial=list(SERIES),
         required=False,
     )
-    communes = forms.JSONField(label="Giới hạn xã", required=False)
+    communes = forms.JSONField(label=_("Giới hạn xã"), required=False)
 
     def clean_month(self) -> dt.date | None:
         month = self.cleaned_data.get("month")
         if month and month_start(month) > month_start(dt.date.today()):
-            raise forms.ValidationError("Tháng cần xét không được ở tương lai.")
+            raise forms.ValidationError(_("Tháng cần xét không được ở tương lai."))
         return month
 
 
@@ -153,7 +154,7 @@ class TrendAnomalies(AnalysisType):
         progress(10, "Đang đọc chuỗi số liệu theo tháng")
         rows = evaluate(month, communes, params.get("series") or list(SERIES), params["threshold"])
         if not rows:
-            raise AnalysisError("Không đủ số liệu (cần ít nhất 6 tháng trước tháng cần xét).")
+            raise AnalysisError(_("Không đủ số liệu (cần ít nhất 6 tháng trước tháng cần xét)."))
         progress(70, "Đang tạo lớp xã có bất thường")
         units = AdminUnit.objects.current(on=month).communes()
         if communes:

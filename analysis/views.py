@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from analysis import registry, service
@@ -73,7 +74,7 @@ def analysis_list(request: HttpRequest) -> HttpResponse:
             analysis = service.start(request.user, active, _params_from_post(request, active))
             return redirect("analysis-page", analysis.pk)
         except KeyError:
-            errors.append("Chọn một loại phân tích.")
+            errors.append(_("Chọn một loại phân tích."))
         except forms.ValidationError as exc:
             errors.extend(_messages(exc))
         status_code = 400

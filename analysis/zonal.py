@@ -19,6 +19,7 @@ import numpy as np
 import rasterio
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from pyproj import Transformer
 from rasterio.features import rasterize
 from rasterio.windows import Window, from_bounds
@@ -78,12 +79,12 @@ def read_window(path: Path, geoms: Sequence[BaseGeometry]) -> tuple[RasterGrid, 
         local = _to_raster_crs(geoms, src.crs)
         bounds = np.array([g.bounds for g in local if not g.is_empty])
         if not len(bounds):
-            raise NoOverlap("Không có vùng nào để thống kê.")
+            raise NoOverlap(_("Không có vùng nào để thống kê."))
         xmin, ymin = bounds[:, 0].min(), bounds[:, 1].min()
         xmax, ymax = bounds[:, 2].max(), bounds[:, 3].max()
         rb = src.bounds
         if xmax <= rb.left or xmin >= rb.right or ymax <= rb.bottom or ymin >= rb.top:
-            raise NoOverlap("Ảnh raster không giao với vùng phân tích (các xã/khu được chọn).")
+            raise NoOverlap(_("Ảnh raster không giao với vùng phân tích (các xã/khu được chọn)."))
         win = from_bounds(
             max(xmin, rb.left), max(ymin, rb.bottom), min(xmax, rb.right), min(ymax, rb.top), src.transform
         )
@@ -244,14 +245,14 @@ def _raster_choices() -> list[tuple[str, str]]:
 
 
 class ZonalForm(forms.Form):
-    raster = forms.CharField(label="Lớp raster", max_length=80)
+    raster = forms.CharField(label=_("Lớp raster"), max_length=80)
     zones = forms.ChoiceField(
-        label="Vùng thống kê", choices=[("communes", "Các xã"), ("plan", "Khu quy hoạch")], initial="communes"
+        label=_("Vùng thống kê"), choices=[("communes", _("Các xã")), ("plan", _("Khu quy hoạch"))], initial="communes"
     )
-    plan = forms.IntegerField(label="Mã đồ án quy hoạch", required=False, min_value=1)
-    percentiles = forms.CharField(label="Phân vị (vd. 10,50,90)", required=False, initial="10,50,90")
-    categorical = forms.BooleanField(label="Diện tích theo lớp giá trị", required=False)
-    communes = forms.JSONField(label="Giới hạn xã", required=False)
+    plan = forms.IntegerField(label=_("Mã đồ án quy hoạch"), required=False, min_value=1)
+    percentiles = forms.CharField(label=_("Phân vị (vd. 10,50,90)"), required=False, initial="10,50,90")
+    categorical = forms.BooleanField(label=_("Diện tích theo lớp giá trị"), required=False)
+    communes = forms.JSONField(label=_("Giới hạn xã"), required=False)
 
     def clean_percentiles(self) -> list[float]:
         raw = self.data.get("percentiles", self.cleaned_data.get("percentiles")) or ""
@@ -259,15 +260,15 @@ class ZonalForm(forms.Form):
         try:
             values = [float(p) for p in items if str(p).strip()]
         except ValueError as exc:
-            raise forms.ValidationError("Phân vị phải là các số từ 0 đến 100, cách nhau bởi dấu phẩy.") from exc
+            raise forms.ValidationError(_("Phân vị phải là các số từ 0 đến 100, cách nhau bởi dấu phẩy.")) from exc
         if any(not 0 <= v <= 100 for v in values):
-            raise forms.ValidationError("Phân vị phải nằm trong khoảng 0–100.")
+            raise forms.ValidationError(_("Phân vị phải nằm trong khoảng 0–100."))
         return values
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("zones") == "plan" and not data.get("plan"):
-            self.add_error("plan", "Chọn đồ án quy hoạch khi thống kê theo khu quy hoạch.")
+            self.add_error("plan", _("Chọn đồ án quy hoạch khi thống kê theo khu quy hoạch."))
         return data
 
 
@@ -282,7 +283,7 @@ class ZonalStatistics(AnalysisType):
         path = raster_path(params["raster"])
         zones = load_zones(params["zones"], params.get("plan"), communes)
         if not zones:
-            raise AnalysisError("Không có vùng nào để thống kê (lớp vùng rỗng).")
+            raise AnalysisError(_("Không có vùng nào để thống kê (lớp vùng rỗng)."))
         progress(20, "Đang tính thống kê")
         pct = params.get("percentiles") or []
         results = zonal_stats(path, [g for _, g in zones], percentiles=pct, categorical=params.get("categorical"))

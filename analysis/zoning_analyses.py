@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.db import connection
+from django.utils.translation import gettext_lazy as _
 
 from analysis import zoning
 from analysis.registry import AnalysisError, AnalysisType, Outcome, register, table
@@ -20,9 +21,9 @@ def _plan_exists(plan_id: int) -> bool:
 
 
 class CompareForm(forms.Form):
-    plan_a = forms.IntegerField(label="Quy hoạch hiện hành (mã)", min_value=1)
-    plan_b = forms.IntegerField(label="Quy hoạch mới (mã)", min_value=1)
-    communes = forms.JSONField(label="Giới hạn xã", required=False)
+    plan_a = forms.IntegerField(label=_("Quy hoạch hiện hành (mã)"), min_value=1)
+    plan_b = forms.IntegerField(label=_("Quy hoạch mới (mã)"), min_value=1)
+    communes = forms.JSONField(label=_("Giới hạn xã"), required=False)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -30,27 +31,27 @@ class CompareForm(forms.Form):
             if data.get(key) and not _plan_exists(data[key]):
                 self.add_error(key, f"Không có đồ án quy hoạch mã {data[key]}.")
         if data.get("plan_a") and data.get("plan_a") == data.get("plan_b"):
-            self.add_error("plan_b", "Chọn hai đồ án quy hoạch khác nhau.")
+            self.add_error("plan_b", _("Chọn hai đồ án quy hoạch khác nhau."))
         return data
 
 
 class ConflictForm(forms.Form):
-    plan = forms.IntegerField(label="Đồ án quy hoạch (mã)", min_value=1)
+    plan = forms.IntegerField(label=_("Đồ án quy hoạch (mã)"), min_value=1)
     rule = forms.ChoiceField(
-        label="Quy tắc xung đột",
+        label=_("Quy tắc xung đột"),
         choices=[
-            ("code", "Khác mã loại đất"),
-            ("group", "Khác nhóm đất (nông nghiệp / phi nông nghiệp / chưa sử dụng)"),
+            ("code", _("Khác mã loại đất")),
+            ("group", _("Khác nhóm đất (nông nghiệp / phi nông nghiệp / chưa sử dụng)")),
         ],
         initial="code",
     )
     min_share = forms.FloatField(
-        label="Tỷ lệ diện tích thửa nằm trong khu tối thiểu (0–1)",
+        label=_("Tỷ lệ diện tích thửa nằm trong khu tối thiểu (0–1)"),
         initial=zoning.MIN_OVERLAP_SHARE,
         min_value=0,
         max_value=1,
     )
-    communes = forms.JSONField(label="Giới hạn xã", required=False)
+    communes = forms.JSONField(label=_("Giới hạn xã"), required=False)
 
     def clean_plan(self) -> int:
         plan = self.cleaned_data["plan"]
@@ -82,7 +83,7 @@ class ZoningComparison(AnalysisType):
         progress(10, "Đang tính diện tích chuyển đổi")
         flows = zoning.compare_plans(a, b, communes)
         if not flows:
-            raise AnalysisError("Hai đồ án không có khu quy hoạch nào trong phạm vi đã chọn (lớp rỗng).")
+            raise AnalysisError(_("Hai đồ án không có khu quy hoạch nào trong phạm vi đã chọn (lớp rỗng)."))
         progress(50, "Đang tạo lớp vùng thay đổi")
         clause, cparams = ("c.code = ANY(%s)", [communes]) if communes else ("TRUE", [])
         with connection.cursor() as cursor:
