@@ -11,11 +11,16 @@ MANAGE := $(PY) manage.py
 demo: setup db messages
 	$(MANAGE) prepare_demo
 	@echo "gis_ioc is serving on http://127.0.0.1:$(PORT)/  (admin: http://127.0.0.1:$(PORT)/admin/, health: /healthz)"
+	@$(MAKE) --no-print-directory serve
+
+# Serve only (after `make demo` once): gunicorn with processes, static files from static_root/.
+serve:
 	IOC_SERVE_STATIC=1 .venv/bin/gunicorn gis_ioc.wsgi --preload --bind 127.0.0.1:$(PORT) --workers 3 --timeout 120
 
 test: setup db messages
 	.venv/bin/ruff check .
-	$(PY) -m pytest -q -p no:cacheprovider; status=$$?; if [ $$status -eq 5 ]; then echo "no tests collected" >&2; exit 1; fi; exit $$status
+	status=0; $(PY) -m pytest -q -p no:cacheprovider || status=$$?; \
+	  if [ $$status -eq 5 ]; then echo "no tests collected" >&2; fi; exit $$status
 
 setup: system venv assets
 
