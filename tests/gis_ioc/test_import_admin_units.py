@@ -245,3 +245,15 @@ def test_a_dry_run_reports_the_topology_and_parents_but_writes_nothing():
     assert re.search(r"677 Huyện Đơn Dương: 610\.\d\d km²", output)  # 611.8 km² minus 0.9 km² of overlaps
     assert "--dry-run: nothing was written" in output
     assert AdminUnit.objects.count() == 0
+
+
+def test_a_file_of_points_is_refused_naming_the_row(before, tmp_path):
+    path = tmp_path / "points.geojson"
+    feature = {"type": "Feature", "properties": {"code": "99001", "name": "Xã Điểm"},
+               "geometry": {"type": "Point", "coordinates": [108.5, 11.8]}}  # fmt: skip
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    with pytest.raises(
+        CommandError, match=r"points\.geojson: row 1 \(code 99001\): geometry is a Point, expected a polygon"
+    ):
+        run(path, "--code-field=code", "--name-field=name", "--valid-from=2030-01-01")
+    assert_unchanged(before)
