@@ -13,6 +13,7 @@ DEMO_STEPS = [
     "layers.demo",
     "petitions.demo",
     "tiles.demo",
+    "analysis.demo",
 ]
 
 
