@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 import numpy as np
+import pandas as pd
 import shapely
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection, transaction
@@ -91,12 +92,13 @@ def load(stdout: TextIO, reset: bool = False, *, only: list[str] | None = None, 
         stdout.write("Chưa có xã nào: hãy nạp đơn vị hành chính trước / no communes loaded")
         return
     today = timezone.localdate()
+    generated: dict[str, Any] = {}  # the parcel table, reused by the plans instead of reading it back
     steps: list[tuple[str, Callable[[], int]]] = [
         ("schools", lambda: records.schools(communes, SEED)),
         ("health-facilities", lambda: records.health_facilities(communes, SEED)),
         ("household-businesses", lambda: records.household_businesses(communes, SEED, today, round(3000 * scale))),
-        ("land-parcels", lambda: _load_parcels(communes)),
-        ("planning-zones", lambda: _load_plans(communes)),
+        ("land-parcels", lambda: _load_parcels(communes, generated)),
+        ("planning-zones", lambda: _load_plans(communes, generated)),
         ("petitions", lambda: records.petitions(communes, SEED, today, round(5000 * scale))),
         ("dossiers", lambda: records.dossiers(communes, SEED, today, round(20000 * scale))),
         ("budget-revenue", lambda: records.revenue(communes, SEED, today)),
@@ -133,37 +135,54 @@ def _analyze(model: Any) -> None:
         cursor.execute(f"ANALYZE {model._meta.db_table}")
 
 
-def _load_parcels(communes: list[Commune]) -> int:
+def _load_parcels(communes: list[Commune], generated: dict[str, Any]) -> int:
     """Generate the cadastral parcels and COPY them in (the only layer big enough to need COPY)."""
     table = geometry.parcels(communes, SEED)
+    generated["parcels"] = table
     rng = np.random.default_rng(SEED + 7)
-    certificate = rng.choice(["granted", "pending", "none"], size=len(table), p=[0.76, 0.09, 0.15])
-    now = timezone.now()
-    wkb = shapely.to_wkb(shapely.set_srid(table["geom"].to_numpy(), 4326), hex=True, include_srid=True)
-    columns = (
-        "commune_id, commune_code, is_demo, created_at, updated_at, sheet_number, parcel_number, area_m2, "
-        "land_use, certificate_status, geom"
+    now = timezone.now().isoformat()
+    # One tab-separated buffer written by pandas, streamed to COPY: no Python call per row.
+    rows = pd.DataFrame(
+        {
+            "commune_id": table["commune_id"],
+            "commune_code": table["commune_code"],
+            "is_demo": "t",
+            "created_at": now,
+            "updated_at": now,
+            "sheet_number": table["sheet_number"],
+            "parcel_number": table["parcel_number"],
+            "area_m2": table["area_m2"],
+            "land_use": table["land_use"],
+            "certificate_status": rng.choice(["granted", "pending", "none"], size=len(table), p=[0.76, 0.09, 0.15]),
+            "geom": shapely.to_wkb(shapely.set_srid(table["geom"].to_numpy(), 4326), hex=True, include_srid=True),
+        }
     )
+    buffer = rows.to_csv(sep="\t", header=False, index=False).encode()
     with connection.cursor() as cursor:
         raw = cursor.cursor  # the psycopg 3 cursor under Django's wrapper
-        with raw.copy(f"COPY {LandParcel._meta.db_table} ({columns}) FROM STDIN") as copy:
-            for i, row in enumerate(table.itertuples(index=False)):
-                copy.write_row(
-                    (row.commune_id, row.commune_code, True, now, now, row.sheet_number, row.parcel_number,
-                     row.area_m2, row.land_use, certificate[i], wkb[i])
-                )  # fmt: skip
+        with raw.copy(f"COPY {LandParcel._meta.db_table} ({', '.join(rows.columns)}) FROM STDIN") as copy:
+            for start in range(0, len(buffer), 1 << 20):
+                copy.write(buffer[start : start + (1 << 20)])
     return len(table)
 
 
-def _load_plans(communes: list[Commune]) -> int:
-    """The approved 2015–2025 land-use plan and the 2025–2035 draft, a few hundred zones each."""
-    parcels = LandParcel.objects.filter(is_demo=True).values_list("commune_code", "land_use", "area_m2", "geom")
-    import pandas as pd
+def _parcel_centroids() -> pd.DataFrame:
+    """Demo parcels already in the database (plans loaded in a later run): centroids in metres."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT commune_code, land_use, area_m2, ST_AsBinary(ST_Centroid(geom)) FROM layers_landparcel "
+            "WHERE is_demo"
+        )
+        rows = cursor.fetchall()
+    table = pd.DataFrame(rows, columns=["commune_code", "land_use", "area_m2", "wkb"])
+    table["geom_m"] = list(to_metres(shapely.from_wkb([bytes(w) for w in table["wkb"]])))
+    return table
 
-    rows = list(parcels.iterator(chunk_size=20_000))
-    table = pd.DataFrame(rows, columns=["commune_code", "land_use", "area_m2", "geom"])
-    table["geom_m"] = list(to_metres(shapely.from_wkb([bytes(g.wkb) for g in table["geom"]])))
-    approved_zones, draft_zones = geometry.zones(communes, table, SEED)
+
+def _load_plans(communes: list[Commune], generated: dict[str, Any]) -> int:
+    """The approved 2015–2025 land-use plan and the 2025–2035 draft, a few hundred zones each."""
+    table = generated.get("parcels")
+    approved_zones, draft_zones = geometry.zones(communes, table if table is not None else _parcel_centroids(), SEED)
     approved = PlanningPlan.objects.create(
         name="Quy hoạch sử dụng đất huyện Đơn Dương giai đoạn 2015–2025",
         level=PlanningPlan.Level.SU_DUNG_DAT,
