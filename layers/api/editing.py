@@ -19,6 +19,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework_gis.fields import GeometryField as GeoJSONField
 
 from gis_ioc import permissions
 from gis_ioc.models import AdminUnit
@@ -56,8 +57,9 @@ def _parse_geometry(value: Any, field: GeometryField) -> GEOSGeometry | None:
     if value is None:
         return None
     try:
-        geom = GEOSGeometry(json.dumps(value) if isinstance(value, dict) else str(value))
-    except (GEOSException, ValueError, TypeError, json.JSONDecodeError):
+        # djangorestframework-gis reads GeoJSON (dict or text) and WKT into a GEOS geometry.
+        geom = GeoJSONField().to_internal_value(value)
+    except (ValidationError, serializers.ValidationError, GEOSException, ValueError, TypeError):
         raise serializers.ValidationError({"geometry": [_("Hình học không đọc được (cần GeoJSON).")]}) from None
     if geom.srid is None:
         geom.srid = 4326

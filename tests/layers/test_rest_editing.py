@@ -153,3 +153,15 @@ def test_tabular_records_are_placed_by_commune_code(client, district, agency_sta
     assert response.status_code == 201, response.content
     created = body(response)
     assert created["properties"]["commune_code"] == "24937" and created["geometry"]["type"] == "MultiPolygon"
+
+
+def test_an_unreadable_geometry_is_400(client, district, gis_staff):
+    client.force_login(gis_staff)
+    bad = {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [108.5]},
+        "properties": {"name": "X", "level": "thcs"},
+    }
+    response = post(client, SCHOOLS, bad)
+    assert response.status_code == 400 and "geometry" in body(response)
+    assert not School.objects.filter(name="X").exists()
