@@ -32,11 +32,30 @@ def load_district(units: list[UnitInput] | None = None, *, source: str = DEMO_SO
 
             geom = GEOSGeometry(shapes[fact.code].wkt, srid=4326)
             units.append(
-                UnitInput(code=fact.code, name=fact.name, name_ascii=fact.name_ascii, unit_type=fact.unit_type,
-                          geom=geom, populations={2009: fact.pop_2009, 2019: fact.pop_2019}, row=row)
+                UnitInput(
+                    code=fact.code,
+                    name=fact.name,
+                    name_ascii=fact.name_ascii,
+                    unit_type=fact.unit_type,
+                    geom=geom,
+                    populations={2009: fact.pop_2009, 2019: fact.pop_2019},
+                    row=row,
+                )
             )
-    _created, report = load_units(units, level=Level.COMMUNE, valid_from=dt.date(2009, 1, 1), source=source,
-                                  is_demo=is_demo, district=DISTRICT, province=PROVINCE)
-    merge_units(["24946", "24955"], into_code="24955", name="Xã Quảng Lập", on=MERGER_DATE,
-                source="Nghị quyết sáp nhập đơn vị hành chính cấp xã, hiệu lực 01/01/2025")
+    _created, report = load_units(
+        units,
+        level=Level.COMMUNE,
+        valid_from=dt.date(2009, 1, 1),
+        source=source,
+        is_demo=is_demo,
+        district=DISTRICT,
+        province=PROVINCE,
+    )
+    merge_units(
+        ["24946", "24955"],
+        into_code="24955",
+        name="Xã Quảng Lập",
+        on=MERGER_DATE,
+        source="Nghị quyết sáp nhập đơn vị hành chính cấp xã, hiệu lực 01/01/2025",
+    )
     return report
