@@ -103,7 +103,38 @@ def one_load(context, base: str, url: str) -> dict[str, object]:
     return result
 
 
-def run(repeat: int, url: str) -> dict[str, object]:
+SHOTS = ROOT / "docs" / "screenshots"
+# Pages of the docs: (file, path, signed in, viewport).
+DOC_PAGES = [
+    ("demo-dashboard.png", "/?stat=petitions_received", True, (1366, 768)),
+    ("demo-commune-profile.png", "/communes/24931/?stat=petitions_received", True, (1366, 768)),
+    ("demo-public-map.png", "/", False, (1366, 768)),
+    ("demo-control-room.png", "/?stat=dossier_on_time_rate&mode=wall", True, (1920, 1080)),
+    ("demo-planning-compare.png", "/planning/compare/", True, (1366, 768)),
+    ("demo-district-report.png", "/reports/district/?stat=revenue_vs_plan", True, (1000, 1400)),
+]
+
+
+def screenshots(browser, base: str, cookie: str) -> None:
+    """Screenshots of every page with the demo data, for the docs."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for name, path, signed_in, (width, height) in DOC_PAGES:
+        ctx = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN")
+        if signed_in:
+            ctx.add_cookies([{"name": "sessionid", "value": cookie, "url": base}])
+        page = ctx.new_page()
+        page.goto(base + path)
+        page.wait_for_function(
+            "(document.body.dataset.kpisReady && document.body.dataset.mapReady) || document.body.dataset.mapsReady"
+            " || window.reportReady === true",
+            timeout=60_000,
+        )
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=str(SHOTS / name), full_page="report" in name)
+        ctx.close()
+
+
+def run(repeat: int, url: str, shots: bool = False) -> dict[str, object]:
     from playwright.sync_api import sync_playwright
 
     db_url = database_url()
@@ -135,6 +166,8 @@ def run(repeat: int, url: str) -> dict[str, object]:
             cold.append(one_load(ctx, base, url))
             warm.append(one_load(ctx, base, url))
             ctx.close()
+        if shots:
+            screenshots(browser, base, cookie)
         browser.close()
     return {"cold": cold, "warm": warm, "url": url, "repeat": repeat}
 
@@ -174,11 +207,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--url", default="/?stat=petitions_received", help="page to open (path and query)")
+    parser.add_argument("--screenshots", action="store_true", help="also write docs/screenshots/demo-*.png")
     parser.add_argument("--verbose", action="store_true", help="list the requests of the first cold load")
     parser.add_argument("--write", action="store_true", help="record the table in docs/benchmarks.md")
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
-    results = run(args.repeat, args.url)
+    results = run(args.repeat, args.url, args.screenshots)
     table = summary(results)
     if args.verbose:
         print("\n".join(results["cold"][0]["urls"]))

@@ -54,6 +54,9 @@ def js_strings() -> dict[str, str]:
         "report": _("Báo cáo PDF"),
         "value": _("Giá trị"),
         "features": _("Đối tượng trên bản đồ"),
+        "conflicts": _("thửa đất mâu thuẫn với quy hoạch B"),
+        "shown": _("hiển thị %(n)s thửa đầu; tải CSV/XLSX để có đủ"),
+        "noConflicts": _("Không có thửa đất nào mâu thuẫn."),
     }
 
 

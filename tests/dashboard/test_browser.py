@@ -180,8 +180,8 @@ def test_visitors_get_the_public_map_and_a_scoped_user_two_communes(demo, scoped
 
 def test_the_compare_view_shows_both_plans_and_the_conflict(demo, planner, live_server, browser):
     page = open_page(browser, live_server, planner)
-    page.goto(f"{live_server.url}/planning/compare/?a={demo['plan_a'].pk}&b={demo['plan_b'].pk}")
-    page.wait_for_function("document.body.dataset.mapsReady", timeout=20_000)
+    page.goto(f"{live_server.url}/planning/compare/?a={demo['plan_a'].pk}&b={demo['plan_b'].pk}&commune=24931")
+    page.wait_for_function("document.body.dataset.mapsReady && document.body.dataset.conflictsReady", timeout=20_000)
     classes = page.evaluate(
         "window.compareMaps.map((m) => [...new Set(m.querySourceFeatures('zones').map((f) => f.properties.land_use))]"
         ".sort())"

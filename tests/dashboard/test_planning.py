@@ -17,26 +17,36 @@ def test_the_comparison_shows_changes_in_hectares_and_the_conflicting_parcel(dem
     change = next(x for x in r.context["changes"] if x["commune_code"] == "24931")
     assert (change["from_class"], change["to_class"]) == ("CLN", "ODT")
     assert change["hectares"] > 10  # a 0.004° square, about 19 ha
-    conflicts = r.context["conflicts"]
-    assert [(c["sheet_number"], c["parcel_number"], c["planned_land_use"]) for c in conflicts] == [(12, 345, "ODT")]
     html = r.content.decode()
     assert 'id="changes-table"' in html and 'id="conflicts-table"' in html
-    fc = client.get(f"/planning/api/plans/{b.pk}/conflicts").json()
+    body = client.get("/planning/api/compare", {"a": a.pk, "b": b.pk, "commune": "24931"}).json()
+    found = [(c["sheet_number"], c["parcel_number"], c["planned_land_use"]) for c in body["conflicts"]]
+    assert found == [(12, 345, "ODT")]
+    fc = client.get(f"/planning/api/plans/{b.pk}/conflicts", {"commune": "24931"}).json()
     assert [f["properties"]["parcel_number"] for f in fc["features"]] == [345]
+    assert fc["total"] == 1 and fc["truncated"] is False
+    # Another commune has none; the "group" rule keeps CLN -> ODT (agricultural to non-agricultural).
+    assert client.get(f"/planning/api/plans/{b.pk}/conflicts", {"commune": "24937"}).json()["total"] == 0
+    grouped = client.get(f"/planning/api/plans/{b.pk}/conflicts", {"commune": "24931", "rule": "group"}).json()
+    assert grouped["total"] == 1
+    assert client.get(f"/planning/api/plans/{b.pk}/conflicts", {"rule": "vibes"}).status_code == 400
 
 
 def test_the_change_table_downloads_as_csv(demo, planner):
     from tests.dashboard.conftest import client_for
 
-    r = client_for(planner).get("/dashboard/tables/plan-changes.csv", {"a": demo["plan_a"].pk, "b": demo["plan_b"].pk})
+    client = client_for(planner)
+    r = client.get("/dashboard/tables/plan-changes.csv", {"a": demo["plan_a"].pk, "b": demo["plan_b"].pk})
     assert r.status_code == 200
     assert "24931,Thị trấn Thạnh Mỹ,CLN,ODT," in r.content.decode("utf-8-sig")
+    r = client.get("/dashboard/tables/conflicts.csv", {"plan": demo["plan_b"].pk})
+    assert r.content.decode("utf-8-sig").splitlines()[1] == "24931,12,345,CLN,ODT,B-01"
 
 
 def test_visitors_see_the_plans_but_not_the_parcels(demo, anon_client):
     r = anon_client.get("/planning/compare/", {"a": demo["plan_a"].pk, "b": demo["plan_b"].pk})
     assert r.status_code == 200 and r.context["changes"]
-    assert r.context["conflicts"] is None
+    assert r.context["can_see_parcels"] is False
     assert anon_client.get(f"/planning/api/plans/{demo['plan_b'].pk}/conflicts").status_code == 404
 
 

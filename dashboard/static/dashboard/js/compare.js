@@ -1,5 +1,5 @@
 // Two planning plans on two synchronised maps; conflicting parcels outlined on plan B's map.
-import { el } from "./format.js";
+import { el, num, strings } from "./format.js";
 import { legendRows } from "./map.js";
 
 const read = (id) => JSON.parse(document.getElementById(id).textContent);
@@ -42,7 +42,7 @@ function planMap(container, planId, withConflicts) {
     }
     map.addLayer({ id: "communes-line", type: "line", source: "communes", paint: { "line-color": "#222", "line-width": 1.2 } });
     if (withConflicts) {
-      map.addSource("conflicts", { type: "geojson", data: `/planning/api/plans/${planId}/conflicts` });
+      map.addSource("conflicts", { type: "geojson", data: { type: "FeatureCollection", features: [] } });
       map.addLayer({ id: "conflicts", type: "fill", source: "conflicts", paint: { "fill-color": "#d55e00", "fill-opacity": 0.85 } });
       map.addLayer({ id: "conflicts-line", type: "line", source: "conflicts", paint: { "line-color": "#000", "line-width": 2 } });
     }
@@ -76,17 +76,44 @@ function follow(src, dst) {
 follow(a.map, b.map);
 follow(b.map, a.map);
 
-// Conflict rows zoom the maps to their parcel.
-for (const row of document.querySelectorAll("#conflicts-table tr[data-parcel]")) {
-  row.addEventListener("click", async () => {
-    const fc = await (await fetch(`/planning/api/plans/${cfg.b}/conflicts`)).json();
-    const f = fc.features.find((x) => String(x.id) === row.dataset.parcel);
-    if (!f) return;
-    const pts = f.geometry.coordinates.flat(2);
-    const xs = pts.map((p) => p[0]);
-    const ys = pts.map((p) => p[1]);
-    b.map.fitBounds([Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)], { padding: 80, maxZoom: 17, duration: 0 });
-  });
+// Conflicting parcels of one commune: fetched after the page is up (the overlay takes seconds on a
+// full cadastre), listed, drawn on plan B's map; a row zooms both maps to its parcel.
+function zoomTo(f) {
+  const pts = f.geometry.coordinates.flat(2);
+  const xs = pts.map((p) => p[0]);
+  const ys = pts.map((p) => p[1]);
+  b.map.fitBounds([Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)], { padding: 80, maxZoom: 17, duration: 0 });
+}
+
+async function loadConflicts(code) {
+  const status = document.getElementById("conflicts-status");
+  const body = document.querySelector("#conflicts-table tbody");
+  status.textContent = strings.loading;
+  body.replaceChildren();
+  for (const id of ["conflicts-csv", "conflicts-xlsx"]) {
+    const a = document.getElementById(id);
+    a.href = a.href.replace(/commune=\d*/, `commune=${code}`);
+  }
+  const r = await fetch(`/planning/api/plans/${cfg.b}/conflicts?commune=${code}`);
+  const fc = await r.json();
+  if (!r.ok) { status.textContent = fc.error || strings.error; return; }
+  await b.loaded;
+  b.map.getSource("conflicts").setData(fc);
+  body.replaceChildren(...fc.features.map((f) => {
+    const p = f.properties;
+    return el("tr", { "data-parcel": String(p.id), onclick: () => zoomTo(f) },
+      ...[p.commune_code, p.sheet_number, p.parcel_number, p.land_use, p.planned_land_use, p.zone_code].map((v) => el("td", { text: String(v ?? "") })));
+  }));
+  status.textContent = fc.total
+    ? `${num(fc.total, 0)} ${strings.conflicts}${fc.truncated ? ` (${strings.shown.replace("%(n)s", num(fc.features.length, 0))})` : ""}`
+    : strings.noConflicts;
+  document.body.dataset.conflictsReady = code;
+}
+
+const communeSelect = document.getElementById("conflict-commune");
+if (cfg.canSeeParcels && cfg.b && communeSelect) {
+  communeSelect.addEventListener("change", () => loadConflicts(communeSelect.value));
+  loadConflicts(communeSelect.value);
 }
 
 function extent(fc) {
