@@ -123,6 +123,16 @@ class CategoryDeadline(models.Model):
         return f"{self.category}: {self.days}"
 
     @classmethod
+    def days_map(cls) -> dict[str, int]:
+        """Days for every category in one query (configured rows over settings)."""
+        from petitions.conf import conf
+
+        cfg = conf()
+        days = {code: int(cfg.deadline_days.get(code, cfg.default_deadline_days)) for code in Category.values}
+        days.update(dict(cls.objects.values_list("category", "days")))
+        return days
+
+    @classmethod
     def days_for(cls, category: str) -> int:
         """Configured days for a category: the table first, then settings, then 15 days."""
         row = cls.objects.filter(category=category).values_list("days", flat=True).first()

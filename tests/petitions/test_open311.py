@@ -225,3 +225,11 @@ def test_a_flood_from_one_address_is_throttled_with_429(client, district, settin
 def test_an_oversized_request_is_refused_before_reading(client, district):
     response = client.get("/open311/v2/services.json", CONTENT_LENGTH=str(10 * 1024 * 1024))
     assert response.status_code == 413
+
+
+def test_listing_requests_costs_a_fixed_number_of_queries(client, district, django_assert_max_num_queries):
+    for i in range(12):
+        new_petition(point=inside("24931", dx=0.001 * i))
+    with django_assert_max_num_queries(7):
+        rows = client.get("/open311/v2/requests.json").json()
+    assert len(rows) == 12
