@@ -142,9 +142,11 @@ def preview(importer: Importer, sample_size: int = 20) -> dict[str, Any]:
     if sample is not None:
         sample = sample.slice(0, sample_size)
         geoms = shapely.from_wkb(sample[GEOM].to_numpy(zero_copy_only=False))
+        names = [n for n, _t in info.fields]
         data = sample.drop_columns([GEOM]).to_pylist()
         for i, (row, g) in enumerate(zip(data, geoms, strict=True)):
-            rows.append({k: _json_value(v) for k, v in row.items()})
+            # Lists in field order: a JSON object stored in jsonb would lose the file's column order.
+            rows.append([_json_value(row.get(n)) for n in names])
             gtype = "—" if g is None else g.geom_type
             types[gtype] = types.get(gtype, 0) + 1
             if g is None or g.is_empty:
