@@ -76,6 +76,14 @@ class SectorFeature(models.Model):
         """Check the geometry (type, validity) and assign the commune; a tabular record needs its commune."""
         super().clean()
         if self.locate_by is None:
+            if self.commune_id is None and self.commune_code:
+                # Imports and API writes often carry only the GSO code: resolve it to the current commune.
+                unit = AdminUnit.objects.current().communes().filter(code=self.commune_code).first()
+                if unit is None:
+                    raise ValidationError(
+                        {"commune_code": _("Không có xã/thị trấn mã %(code)s.") % {"code": self.commune_code}}
+                    )
+                self.commune = unit
             if self.commune_id is None:
                 raise ValidationError({"commune": _("Chọn xã/thị trấn của bản ghi.")})
             self.commune_code = self.commune.code

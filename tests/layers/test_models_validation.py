@@ -145,3 +145,10 @@ def test_every_sector_table_has_its_checks_in_the_database(db):
         cursor.execute("SELECT conname FROM pg_constraint WHERE contype = 'c' AND conname LIKE '%%_valid'")
         names = {row[0] for row in cursor.fetchall()}
     assert {"parcel_geom_valid", "zone_geom_valid", "parcel_land_use_valid", "school_level_valid"} <= names
+
+
+def test_a_tabular_record_given_only_a_commune_code_is_linked_to_that_commune(district):
+    row = f.BudgetRevenueFactory.build(commune=None, commune_code="24940")
+    row.full_clean()
+    assert row.commune.name == "Xã Lạc Lâm"
+    assert "99999" in rejected(f.BudgetRevenueFactory.build(commune=None, commune_code="99999"), "commune_code")
