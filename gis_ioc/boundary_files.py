@@ -137,6 +137,8 @@ def read_units(
     # Records as dicts, not itertuples: field names such as "pop 2009" are not Python identifiers.
     for row, values in enumerate(frame.to_dict("records"), start=1):
         code, name = _text(values[code_field]), _text(values[name_field])
+        if not code and codes is not None:
+            continue  # only some codes are wanted: a row without one cannot be among them
         if not code:
             if not skip_empty_codes:
                 raise AdminUnitLoadError(

@@ -50,3 +50,16 @@ def test_load_demo_can_use_the_real_boundary_file_instead_of_generated_ones():
     assert unit.area_km2 == pytest.approx(32.715, rel=0.001)  # the file's geodesic area, not the generated one
     assert AdminUnit.objects.current(dt.date(2025, 1, 1)).communes().count() == 9
     assert "overlapping pairs: 16" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_load_demo_picks_the_ten_communes_out_of_the_province_file():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from tests.conftest import shared_file
+
+    path = shared_file("lam_dong_communes.geojson")  # 148 communes, 7 of them without a GSO code
+    call_command("load_demo", "--boundaries", str(path), "--communes-only", stdout=StringIO())
+    assert AdminUnit.objects.filter(level="commune", valid_from=dt.date(2009, 1, 1)).count() == 10
