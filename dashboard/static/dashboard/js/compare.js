@@ -44,7 +44,7 @@ function planMap(container, planId, withConflicts) {
     if (withConflicts) {
       map.addSource("conflicts", { type: "geojson", data: { type: "FeatureCollection", features: [] } });
       map.addLayer({ id: "conflicts", type: "fill", source: "conflicts", paint: { "fill-color": "#d55e00", "fill-opacity": 0.85 } });
-      map.addLayer({ id: "conflicts-line", type: "line", source: "conflicts", paint: { "line-color": "#000", "line-width": 2 } });
+      map.addLayer({ id: "conflicts-line", type: "line", source: "conflicts", paint: { "line-color": "#000", "line-width": ["interpolate", ["linear"], ["zoom"], 10, 0.2, 16, 2] } });
     }
     map.on("click", "zones", (e) => {
       const p = e.features[0].properties;
