@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 
 import numpy as np
@@ -25,13 +26,24 @@ def live_mapproxy(live_server, demo_rasters):
     return live_server.url
 
 
+def gdal_env(tmp_path) -> dict[str, str]:
+    """No GDAL WMS/WMTS tile cache: every run must read from the live server (and litter no cwd)."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "GDAL_HTTP_TIMEOUT": "60",
+        "GDAL_ENABLE_WMS_CACHE": "NO",
+        "GDAL_DEFAULT_WMS_CACHE_PATH": str(tmp_path / "gdalwmscache"),
+        "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
+    }
+
+
 def gdal_translate(source: str, out, *extra: str) -> None:
     result = subprocess.run(
         ["gdal_translate", "-q", "-of", "GTiff", *extra, source, str(out)],
         capture_output=True,
         text=True,
         timeout=120,
-        env={"GDAL_HTTP_TIMEOUT": "60", "CPL_DEBUG": "OFF", "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR"},
+        env=gdal_env(out.parent),
     )
     assert result.returncode == 0, result.stderr
 
@@ -80,7 +92,7 @@ def test_gdal_wmts_driver_reads_tiles_from_the_capabilities(live_mapproxy, tmp_p
 
 def test_gdal_cannot_read_a_private_layer_anonymously(live_mapproxy, tmp_path):
     url = f"WMTS:{live_mapproxy}/mapproxy/wmts/1.0.0/WMTSCapabilities.xml,layer=slope,tilematrixset=webmercator"
-    result = subprocess.run(["gdalinfo", url], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(["gdalinfo", url], capture_output=True, text=True, timeout=60, env=gdal_env(tmp_path))
     assert result.returncode != 0
 
 
