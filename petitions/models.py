@@ -46,6 +46,11 @@ OPEN_STATUSES = [Status.RECEIVED, Status.VERIFIED, Status.ASSIGNED, Status.IN_PR
 CLOSED_STATUSES = [Status.RESOLVED, Status.CLOSED, Status.REJECTED, Status.DUPLICATE]
 
 
+# With select_related("commune"), skip the commune's boundary: lists need its name, and parsing a detailed
+# MultiPolygon per row costs more than the rest of the row.
+HEAVY = ("commune__geom",)
+
+
 class Source(models.TextChoices):
     WEB = "web", _("Cổng thông tin")
     OPEN311 = "open311", _("Open311")

@@ -24,7 +24,17 @@ from django.views.decorators.csrf import csrf_exempt
 from gis_ioc import permissions
 from petitions import attachments, intake, throttle
 from petitions.jsonutil import json_response
-from petitions.models import CLOSED_STATUSES, OPEN_STATUSES, Category, CategoryDeadline, Petition, RoutingRule, Source
+from petitions.models import (
+    CLOSED_STATUSES,
+    HEAVY,
+    OPEN_STATUSES,
+    Category,
+    CategoryDeadline,
+    Petition,
+    RoutingRule,
+    Source,
+    Status,
+)
 
 REQUEST_FIELDS = [
     "service_request_id",
@@ -132,6 +142,10 @@ class Lookups:
 
     def __init__(self) -> None:
         self.days = CategoryDeadline.days_map()
+        # Labels translated once: get_FOO_display() hashes lazy strings, a gettext call each, per row.
+        self.status = {value: str(label) for value, label in Status.choices}
+        self.service = {value: str(label) for value, label in Category.choices}
+        self.notice = {code: _("Thời hạn xử lý %(d)d ngày.") % {"d": days} for code, days in self.days.items()}
         self.routes = {(r.category, r.commune_code): r.agency for r in RoutingRule.objects.select_related("agency")}
 
     def agency(self, petition: Petition) -> Any:
@@ -153,12 +167,12 @@ def request_row(
     return {
         "service_request_id": petition.tracking_code,
         "status": petition.open311_status,
-        "status_notes": petition.public_note or str(petition.get_status_display()),
-        "service_name": str(Category(petition.category).label),
+        "status_notes": petition.public_note or lookups.status[petition.status],
+        "service_name": lookups.service[petition.category],
         "service_code": petition.category,
         "description": petition.description if show_description else None,
         "agency_responsible": agency.name if agency else None,
-        "service_notice": _("Thời hạn xử lý %(d)d ngày.") % {"d": lookups.days[petition.category]},
+        "service_notice": lookups.notice[petition.category],
         "requested_datetime": _iso(petition.received_at),
         "updated_datetime": _iso(petition.updated_at),
         "expected_datetime": _iso(petition.due_at),
@@ -252,7 +266,7 @@ def requests_collection(request: HttpRequest, fmt: str) -> HttpResponse:
         return error(request, fmt if fmt in ("json", "xml") else "json", 405, _("Chỉ hỗ trợ GET và POST."))
     if refused := _guard(request, fmt):
         return refused
-    qs = Petition.objects.select_related("agency", "commune").order_by("-received_at")
+    qs = Petition.objects.select_related("agency", "commune").defer(*HEAVY).order_by("-received_at")
     ids = [i.strip() for i in request.GET.get("service_request_id", "").split(",") if i.strip()]
     if ids:
         qs = qs.filter(tracking_code__in=ids[:MAX_PAGE])
@@ -373,6 +387,7 @@ def request_detail(request: HttpRequest, request_id: str, fmt: str) -> HttpRespo
         return refused
     petition = (
         Petition.objects.select_related("agency", "commune")
+        .defer(*HEAVY)
         .prefetch_related("attachments")
         .filter(tracking_code=request_id)
         .first()

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from gis_ioc import permissions
 from petitions import attachments, intake, throttle, workflow
-from petitions.models import Attachment, Category, CategoryDeadline, Petition, PetitionEvent, Source
+from petitions.models import HEAVY, Attachment, Category, CategoryDeadline, Petition, PetitionEvent, Source
 
 MY_PETITIONS = "petitions_mine"
 
@@ -77,7 +77,7 @@ def status(request: HttpRequest, code: str) -> HttpResponse:
     if refusal := throttle.check(request, "citizen-read"):
         return refused(request, refusal)
     petition = get_object_or_404(
-        Petition.objects.select_related("commune", "agency", "duplicate_of"), tracking_code=code
+        Petition.objects.select_related("commune", "agency", "duplicate_of").defer(*HEAVY), tracking_code=code
     )
     own = code in request.session.get(MY_PETITIONS, [])
     staff = permissions.can_manage_petitions(request.user) and permissions.can_view_commune(

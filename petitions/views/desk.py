@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from gis_ioc import permissions, roles
 from petitions import intake, workflow
 from petitions.jsonutil import json_response
-from petitions.models import Agency, Category, Petition, PetitionReporter, Status
+from petitions.models import HEAVY, Agency, Category, Petition, PetitionReporter, Status
 
 LOGIN = "/field/login/"
 
@@ -29,7 +29,7 @@ def _staff(request: HttpRequest) -> None:
 
 
 def _queryset(request: HttpRequest) -> Any:
-    qs = Petition.objects.select_related("commune", "agency")
+    qs = Petition.objects.select_related("commune", "agency").defer(*HEAVY)
     qs = permissions.scope_queryset(request.user, qs)
     params = request.GET
     if params.get("status") in Status.values:
@@ -164,7 +164,9 @@ def api_transition(request: HttpRequest, code: str) -> HttpResponse:
 
 def _escalation_rows(request: HttpRequest) -> list[dict[str, Any]]:
     now = timezone.now()
-    qs = permissions.scope_queryset(request.user, Petition.objects.escalations(now).select_related("agency", "commune"))
+    qs = permissions.scope_queryset(
+        request.user, Petition.objects.escalations(now).select_related("agency", "commune").defer(*HEAVY)
+    )
     rows = []
     for p in qs[:500]:
         reasons = []

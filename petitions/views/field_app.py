@@ -21,7 +21,7 @@ from gis_ioc import permissions, roles
 from petitions import attachments, field, intake, throttle
 from petitions.conf import conf
 from petitions.jsonutil import json_response
-from petitions.models import OPEN_STATUSES, Petition, Status
+from petitions.models import HEAVY, OPEN_STATUSES, Petition, Status
 
 LOGIN = "/field/login/"
 
@@ -138,8 +138,13 @@ def assigned(request: HttpRequest) -> HttpResponse:
     their communes, nearest first when the phone sends its position."""
     if not permissions.has_role(request.user, roles.FIELD_OFFICER):
         return json_response({"error": _("Chỉ dành cho cán bộ hiện trường.")}, status=403)
-    qs = Petition.objects.select_related("commune").filter(
-        Q(field_officer=request.user, status__in=OPEN_STATUSES) | Q(field_officer__isnull=True, status=Status.RECEIVED)
+    qs = (
+        Petition.objects.select_related("commune")
+        .defer(*HEAVY)
+        .filter(
+            Q(field_officer=request.user, status__in=OPEN_STATUSES)
+            | Q(field_officer__isnull=True, status=Status.RECEIVED)
+        )
     )
     qs = permissions.scope_queryset(request.user, qs)
     try:
