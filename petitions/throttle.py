@@ -8,11 +8,13 @@ per-process cache would let a flood through four times over. Old windows are pru
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -91,3 +93,26 @@ def check(request: HttpRequest, scope: str, *, write: bool = False, max_bytes: i
             retry_after=retry,
         )
     return None
+
+
+def throttled(scope: str, *, write_methods: tuple[str, ...] = ()) -> Any:
+    """Decorator for small public views: 413/429 as plain text before the view runs.
+
+    Requests whose method is in `write_methods` count against the (lower) submission limit."""
+
+    def decorate(view: Any) -> Any:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            refusal = check(request, scope, write=request.method in write_methods)
+            if refusal is not None:
+                response = HttpResponse(
+                    refusal.message, status=refusal.status, content_type="text/plain; charset=utf-8"
+                )
+                if refusal.retry_after:
+                    response["Retry-After"] = str(refusal.retry_after)
+                return response
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate

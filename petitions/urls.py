@@ -5,6 +5,7 @@ from django.contrib.auth.views import LogoutView
 from django.urls import URLPattern, URLResolver, path
 
 from petitions import open311
+from petitions.throttle import throttled
 from petitions.views import citizen, desk, field_app
 
 app_name = "petitions"
@@ -28,7 +29,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/petitions/<str:code>/transition/", desk.api_transition, name="api-transition"),
     # field app
     path("field/", field_app.shell, name="field"),
-    path("field/login/", field_app.FieldLoginView.as_view(), name="field-login"),
+    # Sign-in attempts count as submissions per client address (password guessing).
+    path(
+        "field/login/",
+        throttled("field-login", write_methods=("POST",))(field_app.FieldLoginView.as_view()),
+        name="field-login",
+    ),
     path("field/logout/", LogoutView.as_view(next_page="/field/login/"), name="field-logout"),
     path("field/manifest.webmanifest", field_app.manifest, name="field-manifest"),
     path("field/sw.js", field_app.service_worker, name="field-sw"),
@@ -37,7 +43,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("field/api/reports/", field_app.sync, name="field-sync"),
     path("field/api/my-reports/", field_app.my_reports, name="field-my-reports"),
     # Open311 GeoReport v2
-    path("open311/v2/", open311.root, name="open311-root"),
+    path("open311/v2/", throttled("open311")(open311.root), name="open311-root"),
     path(f"open311/v2/discovery.{FMT}", open311.discovery, name="open311-discovery"),
     path(f"open311/v2/services.{FMT}", open311.services, name="open311-services"),
     path(f"open311/v2/services/<str:code>.{FMT}", open311.service_definition, name="open311-service"),

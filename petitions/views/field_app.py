@@ -48,6 +48,7 @@ def shell(request: HttpRequest) -> HttpResponse:
     return render(request, "petitions/field.html", context)
 
 
+@throttle.throttled("field-manifest")
 def manifest(request: HttpRequest) -> HttpResponse:
     """Web app manifest: installable, standalone, scoped to /field/."""
     data = {
@@ -76,6 +77,7 @@ def manifest(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
+@throttle.throttled("field-sw")
 def service_worker(request: HttpRequest) -> HttpResponse:
     """The service worker, served from /field/ so its scope covers the app."""
     shell_assets = [
@@ -94,6 +96,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@throttle.throttled("field-communes")
 def communes_geojson(request: HttpRequest) -> HttpResponse:
     """Current commune outlines (simplified) for the offline base map; public data."""
     with connection.cursor() as cursor:

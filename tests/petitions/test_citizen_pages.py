@@ -137,3 +137,15 @@ def test_the_form_speaks_english_when_asked(client, district):
     body = client.get("/petitions/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Report a problem to the district" in body and "Use my location (GPS)" in body
     assert "Gửi phản ánh, kiến nghị" not in body
+
+
+def test_every_small_public_endpoint_is_throttled(client, district, settings):
+    settings.PETITIONS = {"submit_per_minute": 2, "read_per_minute": 2}
+    for url in ("/field/api/communes.geojson", "/field/manifest.webmanifest", "/field/sw.js", "/open311/v2/"):
+        codes = [client.get(url, REMOTE_ADDR="198.51.100.20").status_code for _ in range(3)]
+        assert codes == [200, 200, 429], url
+    logins = [
+        client.post("/field/login/", {"username": "x", "password": "y"}, REMOTE_ADDR="198.51.100.21").status_code
+        for _ in range(3)
+    ]
+    assert logins == [200, 200, 429]
