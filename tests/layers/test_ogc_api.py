@@ -7,10 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.layers.test_query_data import (
-    body,
-    sample_fixture,  # noqa: F401  (registers the fixture)
-)
+from tests.layers.test_query_data import body, sample_fixture, sample_module  # noqa: F401  (registers the fixtures)
 
 pytestmark = pytest.mark.django_db
 ITEMS = "/ogc/collections/schools/items"

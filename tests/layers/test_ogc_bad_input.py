@@ -9,16 +9,15 @@ from urllib.parse import quote
 import pytest
 
 from layers.models import Layer, School
-from tests.factories import SchoolFactory
-from tests.layers.test_query_data import body
+from tests.layers.test_query_data import body, sample_fixture, sample_module  # noqa: F401  (registers the fixtures)
 
 pytestmark = pytest.mark.django_db
 ITEMS = "/ogc/collections/schools/items"
 
 
 @pytest.fixture
-def one_school(district) -> School:
-    return SchoolFactory(name="Trường THCS Lạc Xuân", pupils=500, in_commune="24934")
+def one_school(sample) -> School:
+    return sample.schools[0]
 
 
 def bad(client, query: str, parameter: str, url: str = ITEMS) -> dict:
@@ -180,10 +179,10 @@ def test_sql_injection_in_the_collection_and_feature_ids(client, one_school):
     assert client.get("/ogc/collections/" + quote("schools';--") + "/items").status_code == 404
     response = client.get(f"{ITEMS}/" + quote("1 OR 1=1"), HTTP_ACCEPT="application/json")
     assert response.status_code == 404 and body(response)["code"] == "NotFound"
-    assert School.objects.count() == 1
+    assert School.objects.count() == 5
 
 
 def test_a_cql2_json_injection_in_a_property_name(client, one_school):
     expr = {"op": "=", "args": [{"property": 'name"; DROP TABLE layers_school; --'}, "x"]}
     bad(client, f"filter-lang=cql2-json&filter={quote(json.dumps(expr))}", "filter")
-    assert School.objects.count() == 1
+    assert School.objects.count() == 5

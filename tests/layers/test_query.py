@@ -10,7 +10,7 @@ from django.db import connection
 
 from layers import query as q
 from layers.models import Layer
-from tests.layers.test_query_data import sample_fixture  # noqa: F401  (registers the fixture)
+from tests.layers.test_query_data import sample_fixture, sample_module  # noqa: F401  (registers the fixtures)
 
 pytestmark = pytest.mark.django_db
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from tests.factories import (
@@ -33,10 +35,7 @@ class Sample:
     plan: Any
 
 
-@pytest.fixture(name="sample")
-def sample_fixture(district) -> Sample:
-    """Five schools (three in Thạnh Mỹ 24931, two in Đạ Ròn 24937), two businesses, two petitions, three
-    parcels, one dossier, one planning plan."""
+def _create_sample() -> Sample:
     schools = [
         SchoolFactory(name="Trường THCS Thạnh Mỹ", level="thcs", pupils=650, in_commune="24931"),
         SchoolFactory(name="Trường Tiểu học Đà Loan", level="tieu_hoc", pupils=320, in_commune="24931"),
@@ -57,6 +56,33 @@ def sample_fixture(district) -> Sample:
     dossier = DossierFactory(in_commune="24928")
     plan = PlanningPlanFactory(name="Quy hoạch chung thị trấn Thạnh Mỹ")
     return Sample(schools, businesses, petitions, parcels, dossier, plan)
+
+
+@pytest.fixture(scope="module")
+def sample_module(django_db_setup, django_db_blocker) -> Iterator[Sample]:
+    """The sample, created once per test module inside a transaction rolled back at the module's end.
+
+    Each test's own `db` transaction nests inside it as a savepoint, so tests stay isolated from each other
+    while the ~15 factory objects (each placed by PostGIS) are built once, not once per test."""
+    from gis_ioc.demo.district import district_loaded, load_district
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            if not district_loaded():
+                load_district()
+            yield _create_sample()
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.fixture(name="sample")
+def sample_fixture(sample_module: Sample, db) -> Sample:
+    """Five schools (three in Thạnh Mỹ 24931, two in Đạ Ròn 24937), two businesses, two petitions, three
+    parcels, one dossier, one planning plan; read-only for the tests that use it."""
+    return sample_module
 
 
 def body(response: Any) -> Any:

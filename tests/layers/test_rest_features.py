@@ -9,10 +9,7 @@ import re
 import pytest
 from rest_framework.authtoken.models import Token
 
-from tests.layers.test_query_data import (
-    body,
-    sample_fixture,  # noqa: F401  (registers the fixture)
-)
+from tests.layers.test_query_data import body, sample_fixture, sample_module  # noqa: F401  (registers the fixtures)
 
 pytestmark = pytest.mark.django_db
 SCHOOLS = "/api/v1/layers/schools/features/"
