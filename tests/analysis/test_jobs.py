@@ -19,7 +19,7 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 from analysis import reaper, runner, service
 from analysis.models import Analysis
 from layers.models import Layer
-from tests.analysis.conftest import district_grid, write_raster
+from tests.analysis.conftest import district_grid, run_now, write_raster
 from tests.conftest import make_user
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -206,3 +206,17 @@ def test_a_killed_worker_leaves_no_partial_layer_and_a_rerun_succeeds(tmp_path, 
     assert done.runs == 2
     assert _table_exists(done.result_table)
     assert Layer.objects.get(slug=done.result_slug).source_table == done.result_table
+
+
+@pytest.mark.django_db
+def test_a_result_layer_is_served_by_the_feature_api_within_the_users_scope(
+    gis_staff, scoped_officer, population_raster, client
+):
+    done = run_now(gis_staff, "zonal", {"raster": "population-density"})
+    url = f"/api/v1/layers/{done.result_slug}/features/?limit=50"
+    assert client.get(url).status_code == 404  # staff-only: does not exist for the public
+    client.force_login(scoped_officer)
+    features = client.get(url).json()["features"]
+    assert sorted(f["properties"]["commune_code"] for f in features) == ["24931", "24937"]
+    detail = client.get(f"/api/v1/analyses/{done.pk}/").json()
+    assert sorted(r["commune_code"] for r in detail["statistics"][0]["rows"]) == ["24931", "24937"]
