@@ -161,6 +161,7 @@ PETITION_ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "resolve": (roles.AGENCY_STAFF,),
     "close": (roles.LEADER, roles.AGENCY_STAFF),
     "reopen": (roles.LEADER,),
+    "dispatch": (roles.LEADER,),  # send a field officer to verify on site (no status change)
 }
 _AGENCY_ONLY = {"start", "resolve"}
 

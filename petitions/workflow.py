@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from gis_ioc import permissions
+from gis_ioc import permissions, roles
 from petitions.models import Agency, Petition, PetitionEvent, PetitionReporter, RoutingRule, Status
 
 
@@ -74,6 +74,7 @@ ACTION_LABELS = {
     "close": gettext_lazy("Đóng"),
     "reopen": gettext_lazy("Mở lại"),
     "rate": gettext_lazy("Người dân đánh giá"),
+    "dispatch": gettext_lazy("Giao cán bộ xác minh"),
 }
 
 
@@ -212,6 +213,32 @@ def _merge_into(petition: Petition, target: Petition | None, user: Any) -> None:
         note=_("Gộp phản ánh %(c)s (%(n)d người phản ánh).") % {"c": petition.tracking_code, "n": moved},
         is_public=False,
     )
+
+
+def dispatch(petition_id: int, officer: Any, user: Any, note: str = "") -> Petition:
+    """A leader sends a field officer to verify on site; the petition appears in that officer's app."""
+    with transaction.atomic():
+        petition = Petition.objects.select_for_update().filter(pk=petition_id).first()
+        if petition is None:
+            raise WorkflowError(_("Không tìm thấy phản ánh."))
+        if not permissions.can_act_on_petition(user, petition, "dispatch"):
+            raise NotAllowed(_("Bạn không có quyền thực hiện thao tác này với phản ánh %(c)s.") % {"c": petition})
+        if petition.status not in (Status.RECEIVED, Status.VERIFIED):
+            raise Conflict(
+                _("Phản ánh %(c)s đang ở trạng thái “%(s)s”, không thể thực hiện thao tác này.")
+                % {"c": petition, "s": petition.get_status_display()}
+            )
+        if not permissions.has_role(officer, roles.FIELD_OFFICER) or not permissions.can_view_commune(
+            officer, petition.commune_code
+        ):
+            raise WorkflowError(_("Người được giao phải là cán bộ hiện trường phụ trách địa bàn này."))
+        petition.field_officer = officer
+        petition.version = F("version") + 1
+        petition.save(update_fields=["field_officer", "version", "updated_at"])
+        petition.refresh_from_db()
+        label = officer.get_full_name() or officer.get_username()
+        record(petition, "dispatch", petition.status, actor=user, note=(note or label), is_public=False)
+        return petition
 
 
 def rate(tracking_code: str, rating: int, comment: str = "") -> Petition:

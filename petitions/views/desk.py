@@ -91,6 +91,7 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
             petition.category, petition.geom, at=petition.received_at, exclude_id=petition.pk
         )[:5],
         "photos": petition.attachments.all(),
+        "officers": _officers(request.user, petition),
         "reports": petition.field_reports.select_related("officer"),
         "error": request.GET.get("error", ""),
     }
@@ -110,6 +111,18 @@ def act(request: HttpRequest, code: str) -> HttpResponse:
     return redirect("petitions:desk-detail", code=code)
 
 
+def _officers(user: Any, petition: Petition) -> list[Any]:
+    """Field officers a leader may send to this petition (empty when the user may not dispatch)."""
+    from django.contrib.auth.models import User
+
+    if petition.status not in (Status.RECEIVED, Status.VERIFIED):
+        return []
+    if not permissions.can_act_on_petition(user, petition, "dispatch"):
+        return []
+    candidates = User.objects.filter(groups__name=roles.FIELD_OFFICER, is_active=True).order_by("username")
+    return [u for u in candidates if permissions.can_view_commune(u, petition.commune_code)]
+
+
 def _transition(user: Any, petition: Petition, data: Any) -> Petition:
     agency = None
     if str(data.get("agency", "")).isdigit():
@@ -121,6 +134,15 @@ def _transition(user: Any, petition: Petition, data: Any) -> Petition:
             raise workflow.WorkflowError(
                 _("Không tìm thấy phản ánh gốc %(c)s.") % {"c": str(data["duplicate_of"])[:20]}
             )
+    if data.get("action") == "dispatch":
+        from django.contrib.auth.models import User
+
+        officer = (
+            User.objects.filter(pk=int(data["officer"])).first() if str(data.get("officer", "")).isdigit() else None
+        )
+        if officer is None:
+            raise workflow.WorkflowError(_("Chọn cán bộ hiện trường để giao."))
+        return workflow.dispatch(petition.pk, officer, user, str(data.get("note", "")))
     version = data.get("version")
     expected = int(version) if str(version or "").isdigit() else None
     return workflow.transition(

@@ -88,3 +88,33 @@ def test_the_overdue_filter_and_csv_export(client, district, agency_staff):
     assert late.tracking_code in body and "Quá hạn" in body
     csv_text = client.get("/petitions/desk/export.csv?overdue=1").content.decode("utf-8-sig")
     assert csv_text.count("\n") == 2 and late.tracking_code in csv_text
+
+
+def test_a_leader_sends_a_field_officer_who_then_sees_it_as_his(client, district, leader, scoped_officer):
+    petition = new_petition(point=inside("24931"))
+    outside = new_petition(point=inside("24949"))
+    client.force_login(leader)
+    page = client.get(f"/petitions/desk/{petition.tracking_code}/").content.decode()
+    assert "Giao cán bộ xác minh" in page and "scoped_officer" in page
+    assert "scoped_officer" not in client.get(f"/petitions/desk/{outside.tracking_code}/").content.decode()
+    response = client.post(
+        f"/petitions/desk/{petition.tracking_code}/act/", {"action": "dispatch", "officer": scoped_officer.pk}
+    )
+    assert response.status_code == 302
+    petition.refresh_from_db()
+    assert petition.field_officer == scoped_officer and petition.status == Status.RECEIVED
+    assert petition.events.filter(action="dispatch", actor=leader).exists()
+    refused = client.post(
+        f"/petitions/desk/{outside.tracking_code}/act/", {"action": "dispatch", "officer": scoped_officer.pk}
+    )
+    assert refused.status_code == 400
+    client.force_login(scoped_officer)
+    rows = client.get("/field/api/assigned/").json()["results"]
+    assert rows[0]["tracking_code"] == petition.tracking_code and rows[0]["mine"] is True
+    assert rows[0]["reporter_phone"] == "0912345678", "the officer sent there may call the reporter"
+    assert (
+        client.post(
+            f"/petitions/desk/{petition.tracking_code}/act/", {"action": "dispatch", "officer": scoped_officer.pk}
+        ).status_code
+        == 403
+    )
