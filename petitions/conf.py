@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from gis_ioc.lib.env import env_bool, env_int, env_list
 
@@ -66,6 +67,9 @@ def conf() -> PetitionSettings:
     )
     if not overrides:
         return env
+    unknown = set(overrides) - set(env.__dict__)
+    if unknown:
+        raise ImproperlyConfigured(f"Unknown PETITIONS setting(s): {', '.join(sorted(unknown))}")
     values = {**env.__dict__, **overrides}
     if "open311_api_keys" in overrides:
         values["open311_api_keys"] = tuple(overrides["open311_api_keys"])
