@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -109,7 +110,11 @@ def analysis_page(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     analysis = get_object_or_404(Analysis.objects.select_related("created_by", "result_layer"), pk=pk)
     data = analysis_json(analysis, request.user, detail=True)
+    lang = "en" if translation.get_language() == "en" else "vi"
     for t in data["statistics"]:
+        t["title"] = t.get(f"title_{lang}") or t.get("title_vi")
+        for c in t["columns"]:
+            c["title"] = c.get(f"title_{lang}") or c.get("title_vi")
         names = [c["name"] for c in t["columns"]]
         t["cells"] = [[_cell(r.get(n)) for n in names] for r in t["rows"][:PAGE_ROWS]]
         t["total_rows"] = max(t.get("total_rows") or 0, len(t["rows"]))
