@@ -104,13 +104,20 @@ _VNI_PATTERN = re.compile("|".join(re.escape(s) for s in sorted(VNI_DECODE, key=
 
 # --- codecs -------------------------------------------------------------------------------------
 def _recapitalise(text: str) -> str:
-    """Restore capitals lost by TCVN3: a word with two or more capitals and no ASCII lowercase letter was
-    written in capitals (e.g. "DƯỜNG" arrives as "D", "Ư", "ờ", "N", "G")."""
+    """Restore capitals lost by TCVN3, whose toned capitals share the lowercase bytes.
+
+    A value with no lowercase ASCII letter was typed in capitals ("XÃ ĐẠ RÒN"): all of it goes to capitals.
+    Otherwise a word with three or more capitals and no lowercase ASCII letter ("DƯỜNG" arrives as D, Ư, ờ,
+    N, G) does; shorter mixed words ("KNớ", a K'Ho name) are left as they are.
+    """
+    ascii_letters = [c for c in text if c.isascii() and c.isalpha()]
+    if ascii_letters and not any(c.islower() for c in ascii_letters):
+        return text.upper()
 
     def fix(match: re.Match[str]) -> str:
         word = match.group(0)
         upper = sum(1 for c in word if c.isupper())
-        if upper >= 2 and not any(c.islower() and c.isascii() for c in word):
+        if upper >= 3 and not any(c.islower() and c.isascii() for c in word):
             return word.upper()
         return word
 
