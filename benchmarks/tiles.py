@@ -12,14 +12,15 @@ interleaved across systems (the machine is shared), the median round reported: p
 
 - limit: the SQL our view runs (`tiles.mvt.tile_sql`), executed by psycopg from the same number of threads
   (no HTTP, no Django), bytes fetched.
-- ours: gunicorn (4 sync worker processes), a gis_staff session, tile cache off (every request runs the
-  SQL, then gzip) and on (warm disk cache).
-- tipg 1.x (uvicorn, 4 workers) on the same table, the same six attributes, features per tile capped at
-  5,000 (ours: 5,000 at z ≤ 10, 10,000 at z11–12, so ours never does less work).
+- ours: gunicorn (4 sync worker processes), tile cache off (every request runs the SQL, then gzip) and on
+  (warm disk cache), anonymous like tipg (the benchmark layer is public), and once with a gis_staff
+  session (+4 queries: session, user, groups, commune scope).
+- tipg 1.x (uvicorn, 4 workers) on the same table, the same six attributes; every system caps a tile at
+  `--max-features` (10,000; ours through IOC_TILE_MAX_FEATURES instead of its per-zoom caps).
 - MapProxy (gunicorn, 4 workers, the generated public configuration) serving a warm disk cache of the
   elevation layer through WMTS REST, against `python -m http.server` on the same cached files.
 
-Writes: a temporary catalog layer `bench-land-parcels` (land parcels with min zoom 10; removed at the end)
+Writes: a temporary public catalog layer `bench-land-parcels` (the parcels, min zoom 10; removed at the end)
 and a `benchmark` user (gis_staff) with a session. The load generator runs on the same 2-core machine.
 """
 
@@ -64,7 +65,9 @@ def bench_layer_and_session() -> tuple[object, str]:
 
     parcels = Layer.objects.get(slug="land-parcels")
     fields = {f.name: getattr(parcels, f.name) for f in Layer._meta.concrete_fields if f.name not in {"id", "slug"}}
-    layer, _created = Layer.objects.update_or_create(slug=BENCH_SLUG, defaults=fields | {"min_zoom": 10})
+    layer, _created = Layer.objects.update_or_create(
+        slug=BENCH_SLUG, defaults=fields | {"min_zoom": 10, "visibility": "public"}
+    )
     roles.ensure_role_groups()
     user, _created = User.objects.get_or_create(username="benchmark", defaults={"is_active": True})
     user.groups.add(Group.objects.get(name=roles.GIS_STAFF))
@@ -190,9 +193,15 @@ def vector_runs(args: argparse.Namespace, url: str, rows: list[list[object]]) ->
         queries[f"{z}/{x}/{y}"] = (sql, params)
     keys = list(queries)
     cookie = {"Cookie": f"sessionid={session}", "Accept-Encoding": "gzip"}
+    anonymous = {"Accept-Encoding": "gzip"}
     ports = {"off": free_port(), "on": free_port(), "tipg": free_port()}
     cache_dir = tempfile.mkdtemp(prefix="bench_tilecache_")
-    django_env = {"DEBUG": "false", "DB_CONN_MAX_AGE": "600", "IOC_TILE_CACHE_DIR": cache_dir}
+    django_env = {
+        "DEBUG": "false",
+        "DB_CONN_MAX_AGE": "600",
+        "IOC_TILE_CACHE_DIR": cache_dir,
+        "IOC_TILE_MAX_FEATURES": str(args.max_features),
+    }
 
     def gunicorn(port: int) -> list[str]:
         return [str(VENV_BIN / "gunicorn"), "gis_ioc.wsgi:application", "-w", "4", "-b", f"127.0.0.1:{port}"]
@@ -203,14 +212,15 @@ def vector_runs(args: argparse.Namespace, url: str, rows: list[list[object]]) ->
         "TIPG_DB_SCHEMAS": '["public"]',
         "TIPG_DB_TABLES": f'["public.{TABLE}"]',
         "TIPG_DB_FUNCTIONS": "[]",
-        "TIPG_MAX_FEATURES_PER_TILE": "5000",
+        "TIPG_MAX_FEATURES_PER_TILE": str(args.max_features),
     }
     coll = f"/collections/public.{TABLE}/tiles/WebMercatorQuad"
     ours_paths = [f"/tiles/{BENCH_SLUG}/{k}.mvt" for k in keys]
     systems: dict[str, tuple[Callable[[], Callable[[str], int]], list[str]]] = {
         "limit: tile SQL via psycopg": (sql_fetcher(url, queries), keys),
-        "ours, cache off": (http_fetcher(f"http://127.0.0.1:{ports['off']}", cookie), ours_paths),
-        "ours, warm cache": (http_fetcher(f"http://127.0.0.1:{ports['on']}", cookie), ours_paths),
+        "ours, cache off": (http_fetcher(f"http://127.0.0.1:{ports['off']}", anonymous), ours_paths),
+        "ours, cache off, staff session": (http_fetcher(f"http://127.0.0.1:{ports['off']}", cookie), ours_paths),
+        "ours, warm cache": (http_fetcher(f"http://127.0.0.1:{ports['on']}", anonymous), ours_paths),
         "tipg 1.x": (
             http_fetcher(f"http://127.0.0.1:{ports['tipg']}", {"Accept-Encoding": "gzip"}),
             [f"{coll}/{k}?properties={','.join(fields)}" for k in keys],
@@ -326,9 +336,11 @@ def main() -> None:
     parser.add_argument("--passes", type=int, default=1, help="walks of the tile set per client and round")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per system (median kept)")
     parser.add_argument("--skip-mapproxy", action="store_true")
+    parser.add_argument("--max-features", type=int, default=10_000, help="feature cap per tile, ours and tipg")
     args = parser.parse_args()
     args.clients = [int(c) for c in args.clients.split(",")]
     os.chdir(ROOT)
+    os.environ["IOC_TILE_MAX_FEATURES"] = str(args.max_features)  # the limit's SQL is built in this process
     setup_django()
     from layers.models import Layer
 

@@ -29,6 +29,11 @@ def max_age() -> int:
     return env_int("IOC_TILE_MAX_AGE", 0, minimum=0)
 
 
+def max_features() -> int:
+    """A single feature cap for tiles at every zoom (0: the per-zoom caps of tiles.mvt.FEATURE_CAP)."""
+    return env_int("IOC_TILE_MAX_FEATURES", 0, minimum=0)
+
+
 def mapproxy_dir() -> Path:
     """Directory of the generated MapProxy configuration (mapproxy.yaml, seed.yaml, coverage)."""
     return Path(env_str("IOC_MAPPROXY_DIR", "") or Path(settings.BASE_DIR) / "mapproxy")

@@ -91,8 +91,10 @@ def parse_tile(z: str, x: str, y: str) -> Tile:
 
 
 def feature_cap(z: int) -> int:
-    """How many features a tile at this zoom may hold."""
-    return next(cap for upto, cap in FEATURE_CAP if z <= upto)
+    """How many features a tile at this zoom may hold (IOC_TILE_MAX_FEATURES: one cap for every zoom)."""
+    from tiles.conf import max_features
+
+    return max_features() or next(cap for upto, cap in FEATURE_CAP if z <= upto)
 
 
 # --- request filters ----------------------------------------------------------------------------------

@@ -85,9 +85,7 @@ def band_range(path: str | os.PathLike[str]) -> tuple[float, float]:
     return float(data.min()), float(data.max())
 
 
-def register_cog(
-    src_path: str | os.PathLike[str], slug: str, title_vi: str, title_en: str, **options: Any
-) -> Any:
+def register_cog(src_path: str | os.PathLike[str], slug: str, title_vi: str, title_en: str, **options: Any) -> Any:
     """Store a GeoTIFF as MEDIA_ROOT/rasters/<slug>.tif (COG) and create or update its catalog layer.
 
     Options are those of `register_layer` (colormap, rescale, unit, visibility, allowed_roles, …).

@@ -51,3 +51,18 @@ def test_the_style_draws_every_visible_layer_and_no_other(client, district, admi
     schools = next(lyr for lyr in style["layers"] if lyr["id"] == "schools")
     assert schools["type"] == "circle" and "#56b4e9" in schools["paint"]["circle-color"]  # Okabe–Ito
     assert all(src["tiles"][0].startswith("http://testserver/") for src in style["sources"].values())
+
+
+def test_every_catalog_layer_with_geometry_has_tilejson_and_tiles(client, district, administrator):
+    from layers.models import Layer
+    from tests.tiles.conftest import tile_of
+
+    client.force_login(administrator)
+    layers = [lyr for lyr in Layer.objects.vector() if lyr.geometry_field]
+    assert len(layers) >= 10
+    for layer in layers:
+        doc = client.get(f"/tiles/{layer.slug}.json")
+        assert doc.status_code == 200, layer.slug
+        z, x, y = tile_of(108.53, 11.78, max(layer.min_zoom, 10))
+        tile = client.get(f"/tiles/{layer.slug}/{z}/{x}/{y}.mvt")
+        assert tile.status_code in (200, 204), (layer.slug, tile.content[:200])
