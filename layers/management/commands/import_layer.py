@@ -78,7 +78,13 @@ class Command(BaseCommand):
                 return
             if opts.get("save_mapping"):
                 jobs.save_mapping(opts["save_mapping"], options, user)
-            report = run_import(path.resolve(), path.name, options, user=user, progress=ProgressBar(sys.stderr))
+            report = run_import(
+                path.resolve(),
+                path.name,
+                options,
+                user=user,
+                progress=ProgressBar(getattr(self.stderr, "_out", sys.stderr)),
+            )
         except ImportRejected as exc:
             for issue in exc.report["issues"][:20]:
                 self.stderr.write(
