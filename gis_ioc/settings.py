@@ -158,3 +158,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
+
+# Imports (layers/importers): upload size limit and caps that stop zip bombs before they fill the disk.
+IOC_IMPORT_MAX_BYTES = env_int("IOC_IMPORT_MAX_MB", 500, minimum=1) * 1024 * 1024
+IOC_IMPORT_ZIP_MAX_BYTES = env_int("IOC_IMPORT_ZIP_MAX_MB", 4096, minimum=1) * 1024 * 1024
+IOC_IMPORT_ZIP_MAX_ENTRIES = env_int("IOC_IMPORT_ZIP_MAX_ENTRIES", 1000, minimum=1)
+IOC_IMPORT_ZIP_MAX_RATIO = env_int("IOC_IMPORT_ZIP_MAX_RATIO", 200, minimum=2)
