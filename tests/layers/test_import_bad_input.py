@@ -219,3 +219,16 @@ def test_an_upload_over_the_size_limit_is_refused_with_413(unchanged, client, gi
     response = client.post("/api/v1/imports/", {"file": SimpleUploadedFile("big.geojson", body), "target": "new:big"})
     assert response.status_code == 413
     assert "vượt giới hạn 1 MB" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_an_empty_geometry_is_rejected_naming_its_row(unchanged, tmp_path: Path) -> None:
+    path = tmp_path / "rong.geojson"
+    features = [
+        {"type": "Feature", "properties": {"ten": "có"}, "geometry": {"type": "Point", "coordinates": [108.49, 11.77]}},
+        {"type": "Feature", "properties": {"ten": "rỗng"}, "geometry": None},
+    ]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    with pytest.raises(ImportRejected) as exc:
+        _import(path, target="new:rong")
+    assert exc.value.report["issues"][0] == {"row": 2, "field": "geometry", "reason": "hình học rỗng", "value": None}
