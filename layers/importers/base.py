@@ -75,6 +75,8 @@ class Importer(ABC):
         self.path = path
         self.options = options
         self.workdir = workdir
+        # Set by a preview: only this many features will be read, so costly per-file work may be cut short.
+        self.sample_limit: int | None = None
 
     @classmethod
     @abstractmethod

@@ -8,7 +8,7 @@ fields widened as needed) that GDAL then reads normally. The writer also builds 
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,34 +73,51 @@ def text_samples(path: Path, limit: int = 2000) -> list[bytes]:
     return out
 
 
-def write_dbf(path: Path, fields: list[DbfField], records: list[list[bytes]], ldid: int = 0) -> None:
-    """Write a DBF from already-encoded values (text left-aligned, numbers right-aligned)."""
+def write_dbf(path: Path, fields: list[DbfField], records: Iterable[list[bytes]], ldid: int = 0) -> None:
+    """Write a DBF from already-encoded values (text left-aligned, numbers right-aligned), streaming."""
     hlen = 32 + 32 * len(fields) + 1
     rlen = 1 + sum(f.length for f in fields)
     with open(path, "wb") as fh:
-        fh.write(struct.pack("<B3BIHH", 0x03, 126, 1, 1, len(records), hlen, rlen))
+        fh.write(struct.pack("<B3BIHH", 0x03, 126, 1, 1, 0, hlen, rlen))  # count patched below
         fh.write(b"\0" * 17 + bytes([ldid]) + b"\0\0")
         for f in fields:
             name = f.name.encode("latin-1")[:10].ljust(11, b"\0")
             fh.write(name + f.type.encode() + b"\0" * 4 + bytes([f.length, f.decimals]) + b"\0" * 14)
         fh.write(b"\x0d")
+        count = 0
         for rec in records:
             fh.write(b" ")
             for f, value in zip(fields, rec, strict=True):
                 value = value[: f.length]
                 fh.write(value.ljust(f.length) if f.type in "CLD" else value.rjust(f.length))
+            count += 1
         fh.write(b"\x1a")
+        fh.seek(4)
+        fh.write(struct.pack("<I", count))
 
 
-def transcode_to_utf8(src: Path, dest: Path, encoding: str) -> None:
-    """Copy a DBF re-encoding its text fields from `encoding` to UTF-8 (NFC), widening them to fit."""
+def transcode_to_utf8(src: Path, dest: Path, encoding: str, limit: int | None = None) -> None:
+    """Copy a DBF re-encoding its text fields from `encoding` to UTF-8 (NFC), widening them to fit.
+
+    With `limit` (a preview), only the first `limit` records are decoded; later text values are left blank,
+    so a preview of a large legacy file costs a streamed copy, not a full decode.
+    """
     fields, *_ = read_header(src)
-    records = list(iter_records(src))
     text_idx = [i for i, f in enumerate(fields) if f.type == "C"]
-    for rec in records:
+
+    def converted() -> Iterator[list[bytes]]:
+        for n, rec in enumerate(iter_records(src)):
+            for i in text_idx:
+                if limit is not None and n >= limit:
+                    rec[i] = b""
+                elif rec[i]:
+                    rec[i] = encodings.decode(rec[i], encoding).encode("utf-8")
+            yield rec
+
+    widths = {i: max(fields[i].length, 1) for i in text_idx}
+    for rec in converted():
         for i in text_idx:
-            rec[i] = encodings.decode(rec[i], encoding).encode("utf-8") if rec[i] else b""
+            widths[i] = max(widths[i], len(rec[i]))
     for i in text_idx:
-        width = max((len(rec[i]) for rec in records), default=1)
-        fields[i].length = min(254, max(fields[i].length, width, 1))
-    write_dbf(dest, fields, records)
+        fields[i].length = min(254, widths[i])
+    write_dbf(dest, fields, converted())

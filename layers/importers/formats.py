@@ -211,7 +211,8 @@ class ShapefileImporter(OgrImporter):
         return self._transcoded(shp, guess.encoding)
 
     def _transcoded(self, shp: Path, encoding: str) -> Path:
-        """A copy of the shapefile whose DBF is UTF-8 (made once per import)."""
+        """A copy of the shapefile whose DBF is UTF-8 (made once per import; a preview decodes only the
+        records it shows, see `sample_limit`)."""
         out = self.workdir / "utf8" / shp.stem
         target = out / shp.name
         if target.exists():
@@ -222,7 +223,7 @@ class ShapefileImporter(OgrImporter):
                 shutil.copy(p, out / (shp.stem + p.suffix.lower()))
         dbf_src = self._part(shp.stem, ".dbf")
         assert dbf_src is not None  # noqa: S101 - dataset() checked it
-        dbf.transcode_to_utf8(dbf_src, out / (shp.stem + ".dbf"), encoding)
+        dbf.transcode_to_utf8(dbf_src, out / (shp.stem + ".dbf"), encoding, limit=self.sample_limit)
         (out / (shp.stem + ".cpg")).write_text("UTF-8")
         return out / (shp.stem + ".shp")
 

@@ -108,6 +108,7 @@ def _json_value(v: Any) -> Any:
 def preview(importer: Importer, sample_size: int = 20) -> dict[str, Any]:
     """What a person needs before committing: format, layers, fields with decoded sample values, CRS and
     encoding guesses, geometry types and problems seen in the sample."""
+    importer.sample_limit = sample_size
     info = importer.info()
     guess = resolve_crs(info, importer.options)
     out: dict[str, Any] = {
