@@ -13,6 +13,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from dashboard.templatetags.dashboard_format import day
 from gis_ioc import permissions
 from gis_ioc.models import AdminUnit
 
@@ -51,7 +52,7 @@ def time_range(request: HttpRequest) -> tuple[dt.date, dt.date]:
     if end < start:
         raise BadRequest(
             _("Ngày kết thúc (%(end)s) đứng trước ngày bắt đầu (%(start)s): hãy chọn lại khoảng thời gian.")
-            % {"start": start.strftime("%d/%m/%Y"), "end": end.strftime("%d/%m/%Y")}
+            % {"start": day(start), "end": day(end)}
         )
     if (end - start).days > MAX_RANGE_DAYS:
         raise BadRequest(_("Khoảng thời gian dài quá 20 năm: hãy chọn khoảng ngắn hơn."))

@@ -96,9 +96,29 @@ def test_the_map_draws_tiles_choropleth_legend_then_drill_down_and_time_range(de
     assert "54" in page.locator('.kpi[data-key="petitions_received"] .kpi-value').inner_text()
     assert page.errors == []
     page.screenshot(path=str(SHOTS / "dashboard.png"))
+    check_a_feature_popup_shows_its_whitelisted_attributes(page)
     # The same page, on: drill-down and back, then the time selector (one page load for the three).
     check_clicking_a_commune_opens_its_profile_and_back_returns(page)
     check_the_time_selector_changes_the_kpis_and_refuses_an_inverted_range(page)
+
+
+def check_a_feature_popup_shows_its_whitelisted_attributes(page):
+    x, y = page.evaluate(
+        """() => { const m = window.dashboardMap;
+                   const r = document.getElementById('map').getBoundingClientRect();
+                   // A school not hidden under a label, the legend or the layer switcher.
+                   for (const f of m.queryRenderedFeatures({layers: ['lyr-schools']})) {
+                     const p = m.project(f.geometry.coordinates);
+                     const x = r.left + p.x, y = r.top + p.y;
+                     if (document.elementFromPoint(x, y) === m.getCanvas()) return [x, y];
+                   } }"""
+    )
+    page.mouse.click(x, y)
+    popup = page.locator(".maplibregl-popup .popup")
+    popup.wait_for()
+    text = popup.inner_text()
+    assert "Trường học" in text and "Tên trường" in text and "Số học sinh" in text
+    page.locator(".maplibregl-popup-close-button").click()
 
 
 def check_clicking_a_commune_opens_its_profile_and_back_returns(page):
