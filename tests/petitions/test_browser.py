@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from gis_ioc import roles
-from petitions.models import FieldReport, Petition, Status
+from petitions.models import Attachment, FieldReport, Petition, Status
 from tests.conftest import make_user
-from tests.petitions.conftest import inside, new_petition
+from tests.petitions.conftest import inside, jpeg, new_petition
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -69,11 +69,22 @@ def test_the_field_app_queues_offline_and_delivers_each_report_once(live_server,
     page.wait_for_selector("#submit:not([disabled])")
     shot(page, tmp_path, "field-app-online", full_page=False)
 
+    # A poor fix (±150 m, above the 100 m limit) blocks saving; a fair one (±45 m) only warns.
+    context.set_geolocation({"latitude": here.y, "longitude": here.x, "accuracy": 150})
+    page.wait_for_selector("#gps-box.bad")
+    assert page.locator("#submit").is_disabled()
+    context.set_geolocation({"latitude": here.y, "longitude": here.x, "accuracy": 45})
+    page.wait_for_selector("#gps-box.warn")
+    assert page.locator("#submit").is_enabled()
+    context.set_geolocation({"latitude": here.y, "longitude": here.x, "accuracy": 12})
+    page.wait_for_selector("#gps-box.ok")
+
     context.set_offline(True)
     page.wait_for_selector("#net.offline")
     page.select_option("#petition", target.tracking_code)
     page.select_option("#outcome", "verified")
     page.fill("#note", "Báo cáo ngoại tuyến 1: cây đã đổ thật")
+    page.set_input_files("#photos", files=[{"name": "cay-do.jpg", "mimeType": "image/jpeg", "buffer": jpeg(640, 480)}])
     page.click("#submit")
     page.wait_for_function("document.querySelector('#queue-count').textContent.startsWith('1 ')")
     page.fill("#note", "Báo cáo ngoại tuyến 2: đường trơn trượt")
@@ -94,6 +105,9 @@ def test_the_field_app_queues_offline_and_delivers_each_report_once(live_server,
     notes = sorted(FieldReport.objects.values_list("note", flat=True))
     assert notes == ["Báo cáo ngoại tuyến 1: cây đã đổ thật", "Báo cáo ngoại tuyến 2: đường trơn trượt"]
     assert Petition.objects.get(pk=target.pk).status == Status.VERIFIED
+    photo = Attachment.objects.get()  # kept in IndexedDB as a Blob while offline, uploaded once
+    assert photo.report.note.startswith("Báo cáo ngoại tuyến 1") and photo.petition_id == target.pk
+    assert (photo.width, photo.height) == (640, 480)
     # Verified on site, it leaves the officer's to-verify list once the list reloads after the sync.
     page.wait_for_selector(f"#list li[data-code='{target.tracking_code}']", state="detached")
     page.locator("#sent").scroll_into_view_if_needed()
