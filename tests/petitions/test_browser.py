@@ -116,13 +116,23 @@ def test_the_field_app_queues_offline_and_delivers_each_report_once(live_server,
 
 
 def test_the_citizen_form_and_status_page_work_on_a_phone(live_server, district, browser, tmp_path):
-    context = browser.new_context(**PHONE, locale="vi-VN")
+    gps = inside("24937")
+    context = browser.new_context(
+        **PHONE,
+        locale="vi-VN",
+        geolocation={"latitude": gps.y, "longitude": gps.x, "accuracy": 20},
+        permissions=["geolocation"],
+    )
     page = context.new_page()
     page.goto(f"{live_server.url}/petitions/")
+    page.click("#gps-btn")
+    page.wait_for_function(f"document.getElementById('lat').value === '{gps.y:.6f}'")
+    assert "±20 m" in page.locator("#loc-status").inner_text()
     page.wait_for_function("window._map && window._map.loaded() && window._map.getSource('communes')")
     shot(page, tmp_path, "citizen-form")
     page.select_option("#category", "moi_truong")
     page.fill("#description", "Bãi rác tự phát cạnh suối <script>alert(1)</script>")
+    page.wait_for_function("window._map.loaded() && !window._map.isMoving()")
     box = page.locator("#map").bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_function("document.getElementById('lat').value !== ''")
@@ -133,4 +143,6 @@ def test_the_citizen_form_and_status_page_work_on_a_phone(live_server, district,
     shot(page, tmp_path, "citizen-status")
     petition = Petition.objects.get()
     assert petition.category == "moi_truong" and petition.commune_code
+    # The GPS fix moved the map there; the tap at the centre of the map lands in the same commune.
+    assert petition.commune_code == "24937"
     context.close()
