@@ -177,8 +177,10 @@ def _model_source(layer: Layer) -> LayerSource:
     assert model is not None
     meta = model._meta
     table = meta.db_table
-    fields_by_name = {f.name: f for f in meta.concrete_fields} | {f.attname: f for f in meta.concrete_fields}
-    pk_field = fields_by_name.get(layer.id_field) or meta.pk
+    fields_by_name: dict[str, Any] = {f.name: f for f in meta.concrete_fields} | {
+        f.attname: f for f in meta.concrete_fields
+    }
+    pk_field: Any = fields_by_name.get(layer.id_field) or meta.pk
     columns: dict[str, Column] = {}
     for attr in layer.attributes or []:
         f = fields_by_name.get(attr["name"])
@@ -302,7 +304,7 @@ MAX_LIMIT = 10_000
 DEFAULT_LIMIT = 10
 # Below this many rows (estimated) an exact count costs little; above it the planner's estimate is used
 # unless the client asks for an exact count.
-EXACT_COUNT_BELOW = 50_000
+EXACT_COUNT_BELOW = 10_000
 
 
 @dataclass

@@ -61,14 +61,14 @@ def parse_feature_query(params: QueryDict, layer: Layer, user: permissions.AnyUs
     if params.get("filter"):
         from layers.ogc.cql import parse_filter
 
-        query.cql = parse_filter(params["filter"], params.get("filter-lang"))
+        query.cql = parse_filter(str(params.get("filter")), params.get("filter-lang"))
     for key in params:
         if key in RESERVED:
             continue
         name, _sep, lookup = key.partition("__")
         if name not in columns or (lookup and lookup not in LOOKUPS):
             raise q.QueryError(key, _("Tham số không được hỗ trợ: %(p)s") % {"p": key[:60]})
-        value = params.get(key)
+        value = params.get(key) or ""
         if lookup == "in":
             query.filters.append((name, "in", [v for v in value.split(",") if v != ""]))
         else:
