@@ -134,8 +134,9 @@ def _apply(layer: Layer, user: permissions.AnyUser, instance: Any, payload: dict
         setattr(instance, geo.name, _parse_geometry(payload.get("geometry"), geo))
     if errors:
         raise serializers.ValidationError(errors)
-    locate_by: str | None = getattr(type(instance), "locate_by", "geom")  # type: ignore[arg-type]  # stub quirk
-    if locate_by is None and getattr(instance, "commune_code", ""):
+    locate_by: str | None = getattr(type(instance), "locate_by", "geom")
+    commune_code: str = getattr(instance, "commune_code", None) or ""
+    if locate_by is None and commune_code:
         unit = AdminUnit.objects.current().communes().filter(code=instance.commune_code).first()
         if unit is None:
             raise serializers.ValidationError(
