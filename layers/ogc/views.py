@@ -49,7 +49,6 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
-    "http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/sortables",
     "http://www.opengis.net/spec/ogcapi-features-8/1.0/conf/sorting",
     "http://www.opengis.net/spec/ogcapi-features-6/1.0/conf/properties",
     "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
