@@ -349,6 +349,8 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
 def _items(request: HttpRequest, layer: Layer) -> HttpResponse:
     html = wants_html(request)
     query = parse_items_query(request, layer)
+    if html:
+        query.crs = q.DEFAULT_CRS  # the page's map draws lon/lat; other CRSs are for the JSON output
     page = q.features_page(layer, request.user, query, "ogc")
     links = [
         link(url_with(request, f="json"), "self", GEOJSON),
@@ -395,6 +397,8 @@ def item(request: HttpRequest, collection_id: str, feature_id: str) -> HttpRespo
     layer = _layer(request, collection_id)
     html = wants_html(request)
     crs = q.parse_crs(request.GET.get("crs"), "crs")
+    if html:
+        crs = q.DEFAULT_CRS  # the page's map draws lon/lat
     source = q.layer_source(layer)
     columns = q.visible_columns(source, request.user, "ogc")
     properties = q.parse_properties(request.GET.get("properties"), set(columns))
