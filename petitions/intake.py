@@ -27,6 +27,7 @@ from layers.models import HealthFacility, LandParcel, PlanningZone, School
 from petitions import workflow
 from petitions.attachments import ProcessedImage, save_attachment
 from petitions.conf import conf
+from petitions.layer import petition_changed
 from petitions.models import (
     Agency,
     Category,
@@ -246,5 +247,6 @@ def create_petition(
         for img in photos:
             save_attachment(img, petition=petition)
         workflow.record(petition, "receive", "", actor=actor, actor_label=Source(source).label, note="", is_public=True)
+        petition_changed(petition)
     duplicates = list(duplicate_candidates(category, point, exclude_id=petition.pk)[:5])
     return IntakeResult(petition, duplicates, RoutingRule.agency_for(category, ctx.commune.code))

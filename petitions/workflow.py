@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from gis_ioc import permissions, roles
+from petitions.layer import petition_changed
 from petitions.models import Agency, Petition, PetitionEvent, PetitionReporter, RoutingRule, Status
 
 
@@ -161,6 +162,7 @@ def transition(
         if step.public_note and note:
             Petition.objects.filter(pk=petition.pk).update(public_note=note)
             petition.public_note = note
+        petition_changed(petition)
         return petition
 
 

@@ -56,3 +56,16 @@ def test_agency_membership_is_by_agency(district, agency, other_agency, agency_m
     assert not permissions.is_agency_member(agency_member, other_agency.pk)
     assert not permissions.is_agency_member(None, agency.pk)
     assert not permissions.is_agency_member(agency_member, None)
+
+
+def test_new_petitions_and_status_changes_refresh_the_layer(district, field_officer):
+    from petitions import workflow
+
+    layer = Layer.objects.get(slug="petitions")
+    before = layer.version
+    petition = new_petition()
+    layer.refresh_from_db()
+    assert layer.version == before + 1
+    workflow.transition(petition.pk, "verify", field_officer)
+    layer.refresh_from_db()
+    assert layer.version == before + 2 and layer.data_updated_at is not None
