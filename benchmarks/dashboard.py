@@ -239,7 +239,12 @@ def main() -> None:
             '"Drawn" = navigation start → both the KPI cards written and the map\'s first `idle` (communes, '
             "choropleth, labels, default tile layers). Statistics arrive in one aggregated request per view "
             "(`/dashboard/api/view`: choropleth of every commune, KPIs, series and category charts).\n\n"
-            f"{table}\n"
+            f"{table}\n\n"
+            "Reading it: the columns HTML / static files / view data are when the browser had received each "
+            "(response end, from navigation start); the time after that is the browser's own main thread — "
+            "MapLibre starting WebGL in software (SwiftShader, no GPU in CI) and drawing the communes and tile "
+            "layers, Chart.js drawing the charts. Run it on an otherwise idle machine: the load average above "
+            "says how busy the cores were.\n"
         )
         write_section(text)
 
