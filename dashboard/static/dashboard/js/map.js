@@ -132,12 +132,14 @@ export class DistrictMap {
   focusCommune(code) {
     this.map.setFilter("communes-focus", ["==", ["get", "code"], code || ""]);
     for (const layer of this.catalog) {
+      // Raster layers take no filter; layers without a commune code are left whole.
+      if (layer.kind === "raster" || !layer.fields.some((f) => f.name === "commune_code")) continue;
       for (const id of this.layerIds(layer.slug)) {
         this.map.setFilter(id, code ? ["==", ["get", "commune_code"], code] : null);
       }
     }
     const f = this.communes.features.find((x) => x.properties.code === code);
-    this.map.fitBounds(f ? f.properties.bbox : this.bounds, { padding: 30, duration: 0 });
+    this.map.fitBounds(f ? f.properties.bbox : this.bounds, { padding: 40, maxZoom: 13, duration: 0 });
   }
 
   // Choropleth: colour of each commune from its class.
