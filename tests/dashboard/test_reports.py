@@ -67,3 +67,11 @@ def test_visitors_cannot_download_staff_only_tables(demo, anon_client):
     assert r.status_code == 200
     text = r.content.decode("utf-8-sig")
     assert "Trần Văn An" not in text and "0987654321" not in text  # reporter data is never public
+
+
+def test_the_kpi_table_downloads_for_a_commune(demo, leader_client):
+    r = leader_client.get("/dashboard/tables/kpis.csv", {"commune": "24931", **YEAR_RANGE})
+    assert r.status_code == 200
+    lines = r.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "Chỉ tiêu,Giá trị,Đơn vị"
+    assert "Phản ánh tiếp nhận,3.0,phản ánh" in lines

@@ -180,7 +180,9 @@ async function refresh() {
     const q = query();
     $("profile-reports").replaceChildren(
       el("a", { href: `/reports/communes/${state.commune}/?${q}`, target: "_blank", text: strings.report.replace("PDF", "").trim() || "HTML" }), " · ",
-      el("a", { href: `/reports/communes/${state.commune}/pdf?${q}`, id: "report-commune-pdf", text: "PDF" }),
+      el("a", { href: `/reports/communes/${state.commune}/pdf?${q}`, id: "report-commune-pdf", text: "PDF" }), " · KPI ",
+      el("a", { href: `/dashboard/tables/kpis.csv?${query({ commune: state.commune })}`, text: "CSV" }), " · ",
+      el("a", { href: `/dashboard/tables/kpis.xlsx?${query({ commune: state.commune })}`, text: "XLSX" }),
     );
   } else {
     $("overview").hidden = false;
@@ -195,9 +197,9 @@ async function refresh() {
         { horizontal: true, isMoney: unit === "VND", colors: codes.map((c) => (ch.classes[c] === null ? "#e3e3e3" : ch.colors[ch.classes[c]])) });
     }
     categoryCharts($("category-charts"), body.categories, "cc");
-    for (const [id, fmt] of [["table-stats-csv", "csv"], ["table-stats-xlsx", "xlsx"]]) {
+    for (const [id, table, fmt] of [["table-stats-csv", "statistic", "csv"], ["table-stats-xlsx", "statistic", "xlsx"], ["table-kpis-csv", "kpis", "csv"], ["table-kpis-xlsx", "kpis", "xlsx"]]) {
       const a = $(id);
-      if (a) a.href = `/dashboard/tables/statistic.${fmt}?${query()}`;
+      if (a) a.href = `/dashboard/tables/${table}.${fmt}?${query()}`;
     }
     for (const id of ["report-district", "report-district-pdf"]) {
       const a = $(id);
