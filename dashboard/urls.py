@@ -1,11 +1,15 @@
 """Dashboard, commune profiles, reports, tables and the planners' comparison (full paths, prefix "")."""
 
+from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, path
 
 from dashboard import api, planning, reports, views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.home, name="dashboard-home"),
+    # Leaders and officers are not Django staff, so the admin's login page refuses them: this one does not.
+    path("login/", auth_views.LoginView.as_view(template_name="dashboard/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(next_page="/"), name="logout"),
     path("communes/<str:code>/", views.commune_profile, name="dashboard-commune"),
     path("dashboard/api/stats", api.stats_view, name="dashboard-api-stats"),
     path("dashboard/api/view", api.view_data, name="dashboard-api-view"),

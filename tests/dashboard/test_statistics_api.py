@@ -88,3 +88,12 @@ def test_visitors_get_only_public_statistics(demo, anon_client, leader_client):
     assert r.status_code == 404
     kpis = {c["key"] for c in anon_client.get("/dashboard/api/view", YEAR_RANGE).json()["kpis"]}
     assert "revenue_vs_plan" not in kpis and "petitions_open" in kpis
+
+
+def test_a_leader_signs_in_on_the_dashboards_own_page_and_gets_the_full_dashboard(district, leader, anon_client):
+    assert anon_client.get("/").context["signed_in"] is False
+    r = anon_client.post("/login/", {"username": "leader", "password": "pw-leader-123", "next": "/"})
+    assert r.status_code == 302 and r["Location"] == "/"
+    assert anon_client.get("/").context["signed_in"] is True
+    r = anon_client.post("/login/", {"username": "leader", "password": "wrong"})
+    assert r.status_code == 200 and "không đúng" in r.content.decode()
