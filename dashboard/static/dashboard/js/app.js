@@ -282,4 +282,6 @@ attachSearch($("search"), $("search-results"), (res) => {
 
 renderSwitcher();
 route();
-if (cfg.wall) setInterval(refresh, cfg.refreshSeconds * 1000);
+if (cfg.wall) {
+  setInterval(() => { refresh(); dmap.ready.then(() => dmap.reloadTiles()); }, cfg.refreshSeconds * 1000);
+}

@@ -116,6 +116,14 @@ export class DistrictMap {
     }
   }
 
+  // Control room: fetch the tiles again (the server answers 304 for unchanged ones, by ETag).
+  reloadTiles() {
+    for (const layer of this.catalog) {
+      const source = this.map.getSource(`lyr-${layer.slug}`);
+      if (source && layer.on && source.setTiles) source.setTiles(source.tiles);
+    }
+  }
+
   layerIds(slug) {
     return [`lyr-${slug}`, `lyr-${slug}-outline`].filter((id) => this.map.getLayer(id));
   }
