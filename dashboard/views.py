@@ -60,6 +60,14 @@ def js_strings() -> dict[str, str]:
     }
 
 
+def _refresh_seconds(request: HttpRequest) -> int:
+    """Control-room refresh period: ?refresh=N seconds (5 to 3600), 60 by default."""
+    try:
+        return min(3600, max(5, int(request.GET.get("refresh", WALL_REFRESH_SECONDS))))
+    except ValueError:
+        return WALL_REFRESH_SECONDS
+
+
 def _map_context(request: HttpRequest, focus: str | None = None) -> dict[str, Any]:
     user = request.user
     start, end = params.time_range(request)
@@ -83,7 +91,7 @@ def _map_context(request: HttpRequest, focus: str | None = None) -> dict[str, An
         "page_config": {
             "signedIn": user.is_authenticated,
             "wall": request.GET.get("mode") == "wall",
-            "refreshSeconds": WALL_REFRESH_SECONDS,
+            "refreshSeconds": _refresh_seconds(request),
             "start": start.isoformat(),
             "end": end.isoformat(),
             "stat": stat,

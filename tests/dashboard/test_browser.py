@@ -219,9 +219,12 @@ def test_the_compare_view_shows_both_plans_and_the_conflict(demo, planner, live_
 
 def test_wall_mode_and_english_layout(demo, leader, live_server, browser):
     page = open_page(browser, live_server, leader, width=1920, height=1080)
-    page.goto(f"{live_server.url}/?{YEAR}&stat=dossier_on_time_rate&mode=wall")
+    page.goto(f"{live_server.url}/?{YEAR}&stat=dossier_on_time_rate&mode=wall&refresh=5")
     wait_dashboard(page)
     assert "wall" in page.get_attribute("body", "class")
+    # It refreshes by itself (every 5 s here, every minute by default).
+    first = page.evaluate("document.body.dataset.kpisReady")
+    page.wait_for_function(f"document.body.dataset.kpisReady !== '{first}'", timeout=30_000)
     page.screenshot(path=str(SHOTS / "control-room-wall.png"))
     page = open_page(browser, live_server, leader)
     page.goto(f"{live_server.url}/?{YEAR}&stat=revenue_actual")
