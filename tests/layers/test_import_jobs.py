@@ -253,3 +253,20 @@ def test_a_killed_worker_fails_the_job_and_leaves_the_data_unchanged(tmp_path: P
     assert failed.status == "failed" and "dừng đột ngột" in failed.message
     assert ProcrastinateJob.objects.get(id=failed.queue_job_id).status == "failed"
     assert LandParcel.objects.count() == 0 and Layer.objects.get(slug="land-parcels").version == version
+
+
+@pytest.mark.django_db
+def test_the_api_previews_first_then_commits_the_previewed_upload(district, gis_staff, client, media, tmp_path) -> None:
+    path = tmp_path / "xa.geojson"
+    files.communes().head(2).to_file(path, driver="GeoJSON")
+    client.force_login(gis_staff)
+    first = client.post("/api/v1/imports/", {"file": _upload(path), "preview_only": "true"})
+    assert first.status_code == 201
+    body = first.json()
+    assert body["status"] == "uploaded" and body["preview"]["count"] == 2 and body["preview"]["crs"]["srid"] == 4326
+    committed = client.post(f"/api/v1/imports/{body['id']}/", {"target": "new:xa-api", "title": "Xã (API)"})
+    assert committed.status_code == 202 and committed.json()["status"] == "queued"
+    assert client.post(f"/api/v1/imports/{body['id']}/", {"target": "new:xa-api"}).status_code == 409
+    jobs.execute(body["id"])
+    assert client.get(f"/api/v1/imports/{body['id']}/").json()["layer"] == "xa-api"
+    assert Layer.objects.get(slug="xa-api").title_vi == "Xã (API)"
