@@ -19,7 +19,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.monotonic()
         call_command("migrate", interactive=False, verbosity=0, stdout=self.stdout)
-        call_command("load_demo", stdout=self.stdout)
+        # Accounts first: the petitions demo step links the agency_staff account to its agencies.
         call_command("demo_users", stdout=self.stdout)
+        call_command("load_demo", stdout=self.stdout)
         call_command("collectstatic", interactive=False, verbosity=0, stdout=self.stdout)
         self.stdout.write(f"prepare_demo: {time.monotonic() - started:.1f} s")
