@@ -102,9 +102,15 @@ def build() -> dict[str, object]:
             )
     plan_a = PlanningPlanFactory(name="Quy hoạch sử dụng đất 2015–2025", period_start=2015, period_end=2025)
     plan_b = PlanningPlanFactory(name="Quy hoạch sử dụng đất 2021–2030", period_start=2021, period_end=2030)
-    zone_a = PlanningZoneFactory(plan=plan_a, in_commune="24931", land_use="CLN", zone_code="A-01")
+    # Zones well inside their commune (points >= 0.002° from the boundary, squares 0.001° each side), so
+    # that no zone straddles two communes whatever the factories' sequence numbers are.
+    zone_a = PlanningZoneFactory(
+        plan=plan_a, in_commune="24931", land_use="CLN", zone_code="A-01", geom=square_at(points["24931"][-1], 0.001)
+    )
     PlanningZoneFactory(plan=plan_b, in_commune="24931", land_use="ODT", zone_code="B-01", geom=zone_a.geom)
-    PlanningZoneFactory(plan=plan_a, in_commune="24937", land_use="RSX", zone_code="A-02")
+    PlanningZoneFactory(
+        plan=plan_a, in_commune="24937", land_use="RSX", zone_code="A-02", geom=square_at(points["24937"][-1], 0.001)
+    )
     center = zone_a.geom.centroid
     parcel = LandParcelFactory(
         in_commune="24931", sheet_number=12, parcel_number=345, land_use="CLN", geom=square_at(center, 0.0003)
