@@ -471,17 +471,23 @@ def _check_duplicates(cur: Any, target: Target, columns: list[Column]) -> None:
     key = target.key_columns()
     sets = [key] if key else []
     sets += [u for u in getattr(target, "unique_sets", list)() if u != key]
+    table_has_rows = False
+    if sets and not key and target.layer is not None:
+        cur.execute(f"SELECT EXISTS (SELECT 1 FROM {q(target.table)})")  # noqa: S608
+        table_has_rows = cur.fetchone()[0]
     for cols in sets:
         tuple_sql = ", ".join(f"({exprs[c]})" for c in cols)
         label = ", ".join(cols)
+        # Hash-aggregate the keys once, then pick the rows of the repeated ones (cheaper than a window sort).
         cur.execute(
-            f"""INSERT INTO _imp_bad SELECT _row, %s, %s, v FROM (
-                  SELECT s._row, ROW({tuple_sql})::text AS v,
-                         count(*) OVER (PARTITION BY {tuple_sql}) AS n
-                  FROM _imp_stage s JOIN _imp_geo g USING (_row)) d WHERE n > 1""",  # noqa: S608
+            f"""INSERT INTO _imp_bad SELECT k._row, %s, %s, k.v FROM (
+                  SELECT s._row, ROW({tuple_sql})::text AS v
+                  FROM _imp_stage s JOIN _imp_geo g USING (_row)) k
+                JOIN (SELECT ROW({tuple_sql})::text AS v FROM _imp_stage s JOIN _imp_geo g USING (_row)
+                      GROUP BY 1 HAVING count(*) > 1) d USING (v)""",  # noqa: S608
             [label, _("trùng khoá trong tệp")],
         )
-        if not key and target.layer is not None:
+        if table_has_rows:
             match = " AND ".join(f"t.{q(c)} = ({exprs[c]})" for c in cols)
             cur.execute(
                 f"""INSERT INTO _imp_bad SELECT s._row, %s, %s, ROW({tuple_sql})::text

@@ -118,3 +118,15 @@ def test_skip_bad_rows_writes_the_good_ones_and_returns_the_rejects(district, tm
     assert rejects[0].startswith("row,field,reason,SHBANDO")
     assert rejects[1].startswith("4,land_use,giá trị không có trong danh mục,7,4,")
     assert LandParcel.objects.count() == 5
+
+
+@pytest.mark.django_db
+def test_a_parcel_number_repeated_within_the_file_is_rejected(district, tmp_path: Path) -> None:
+    gdf = files.parcels(4)
+    gdf.loc[3, "SOTHUA"] = 1  # same sheet 7 / parcel 1 as row 1, same commune
+    archive = files.shapefile_zip(gdf, tmp_path, "thua", prj=False)
+    with pytest.raises(ImportRejected) as exc:
+        _import(archive, target="land-parcels", mapping=files.PARCEL_MAPPING)
+    dup = [(i["row"], i["reason"]) for i in exc.value.report["issues"]]
+    assert dup == [(1, "trùng khoá trong tệp"), (4, "trùng khoá trong tệp")]
+    assert LandParcel.objects.count() == 0
