@@ -12,9 +12,9 @@ interleaved across systems (the machine is shared), the median round reported: p
 
 - limit: the SQL our view runs (`tiles.mvt.tile_sql`), executed by psycopg from the same number of threads
   (no HTTP, no Django), bytes fetched.
-- ours: gunicorn (4 sync worker processes), tile cache off (every request runs the SQL, then gzip) and on
-  (warm disk cache), anonymous like tipg (the benchmark layer is public), and once with a gis_staff
-  session (+4 queries: session, user, groups, commune scope).
+- ours: gunicorn (`--workers` sync processes, 8: one per concurrent client), tile cache off (every
+  request runs the SQL, then gzip) and on (warm disk cache), anonymous like tipg (the benchmark layer is
+  public), and once with a gis_staff session (+4 queries: session, user, groups, commune scope).
 - tipg 1.x (uvicorn, 4 workers) on the same table, the same six attributes; every system caps a tile at
   `--max-features` (10,000; ours through IOC_TILE_MAX_FEATURES instead of its per-zoom caps).
 - MapProxy (gunicorn, 4 workers, the generated public configuration) serving a warm disk cache of the
@@ -204,9 +204,12 @@ def vector_runs(args: argparse.Namespace, url: str, rows: list[list[object]]) ->
     }
 
     def gunicorn(port: int) -> list[str]:
-        return [str(VENV_BIN / "gunicorn"), "gis_ioc.wsgi:application", "-w", "4", "-b", f"127.0.0.1:{port}"]
+        workers = str(args.workers)
+        return [str(VENV_BIN / "gunicorn"), "gis_ioc.wsgi:application", "-w", workers, "-b", f"127.0.0.1:{port}"]
 
     tipg_cmd = [str(VENV_BIN / "uvicorn"), "tipg.main:app", "--port", str(ports["tipg"]), "--workers", "4"]
+    # tipg is async: 4 processes already run 8 requests' queries at once. Sync gunicorn workers wait on
+    # PostgreSQL, so they need one per concurrent client for the database to see the same concurrency.
     tipg_env = {
         "DATABASE_URL": url,
         "TIPG_DB_SCHEMAS": '["public"]',
@@ -336,6 +339,7 @@ def main() -> None:
     parser.add_argument("--passes", type=int, default=1, help="walks of the tile set per client and round")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per system (median kept)")
     parser.add_argument("--skip-mapproxy", action="store_true")
+    parser.add_argument("--workers", type=int, default=8, help="gunicorn sync workers for ours")
     parser.add_argument("--max-features", type=int, default=10_000, help="feature cap per tile, ours and tipg")
     args = parser.parse_args()
     args.clients = [int(c) for c in args.clients.split(",")]

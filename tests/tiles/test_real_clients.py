@@ -44,6 +44,7 @@ def gdal_translate(source: str, out, *extra: str) -> None:
         text=True,
         timeout=120,
         env=gdal_env(out.parent),
+        cwd=out.parent,  # GDAL 3.6 may still create ./gdalwmscache: keep it in the test's folder
     )
     assert result.returncode == 0, result.stderr
 
@@ -92,7 +93,9 @@ def test_gdal_wmts_driver_reads_tiles_from_the_capabilities(live_mapproxy, tmp_p
 
 def test_gdal_cannot_read_a_private_layer_anonymously(live_mapproxy, tmp_path):
     url = f"WMTS:{live_mapproxy}/mapproxy/wmts/1.0.0/WMTSCapabilities.xml,layer=slope,tilematrixset=webmercator"
-    result = subprocess.run(["gdalinfo", url], capture_output=True, text=True, timeout=60, env=gdal_env(tmp_path))
+    result = subprocess.run(
+        ["gdalinfo", url], capture_output=True, text=True, timeout=60, env=gdal_env(tmp_path), cwd=tmp_path
+    )
     assert result.returncode != 0
 
 
