@@ -133,3 +133,20 @@ def test_without_a_configuration_mapproxy_says_how_to_make_one(client, db, tile_
     response = client.get(WMS + "GetCapabilities")
     assert response.status_code == 503
     assert "mapproxy_config" in response.content.decode()
+
+
+def test_mapproxy_seed_accepts_the_seed_file_and_stays_inside_the_district(configured):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    seed_cli = Path(sys.executable).parent / "mapproxy-seed"
+    result = subprocess.run(
+        [str(seed_cli), "-f", str(configured["internal"]), "-s", str(configured["seed"]), "--summary"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("Limited to coverage in: 108.") == 3  # one task per raster layer
+    assert "Levels: [8, 9, 10, 11, 12, 13, 14]" in result.stdout
