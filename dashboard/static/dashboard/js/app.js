@@ -129,6 +129,9 @@ function query(extra = {}) {
   return p.toString();
 }
 
+// Charts below the fold wait for the next frame, so the map and the KPI cards get the main thread first.
+const afterPaint = (fn) => requestAnimationFrame(() => setTimeout(fn, 0));
+
 let generation = 0;
 let mapDrawnPending = false;
 async function refresh() {
@@ -168,6 +171,7 @@ async function refresh() {
     $("profile").hidden = false;
     $("profile-title").textContent = nameOf[state.commune] || state.commune;
     kpiCards($("profile-kpis"), body.kpis, true);
+    if (mine === 1) performance.mark("ioc-kpis-drawn");
     if (ch) {
       $("profile-series-title").textContent = `${ch.statistic.title} – ${strings.overTime}`;
       charts.series($("chart-profile-series"), [
@@ -175,7 +179,7 @@ async function refresh() {
         { label: strings.district, points: body.series.district },
       ], unit);
     }
-    categoryCharts($("profile-categories"), body.categories, "pc");
+    afterPaint(() => mine === generation && categoryCharts($("profile-categories"), body.categories, "pc"));
     profileLists(body.lists || []);
     const q = query();
     $("profile-reports").replaceChildren(
@@ -188,6 +192,7 @@ async function refresh() {
     $("overview").hidden = false;
     $("profile").hidden = true;
     kpiCards($("kpis"), body.kpis, false);
+    if (mine === 1) performance.mark("ioc-kpis-drawn");
     if (ch) {
       $("series-title").textContent = `${ch.statistic.title} – ${strings.overTime}`;
       charts.series($("chart-series"), [{ label: strings.district, points: body.series.district }], unit);
@@ -196,7 +201,7 @@ async function refresh() {
         [{ label: ch.statistic.title, data: codes.map((c) => ch.values[c]) }],
         { horizontal: true, isMoney: unit === "VND", colors: codes.map((c) => (ch.classes[c] === null ? "#e3e3e3" : ch.colors[ch.classes[c]])) });
     }
-    categoryCharts($("category-charts"), body.categories, "cc");
+    afterPaint(() => mine === generation && categoryCharts($("category-charts"), body.categories, "cc"));
     for (const [id, table, fmt] of [["table-stats-csv", "statistic", "csv"], ["table-stats-xlsx", "statistic", "xlsx"], ["table-kpis-csv", "kpis", "csv"], ["table-kpis-xlsx", "kpis", "xlsx"]]) {
       const a = $(id);
       if (a) a.href = `/dashboard/tables/${table}.${fmt}?${query()}`;
@@ -206,7 +211,6 @@ async function refresh() {
       if (a) a.href = `${a.getAttribute("href").split("?")[0]}?${query()}`;
     }
   }
-  if (mine === 1) performance.mark("ioc-kpis-drawn");
   document.body.dataset.view = state.commune ? `commune-${state.commune}` : "district";
   document.body.dataset.kpisReady = String(mine);
   delete document.body.dataset.loading;
