@@ -71,7 +71,7 @@ def communes_svg(codes: list[str], highlight: str | None = None) -> dict[str, An
         ],
         "viewbox": f"{x - pad} {y - pad} {w + 2 * pad} {h + 2 * pad}",
         "stroke": max(w, h) / 400,
-        "font": max(w, h) / 45,
+        "font": max(w, h) / 32,
     }
 
 

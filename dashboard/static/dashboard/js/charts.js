@@ -62,7 +62,8 @@ export function bars(canvas, labels, datasets, { horizontal = false, isMoney = f
     },
     options: {
       indexAxis: horizontal ? "y" : "x",
-      scales: horizontal ? { x: valueAxis(isMoney) } : { y: valueAxis(isMoney) },
+      // Every category named (Chart.js would skip labels of a crowded axis).
+      scales: horizontal ? { x: valueAxis(isMoney), y: { ticks: { autoSkip: false } } } : { y: valueAxis(isMoney) },
     },
   });
 }

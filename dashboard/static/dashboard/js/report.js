@@ -30,7 +30,7 @@
     new Chart(canvas, {
       type: "bar",
       data: { labels: c.labels, datasets: c.series.map((s, i) => ({ label: s.label, data: s.data, backgroundColor: colours[i] })) },
-      options: { ...common, indexAxis: "y", plugins: { legend: { display: c.series.length > 1 } }, scales: { x: { beginAtZero: true, ticks: { callback: (v) => fmt.format(v) } } } },
+      options: { ...common, indexAxis: "y", plugins: { legend: { display: c.series.length > 1 } }, scales: { x: { beginAtZero: true, ticks: { callback: (v) => fmt.format(v) } }, y: { ticks: { autoSkip: false } } } },
     });
   }
   requestAnimationFrame(() => { window.reportReady = true; });
