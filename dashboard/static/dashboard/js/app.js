@@ -98,7 +98,9 @@ function categoryCharts(container, list, prefix) {
   container.replaceChildren();
   for (const c of list) {
     const canvas = el("canvas", { id: `${prefix}-${c.slug}` });
-    container.append(el("figure", {}, el("figcaption", { text: c.title }), el("div", { class: "chart-box" }, canvas)));
+    const box = el("div", { class: "chart-box" }, canvas);
+    box.style.height = `${Math.max(120, 22 * c.labels.length * Math.max(1, c.series.length * 0.7) + 40)}px`;
+    container.append(el("figure", {}, el("figcaption", { text: c.title }), box));
     charts.bars(canvas, c.labels, c.series, { horizontal: true, isMoney: !!c.money });
   }
 }
