@@ -59,7 +59,11 @@ function renderSwitcher() {
 // The figure large, its unit small (money and percentages keep their sign with the number).
 function kpiValue(value, unit) {
   const u = (unit || "").trim();
-  if (value === null || value === undefined || ["VND", "%"].includes(u)) return el("div", { class: "kpi-value", text: withUnit(value, u) });
+  if (value === null || value === undefined || ["VND", "%"].includes(u)) {
+    const text = withUnit(value, u);
+    // Billions of đồng: a smaller size keeps the figure on one line.
+    return el("div", { class: text.length > 13 ? "kpi-value long" : "kpi-value", text });
+  }
   return el("div", { class: "kpi-value" }, num(value, 1), el("span", { class: "kpi-unit", text: u }));
 }
 
