@@ -127,6 +127,13 @@ def can_edit_feature(user: AnyUser, layer: Layer, commune_code: str | None) -> b
     return can_edit_layer(user, layer) and (not commune_code or can_view_commune(user, commune_code))
 
 
+def can_import(user: AnyUser, layer: Layer | None = None) -> bool:
+    """Importing is GIS staff's work (administrators too); into an existing layer it also needs edit rights."""
+    if not has_role(user, roles.GIS_STAFF):
+        return False
+    return layer is None or can_edit_layer(user, layer)
+
+
 def can_export_layer(user: AnyUser, layer: Layer) -> bool:
     """Exports follow viewing rights: whoever may see a layer may take it to QGIS or Excel."""
     return can_view_layer(user, layer)

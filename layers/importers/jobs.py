@@ -235,16 +235,10 @@ def reap(seconds_since_heartbeat: float = 30) -> list[int]:
 
 
 def can_import(user: Any, layer: Layer | None = None) -> bool:
-    """Importing is GIS staff's work (administrators too); into an existing layer it also needs edit rights.
+    """The import rule lives in the one permission module; kept here for the import doors' imports."""
+    from gis_ioc.permissions import can_import as rule
 
-    Composed from gis_ioc.permissions so the one permission layer still decides.
-    """
-    from gis_ioc import roles
-    from gis_ioc.permissions import can_edit_layer, has_role
-
-    if not has_role(user, roles.GIS_STAFF):
-        return False
-    return layer is None or can_edit_layer(user, layer)
+    return rule(user, layer)
 
 
 def options_from(data: Any) -> ImportOptions:

@@ -144,3 +144,23 @@ def test_unscoped_users_and_administrators_are_not_limited(district, field_offic
 def test_an_empty_scope_row_means_no_limit(district, field_officer):
     UserScope.objects.create(user=field_officer, commune_codes=[])
     assert perms.commune_scope(field_officer) is None
+
+
+IMPORT = {  # user: (new layer, into the staff layer, into the role-limited layer)
+    "anonymous": (False, False, False),
+    "no_role": (False, False, False),
+    "leader": (False, False, False),
+    "planner": (False, False, False),
+    "field_officer": (False, False, False),
+    "gis_staff": (True, True, False),  # listed as editor of t-roles but may not see it
+    "agency_staff": (False, False, False),
+    "administrator": (True, True, True),
+    "superuser": (True, True, True),
+}
+
+
+@pytest.mark.parametrize("who", USERS)
+def test_only_gis_staff_import_and_only_into_layers_they_may_edit(who, users, layers):
+    user = users[who]
+    got = (perms.can_import(user), perms.can_import(user, layers["staff"]), perms.can_import(user, layers["roles"]))
+    assert got == IMPORT[who]
