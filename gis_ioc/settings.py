@@ -125,7 +125,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]  # static/vendor/ is filled from npm by
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 
-LOGIN_URL = "/admin/login/"
+# The site's own sign-in page (dashboard): leaders and officers are not Django staff, the admin's would refuse them.
+LOGIN_URL = "/login/"
 # gunicorn serves static files itself only for `make demo`; production puts nginx in front.
 IOC_SERVE_STATIC = env_bool("IOC_SERVE_STATIC", False)
 LOGIN_REDIRECT_URL = "/"
