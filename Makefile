@@ -10,6 +10,7 @@ MANAGE := $(PY) manage.py
 
 demo: setup db messages
 	$(MANAGE) prepare_demo
+	$(MANAGE) mapproxy_config --upstream http://127.0.0.1:$(PORT)
 	@echo "gis_ioc is serving on http://127.0.0.1:$(PORT)/  (admin: http://127.0.0.1:$(PORT)/admin/, health: /healthz)"
 	@$(MAKE) --no-print-directory serve
 
