@@ -10,8 +10,8 @@ the median parcel (63 tiles). For each server and each client count, every clien
 (from a different start) over keep-alive HTTP connections, after one warm-up pass; `--rounds` rounds,
 interleaved across systems (the machine is shared), the median round reported: p50/p95 latency, req/s.
 
-- limit: the SQL our view runs (`tiles.mvt.tile_sql`), executed by psycopg from the same number of threads
-  (no HTTP, no Django), bytes fetched.
+- limit: the SQL our view runs (`tiles.mvt.tile_sql`, with its planner settings `TILE_QUERY_SETTINGS`),
+  executed by psycopg from the same number of threads (no HTTP, no Django), bytes fetched.
 - ours: gunicorn (`--workers` sync processes, 8: one per concurrent client), tile cache off (every
   request runs the SQL, then gzip) and on (warm disk cache), anonymous like tipg (the benchmark layer is
   public), and once with a gis_staff session (+4 queries: session, user, groups, commune scope).
@@ -163,8 +163,13 @@ def sql_fetcher(url: str, queries: dict[str, tuple[str, list]]) -> Callable[[], 
     """The limit: our tile SQL run by psycopg (one connection per client thread)."""
     import psycopg
 
+    from tiles.mvt import TILE_QUERY_SETTINGS
+
     def factory() -> Callable[[str], int]:
         conn = psycopg.connect(url, autocommit=True)
+        # The planner settings the view applies to its tile query (session-wide here: one statement per tile).
+        for name, value in TILE_QUERY_SETTINGS.items():
+            conn.execute("SELECT set_config(%s, %s, false)", [name, value])
 
         def fetch(path: str) -> int:
             sql, params = queries[path]
