@@ -111,7 +111,10 @@ def _sheet_quads(rng: np.random.Generator, x0: float, y0: float, kind: str) -> t
     uses.append("DGT")
     y = y0 + road
     while y < y0 + SHEET_M - 1:
-        depth = min(rng.uniform(dmin, dmax), y0 + SHEET_M - y)
+        remaining = y0 + SHEET_M - y
+        depth = rng.uniform(dmin, dmax)
+        # No sliver strip along the sheet's top edge: a thin remainder joins the last row instead.
+        depth = remaining if remaining - depth < dmin / 2 else min(depth, remaining)
         widths = rng.uniform(wmin, wmax, size=int(SHEET_M / wmin) + 2)
         xs = x0 + np.concatenate([[0.0], np.cumsum(widths)])
         xs = xs[xs < x0 + SHEET_M - wmin * 0.5]
