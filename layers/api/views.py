@@ -16,6 +16,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -25,6 +26,7 @@ from rest_framework.views import APIView
 from gis_ioc import permissions
 from layers import query as q
 from layers.api import editing
+from layers.api.auth import FastTokenAuthentication
 from layers.api.params import parse_feature_query
 from layers.models import Layer
 
@@ -185,6 +187,8 @@ class FeatureList(APIView):
     """Features of a layer: GeoJSON (assembled in PostGIS) or CSV; POST creates one on editable layers."""
 
     renderer_classes = [GeoJSONRenderer, JSONRenderer, CSVRenderer]
+    # The project's two schemes, the token one fetching roles and scope in the same query.
+    authentication_classes = [SessionAuthentication, FastTokenAuthentication]
 
     @extend_schema(parameters=FEATURE_LIST_PARAMS, responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, slug: str) -> HttpResponse | Response:

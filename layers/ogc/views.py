@@ -17,11 +17,11 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
 from gis_ioc import permissions
 from layers import query as q
+from layers.api.auth import FastTokenAuthentication
 from layers.models import Layer
 from layers.ogc import openapi
 from layers.ogc.cql import parse_filter
@@ -89,7 +89,7 @@ def authenticate_token(request: HttpRequest) -> None:
     if request.user.is_authenticated or "HTTP_AUTHORIZATION" not in request.META:
         return
     try:
-        result = TokenAuthentication().authenticate(request)  # reads only request.META
+        result = FastTokenAuthentication().authenticate(request)  # reads only request.META
     except AuthenticationFailed as exc:
         raise OGCError(401, "Unauthorized", str(exc.detail)) from None
     if result is not None:
