@@ -1,6 +1,7 @@
 """The dashboard in headless Chromium against a live server with demo-like data.
 
-Screenshots of every page go to docs/screenshots/ (IOC_SCREENSHOT_DIR to change it): the docs show them.
+Screenshots of every page go to build/screenshots/ (IOC_SCREENSHOT_DIR to change it); a run never rewrites the
+committed ones in docs/screenshots/ (those come from `benchmarks/dashboard.py --screenshots` on the demo).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from tests.dashboard.conftest import client_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-SHOTS = Path(os.environ.get("IOC_SCREENSHOT_DIR", Path(__file__).resolve().parents[2] / "docs" / "screenshots"))
+SHOTS = Path(os.environ.get("IOC_SCREENSHOT_DIR", Path(__file__).resolve().parents[2] / "build" / "screenshots"))
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--use-angle=swiftshader",
