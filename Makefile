@@ -30,7 +30,8 @@ system:
 
 venv: .venv/.installed
 .venv/.installed: pyproject.toml
-	@test -x $(PY) || python3 -m venv .venv
+	@# An interrupted first run can leave a venv without pip: rebuild it then.
+	@test -x $(PY) -a -x .venv/bin/pip || python3 -m venv --clear .venv
 	@.venv/bin/pip install -q --upgrade pip
 	.venv/bin/pip install -q -e '.[dev]'
 	@touch $@
