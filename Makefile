@@ -33,7 +33,8 @@ venv: .venv/.installed
 	@# An interrupted first run can leave a venv without pip: rebuild it then.
 	@test -x $(PY) -a -x .venv/bin/pip || python3 -m venv --clear .venv
 	@.venv/bin/pip install -q --upgrade pip
-	.venv/bin/pip install -q -e '.[dev]'
+	@# One retry: a passing registry hiccup should not fail a fresh machine's set-up.
+	.venv/bin/pip install -q -e '.[dev]' || .venv/bin/pip install -q -e '.[dev]'
 	@touch $@
 
 assets: static/vendor/.installed
