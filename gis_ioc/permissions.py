@@ -33,11 +33,18 @@ def role_names(user: AnyUser) -> frozenset[str]:
         return frozenset()
     cached = getattr(user, "_ioc_roles", None)
     if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True))
-        if user.is_superuser:
-            cached = cached | {roles.ADMINISTRATOR}
-        user._ioc_roles = cached  # type: ignore[union-attr]
+        cached = remember_roles(user, user.groups.values_list("name", flat=True))
     return cached
+
+
+def remember_roles(user: User, group_names: Iterable[str]) -> frozenset[str]:
+    """Cache the user's roles from their group names (for callers that fetched them already);
+    superusers are administrators."""
+    held = frozenset(group_names)
+    if user.is_superuser:
+        held = held | {roles.ADMINISTRATOR}
+    user._ioc_roles = held  # type: ignore[attr-defined]
+    return held
 
 
 def is_admin(user: AnyUser) -> bool:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
-from gis_ioc import roles
+from gis_ioc import permissions
 
 
 class FastTokenAuthentication(TokenAuthentication):
@@ -29,7 +29,6 @@ class FastTokenAuthentication(TokenAuthentication):
         user = token.user
         if not user.is_active:
             raise AuthenticationFailed(_("User inactive or deleted."))
-        # The cache permissions.role_names fills (same rule: superusers are administrators).
-        held = frozenset(token.ioc_roles)
-        user._ioc_roles = held | {roles.ADMINISTRATOR} if user.is_superuser else held
+        # Fill the cache permissions.role_names reads, by the permission module's own rule.
+        permissions.remember_roles(user, token.ioc_roles)
         return user, token
