@@ -28,6 +28,7 @@ from petitions.models import (
     CLOSED_STATUSES,
     HEAVY,
     OPEN_STATUSES,
+    Attachment,
     Category,
     CategoryDeadline,
     Petition,
@@ -138,15 +139,30 @@ def _service(code: str, days: int) -> dict[str, Any]:
 
 
 class Lookups:
-    """Deadlines and routing read once per response, not once per row (1,000 rows = 3 queries, not 3,000)."""
+    """Deadlines, routing and photos read once per response, not once per row (1,000 rows = 4 queries)."""
 
-    def __init__(self) -> None:
+    def __init__(self, petitions: list[Petition] | None = None) -> None:
         self.days = CategoryDeadline.days_map()
         # Labels translated once: get_FOO_display() hashes lazy strings, a gettext call each, per row.
         self.status = {value: str(label) for value, label in Status.choices}
         self.service = {value: str(label) for value, label in Category.choices}
         self.notice = {code: _("Thời hạn xử lý %(d)d ngày.") % {"d": days} for code, days in self.days.items()}
         self.routes = {(r.category, r.commune_code): r.agency for r in RoutingRule.objects.select_related("agency")}
+        self.media = self._first_photos(petitions or [])
+
+    @staticmethod
+    def _first_photos(petitions: list[Petition]) -> dict[int, int]:
+        """Petition id → id of its first photo, in one query. (prefetch_related("attachments") cloned a
+        queryset per petition: 180 ms of a 1,000-row page, for one number each.)"""
+        if not petitions:
+            return {}
+        rows = (
+            Attachment.objects.filter(petition_id__in=[p.pk for p in petitions])
+            .order_by("petition_id", "id")
+            .distinct("petition_id")
+            .values_list("petition_id", "id")
+        )
+        return dict(rows)
 
     def agency(self, petition: Petition) -> Any:
         if petition.agency_id:
@@ -160,10 +176,10 @@ def request_row(
 ) -> dict[str, Any]:
     """One service request with exactly the specification's fields (never any reporter's data).
 
-    `petition` should come with `attachments` prefetched (the first photo is the media_url)."""
-    lookups = lookups or Lookups()
+    `lookups` must have been built with this petition in its list (its first photo is the media_url)."""
+    lookups = lookups or Lookups([petition])
     agency = lookups.agency(petition)
-    media = next(iter(petition.attachments.all()), None)
+    media = lookups.media.get(petition.pk)
     return {
         "service_request_id": petition.tracking_code,
         "status": petition.open311_status,
@@ -181,7 +197,7 @@ def request_row(
         "zipcode": None,
         "lat": round(petition.geom.y, 6),
         "long": round(petition.geom.x, 6),
-        "media_url": request.build_absolute_uri(reverse("petitions:attachment", args=[media.pk, "public"]))
+        "media_url": request.build_absolute_uri(reverse("petitions:attachment", args=[media, "public"]))
         if media
         else None,
     }
@@ -281,9 +297,9 @@ def requests_collection(request: HttpRequest, fmt: str) -> HttpResponse:
     except ValueError:
         return error(request, fmt, 400, _("page và page_size phải là số nguyên."))
     show = _show_description(request)
-    lookups = Lookups()
-    page_qs = qs.prefetch_related("attachments")[(page - 1) * size : page * size]
-    rows = [request_row(request, p, show, lookups) for p in page_qs]
+    page_rows = list(qs[(page - 1) * size : page * size])
+    lookups = Lookups(page_rows)
+    rows = [request_row(request, p, show, lookups) for p in page_rows]
     return render(request, fmt, rows, "service_requests", "request")
 
 
@@ -386,11 +402,7 @@ def request_detail(request: HttpRequest, request_id: str, fmt: str) -> HttpRespo
     if refused := _guard(request, fmt):
         return refused
     petition = (
-        Petition.objects.select_related("agency", "commune")
-        .defer(*HEAVY)
-        .prefetch_related("attachments")
-        .filter(tracking_code=request_id)
-        .first()
+        Petition.objects.select_related("agency", "commune").defer(*HEAVY).filter(tracking_code=request_id).first()
     )
     if petition is None:
         return error(request, fmt, 404, _("Không có service_request_id “%(i)s”.") % {"i": request_id[:40]})

@@ -209,6 +209,29 @@ def test_media_uploaded_with_a_request_becomes_a_public_media_url(client, distri
     assert image.status_code == 200 and image["Content-Type"] == "image/jpeg"
 
 
+def test_the_listing_links_each_request_to_its_own_first_photo(client, district):
+    """The listing reads every page's photos in one query: each row must still get its own first photo."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from petitions.models import Attachment
+
+    point = inside()
+    photos = [SimpleUploadedFile(f"{n}.jpg", jpeg(), content_type="image/jpeg") for n in ("a", "b")]
+    with_photos = client.post(
+        "/open311/v2/requests.json",
+        {"service_code": "khac", "lat": point.y, "long": point.x, "description": "hai ảnh", "media": photos},
+    ).json()[0]["service_request_id"]
+    without = client.post(
+        "/open311/v2/requests.json",
+        {"service_code": "khac", "lat": point.y, "long": point.x, "description": "không ảnh"},
+    ).json()[0]["service_request_id"]
+    rows = {row["service_request_id"]: row for row in client.get("/open311/v2/requests.json").json()}
+    first = Attachment.objects.filter(petition__tracking_code=with_photos).order_by("id").first()
+    assert Attachment.objects.filter(petition__tracking_code=with_photos).count() == 2
+    assert rows[with_photos]["media_url"] == f"http://testserver/petitions/attachments/{first.pk}/public.jpg"
+    assert rows[without]["media_url"] is None
+
+
 def test_a_flood_from_one_address_is_throttled_with_429(client, district, settings):
     settings.PETITIONS = {"submit_per_minute": 3, "read_per_minute": 1000}
     point = inside()
