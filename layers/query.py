@@ -23,6 +23,7 @@ or the catalog whitelist, never from the request.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import re
@@ -304,10 +305,44 @@ def layer_source(layer: Layer) -> LayerSource:
 def get_layer(slug: str, user: permissions.AnyUser) -> Layer:
     """The vector layer `slug` if the user may see it; LayerNotFound otherwise (a private layer does not
     exist for whoever may not see it)."""
-    layer = Layer.objects.filter(slug=slug, kind=Layer.Kind.VECTOR).first()
+    layer = _current_layer(slug)
     if layer is None or not permissions.can_view_layer(user, layer):
         raise LayerNotFound(slug)
     return layer
+
+
+# slug -> (row version, Layer) of this process; see _current_layer.
+_LAYER_CACHE: dict[str, tuple[tuple[str, str], Layer]] = {}
+
+
+def _current_layer(slug: str) -> Layer | None:
+    """The catalog row of a vector layer, from a per-process cache checked against the row itself.
+
+    Each request still reads the row's version — `xmin` (the writing transaction) and `ctid` (where that
+    version lies: every UPDATE writes a new one, even within one transaction) — in a single-column query,
+    so an edit in the admin, a `QuerySet.update()` or raw SQL is seen by the next request of every
+    process; a match saves loading and compiling the 30-column row and keeps the memoised layer_source
+    (no re-introspection of imported tables). Each caller gets its own shallow copy, so per-request
+    changes to the instance never reach another request."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT xmin::text, ctid::text FROM {_q(Layer._meta.db_table)} WHERE slug = %s AND kind = %s",  # noqa: S608
+            [slug, Layer.Kind.VECTOR],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        _LAYER_CACHE.pop(slug, None)
+        return None
+    version = (row[0], row[1])
+    cached = _LAYER_CACHE.get(slug)
+    if cached is None or cached[0] != version:
+        layer = Layer.objects.filter(slug=slug, kind=Layer.Kind.VECTOR).first()
+        if layer is None:
+            return None
+        # The row is read after its version, so it is at least that new: a concurrent edit in between
+        # only means the next request sees a different version and reads the row again.
+        cached = _LAYER_CACHE[slug] = (version, layer)
+    return copy.copy(cached[1])
 
 
 def visible_columns(source: LayerSource, user: permissions.AnyUser, channel: str) -> dict[str, Column]:
@@ -748,29 +783,52 @@ def prepare(
 
 
 def features_page(layer: Layer, user: permissions.AnyUser, query: FeatureQuery, channel: str = "rest") -> Page:
-    """One page of GeoJSON features for the user, assembled as text in PostGIS, with numberMatched."""
+    """One page of GeoJSON features for the user, assembled as text in PostGIS, with numberMatched.
+
+    numberMatched is exact on the last page, the planner's estimate at or above EXACT_COUNT_BELOW rows,
+    and otherwise exact. A filtered request asks the planner first (one EXPLAIN): when its estimate is
+    small, the exact count rides in the page query as `count(*) OVER ()` — the scan that picks the page
+    already visits every matching row, so the count costs the window's buffering instead of a second scan.
+    """
     source, columns, where = prepare(layer, user, query, channel)
     selected = _selected_columns(source, user, query, channel)
     feature, lateral = feature_text_sql(source, selected, query.crs)
+    estimate = None
+    if not _estimate_from_pg_class(source, query, where):
+        estimate = _planner_estimate(source, where)
+    fold_count = estimate is not None and estimate < EXACT_COUNT_BELOW
     # An unfiltered table's row estimate rides along in the same round trip (used only on a full page).
     reltuples = ""
-    if _estimate_from_pg_class(source, query, where):
+    if estimate is None:
         reltuples = ", (SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass)"
+    window, total = (", count(*) OVER () AS n", ", max(f.n)") if fold_count else ("", "")
     sql = (
-        f"SELECT '[' || coalesce(string_agg(f.j, ','), '') || ']', count(*){reltuples} FROM ("  # noqa: S608
-        f"SELECT {feature} AS j FROM {source.from_sql}{lateral} "
+        f"SELECT '[' || coalesce(string_agg(f.j, ','), '') || ']', count(*){total}{reltuples} FROM ("  # noqa: S608
+        f"SELECT {feature} AS j{window} FROM {source.from_sql}{lateral} "
         f"WHERE {where.sql} ORDER BY {order_sql(source, query.sortby, columns)} LIMIT %s OFFSET %s) f"
     )
     params = [*([source.table] if reltuples else []), *where.params, query.limit, query.offset]
     with connection.cursor() as cursor:
         _execute(cursor, sql, params)
         features_json, returned, *rest = cursor.fetchone()
-    matched, estimate = _number_matched(source, user, query, where, returned, rest[0] if rest else None)
-    return Page(features_json, returned, matched, estimate, query.limit, query.offset)
+    folded = rest[0] if fold_count else None
+    if estimate is None:
+        estimate = rest[0]
+    matched, is_estimate = _number_matched(source, query, where, returned, estimate, folded)
+    return Page(features_json, returned, matched, is_estimate, query.limit, query.offset)
 
 
 def _estimate_from_pg_class(source: LayerSource, query: FeatureQuery, where: Where) -> bool:
     return not query.exact_count and where.sql == "TRUE" and not source.join
+
+
+def _planner_estimate(source: LayerSource, where: Where) -> int:
+    """The planner's row estimate for the request's filter (EXPLAIN plans without running it)."""
+    with connection.cursor() as cursor:
+        _execute(cursor, f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {source.from_sql} WHERE {where.sql}", where.params)  # noqa: S608
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return int(plan[0]["Plan"]["Plan Rows"])
 
 
 def _execute(cursor: Any, sql: str, params: list[Any]) -> None:
@@ -787,31 +845,23 @@ def _execute(cursor: Any, sql: str, params: list[Any]) -> None:
 
 def _number_matched(
     source: LayerSource,
-    user: permissions.AnyUser,
     query: FeatureQuery,
     where: Where,
     returned: int,
-    reltuples: int | None = None,
+    estimate: int | None,
+    folded: int | None,
 ) -> tuple[int | None, bool]:
-    """Exact when cheap or asked for; otherwise the planner's estimate (pg_class or EXPLAIN)."""
+    """Exact when free (last page, folded count), small or asked for; otherwise the planner's estimate."""
     if returned < query.limit and (returned > 0 or query.offset == 0):
         return query.offset + returned, False  # the last page tells the total for free
-    count_sql = f"SELECT count(*) FROM {source.from_sql} WHERE {where.sql}"  # noqa: S608
+    if folded is not None:
+        return folded, False
+    if not query.exact_count and estimate is not None and estimate >= EXACT_COUNT_BELOW:
+        return estimate, True
+    # A small or requested count that did not ride in the page query (unfiltered small table, large
+    # estimate with ?count=exact, or an offset past the end).
     with connection.cursor() as cursor:
-        if not query.exact_count:
-            if _estimate_from_pg_class(source, query, where):
-                estimate = reltuples
-                if estimate is None:
-                    cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [source.table])
-                    estimate = cursor.fetchone()[0]
-            else:
-                cursor.execute(f"EXPLAIN (FORMAT JSON) {count_sql.replace('count(*)', '1', 1)}", where.params)
-                plan = cursor.fetchone()[0]
-                plan = json.loads(plan) if isinstance(plan, str) else plan
-                estimate = int(plan[0]["Plan"]["Plan Rows"])
-            if estimate >= EXACT_COUNT_BELOW:
-                return estimate, True
-        cursor.execute(count_sql, where.params)
+        cursor.execute(f"SELECT count(*) FROM {source.from_sql} WHERE {where.sql}", where.params)  # noqa: S608
         return cursor.fetchone()[0], False
 
 
