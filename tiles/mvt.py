@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -372,15 +372,22 @@ def tile_sql(layer: Any, user: AnyUser, tile: Tile, filters: TileFilters, fields
     return sql, [layer.slug] + coords + coords + params
 
 
+def _settings_prefix() -> str:
+    """`SET LOCAL …;` statements for TILE_QUERY_SETTINGS (names and values are constants of this module)."""
+    return "".join(f"SET LOCAL {name} = '{value}'; " for name, value in TILE_QUERY_SETTINGS.items())
+
+
 def render_tile(layer: Any, user: AnyUser, tile: Tile, filters: TileFilters, fields: list[str]) -> bytes:
     """Run the tile query: the MVT bytes of one layer (empty bytes when no feature falls in the tile)."""
     sql, params = tile_sql(layer, user, tile, filters, fields)
-    settings_sql = "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in TILE_QUERY_SETTINGS)
-    settings_params = [v for item in TILE_QUERY_SETTINGS.items() for v in item]
-    # savepoint=False: inside a request-wide transaction the settings simply last to its end (tile queries
-    # only); otherwise this is its own short transaction, so they never leak into a pooled connection.
-    with transaction.atomic(savepoint=False), connection.cursor() as cur:
-        cur.execute(settings_sql, settings_params)
-        cur.execute(sql, params)
+    # Django's psycopg cursor binds client-side (settings never turn on server_side_binding) and sends the
+    # text as one simple-protocol query, whose statements run as one implicit transaction: `SET LOCAL`
+    # covers the tile SELECT and ends with it, so nothing leaks into a pooled connection. One round trip
+    # instead of four (BEGIN, set_config, SELECT, COMMIT). Inside a caller's transaction the settings last
+    # to its end (tile queries only).
+    with connection.cursor() as cur:
+        cur.execute(_settings_prefix() + sql, params)
+        while cur.description is None and cur.nextset():  # skip the SET results
+            pass
         row = cur.fetchone()
     return bytes(row[0]) if row and row[0] is not None else b""
