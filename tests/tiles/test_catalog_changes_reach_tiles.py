@@ -1,0 +1,104 @@
+"""Tile views keep a per-process copy of each catalog layer (tiles/catalog.py): a catalog change, a data
+edit or a deletion still shows on the very next request, and an unchanged layer costs one small query."""
+
+from __future__ import annotations
+
+import gzip
+
+import mapbox_vector_tile
+import pytest
+
+from gis_ioc import permissions
+from layers.models import Layer
+from tests.factories import SchoolFactory
+from tests.tiles.conftest import decode, tile_of
+from tiles import mvt
+
+pytestmark = pytest.mark.django_db
+
+
+def url(slug, z, x, y):
+    return f"/tiles/{slug}/{z}/{x}/{y}.mvt"
+
+
+@pytest.fixture
+def school_tile(district):
+    school = SchoolFactory(name="Trường Mầm non Hoa Hồng", in_commune="24934")
+    return school, tile_of(school.geom.x, school.geom.y, 14)
+
+
+def test_a_public_layer_made_staff_only_disappears_for_anonymous_users_on_the_next_request(
+    client, gis_staff, school_tile
+):
+    _school, tile = school_tile
+    assert Layer.objects.get(slug="schools").visibility == "public"
+    assert client.get(url("schools", *tile)).status_code == 200
+    # A queryset update skips auto_now (updated_at stays): the row hash still sees the change.
+    Layer.objects.filter(slug="schools").update(visibility="staff")
+    assert client.get(url("schools", *tile)).status_code == 404
+    client.force_login(gis_staff)
+    assert client.get(url("schools", *tile)).status_code == 200
+
+
+def test_a_narrowed_zoom_range_applies_on_the_next_request(client, school_tile):
+    _school, (z, x, y) = school_tile
+    assert client.get(url("schools", z, x, y)).status_code == 200
+    Layer.objects.filter(slug="schools").update(max_zoom=z - 1)
+    assert client.get(url("schools", z, x, y)).status_code == 404
+
+
+def test_a_deleted_layer_is_gone_on_the_next_request(client, school_tile):
+    _school, tile = school_tile
+    assert client.get(url("schools", *tile)).status_code == 200
+    Layer.objects.filter(slug="schools").delete()
+    assert client.get(url("schools", *tile)).status_code == 404
+
+
+def test_a_touched_layer_serves_fresh_tiles_on_the_next_request(client, school_tile):
+    school, tile = school_tile
+    assert client.get(url("schools", *tile))["X-Cache"] == "MISS"
+    assert client.get(url("schools", *tile))["X-Cache"] == "HIT"
+    school.name = "Trường Mầm non Hoa Sen"
+    school.save()
+    Layer.objects.get(slug="schools").touch()  # an import or bulk change: no per-tile purge
+    fresh = client.get(url("schools", *tile))
+    assert fresh["X-Cache"] == "MISS"
+    assert {f["properties"]["name"] for f in decode(fresh)["schools"]["features"]} == {"Trường Mầm non Hoa Sen"}
+
+
+def test_an_unchanged_layer_costs_one_query_per_cached_tile(client, school_tile, django_assert_num_queries):
+    _school, tile = school_tile
+    client.get(url("schools", *tile))  # renders the tile; creates the layer's cache state (the hash moves)
+    client.get(url("schools", *tile))
+    with django_assert_num_queries(1):  # the row hash; the layer itself is not loaded again
+        assert client.get(url("schools", *tile))["X-Cache"] == "HIT"
+
+
+def test_the_gzip_tile_decodes_with_the_standard_library_to_the_query_output(client, school_tile):
+    school, (z, x, y) = school_tile
+    response = client.get(url("schools", z, x, y), HTTP_ACCEPT_ENCODING="gzip")
+    assert response["Content-Encoding"] == "gzip"
+    layer = Layer.objects.get(slug="schools")
+    fields = permissions.visible_fields(None, layer, "tiles")
+    raw = mvt.render_tile(layer, None, mvt.Tile(z, x, y), mvt.TileFilters(), fields)
+    body = gzip.decompress(response.content)
+    assert mapbox_vector_tile.decode(body) == mapbox_vector_tile.decode(raw)
+    assert school.pk in {f["id"] for f in mapbox_vector_tile.decode(body)["schools"]["features"]}
+    plain = client.get(url("schools", z, x, y))
+    assert "Content-Encoding" not in plain and plain.content == body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_tile_query_planner_settings_end_with_the_query(district):
+    from django.db import connection
+
+    school = SchoolFactory(in_commune="24934")
+    z, x, y = tile_of(school.geom.x, school.geom.y, 14)
+    with connection.cursor() as cur:
+        cur.execute("SELECT current_setting('jit'), current_setting('max_parallel_workers_per_gather')")
+        before = cur.fetchone()
+    layer = Layer.objects.get(slug="schools")
+    assert mvt.render_tile(layer, None, mvt.Tile(z, x, y), mvt.TileFilters(), ["name"])
+    with connection.cursor() as cur:
+        cur.execute("SELECT current_setting('jit'), current_setting('max_parallel_workers_per_gather')")
+        assert cur.fetchone() == before
