@@ -14,6 +14,7 @@ Hence the `noqa: S608` marks.
 from __future__ import annotations
 
 import csv
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -373,7 +374,13 @@ def _build_geo(cur: Any, plan: Plan) -> None:
                            ORDER BY u.area_km2 LIMIT 1) c ON true"""  # noqa: S608
     )
     cur.execute("CREATE UNIQUE INDEX ON _imp_geo (_row); CREATE UNIQUE INDEX ON _imp_stage (_row)")
-    cur.execute("ANALYZE _imp_geo; ANALYZE _imp_stage")
+    # Statistics for the joins and filters that follow, not for the geometry columns: nothing filters on them
+    # spatially, and their histograms cost more than the rest of ANALYZE together (~0.4 s per 200k rows).
+    stage_cols = ", ".join(["_row", *[q(col) for col, _pg in plan.stage.values()]])
+    cur.execute(
+        "ANALYZE _imp_geo (_row, empty, repaired, wrong_type, commune_id, commune_code); "
+        f"ANALYZE _imp_stage ({stage_cols})"
+    )
 
 
 def _check_and_write(cur: Any, plan: Plan, options: ImportOptions, progress: Progress) -> dict[str, Any]:
@@ -403,9 +410,11 @@ def _check_and_write(cur: Any, plan: Plan, options: ImportOptions, progress: Pro
     cur.execute("CREATE TEMP TABLE _imp_bad (_row bigint, field text, reason text, value text) ON COMMIT DROP")
     # Every check in one scan: each row meets a VALUES list of (failed?, field, reason, value).
     values = ", ".join(f"(({c.invalid}), %s, %s, ({c.value})::text)" for c in checks)
+    # _imp_geo has one row per staged row: when no check reads the file's columns (a new layer), skip the join.
+    reads_stage = any(re.search(r"\bs\.", f"{c.invalid} {c.value}") for c in checks)
     cur.execute(
-        f"INSERT INTO _imp_bad SELECT s._row, v.field, v.reason, left(v.value, 200) "  # noqa: S608
-        f"FROM _imp_stage s JOIN _imp_geo g USING (_row) "
+        f"INSERT INTO _imp_bad SELECT g._row, v.field, v.reason, left(v.value, 200) "  # noqa: S608
+        f"FROM {'_imp_stage s JOIN _imp_geo g USING (_row)' if reads_stage else '_imp_geo g'} "
         f"CROSS JOIN LATERAL (VALUES {values}) v(bad, field, reason, value) WHERE v.bad",
         [p for c in checks for p in (c.field, c.reason)],
     )
