@@ -788,7 +788,7 @@ def features_page(layer: Layer, user: permissions.AnyUser, query: FeatureQuery, 
     numberMatched is exact on the last page, the planner's estimate at or above EXACT_COUNT_BELOW rows,
     and otherwise exact. A filtered request asks the planner first (one EXPLAIN): when its estimate is
     small, the exact count rides in the page query as `count(*) OVER ()` — the scan that picks the page
-    already visits every matching row, so the count costs the window's buffering instead of a second scan.
+    already visits every matching row, so the count costs the window's buffering, not a second scan.
     """
     source, columns, where = prepare(layer, user, query, channel)
     selected = _selected_columns(source, user, query, channel)
@@ -801,12 +801,23 @@ def features_page(layer: Layer, user: permissions.AnyUser, query: FeatureQuery, 
     reltuples = ""
     if estimate is None:
         reltuples = ", (SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass)"
-    window, total = (", count(*) OVER () AS n", ", max(f.n)") if fold_count else ("", "")
-    sql = (
-        f"SELECT '[' || coalesce(string_agg(f.j, ','), '') || ']', count(*){total}{reltuples} FROM ("  # noqa: S608
-        f"SELECT {feature} AS j{window} FROM {source.from_sql}{lateral} "
-        f"WHERE {where.sql} ORDER BY {order_sql(source, query.sortby, columns)} LIMIT %s OFFSET %s) f"
-    )
+    order = order_sql(source, query.sortby, columns)
+    if fold_count:
+        # The window runs over the keys alone (a few MB even when the estimate was far too low), then the
+        # page's rows are read again by key: cheaper than buffering every matching row with its geometry.
+        page_sql = (
+            f"SELECT {feature} AS j, ioc_page.ioc_matched AS n FROM ("  # noqa: S608
+            f"SELECT {source.pk} AS ioc_key, count(*) OVER () AS ioc_matched FROM {source.from_sql} "
+            f"WHERE {where.sql} ORDER BY {order} LIMIT %s OFFSET %s) ioc_page, {source.from_sql}{lateral} "
+            f"WHERE {source.pk} = ioc_page.ioc_key ORDER BY {order}"
+        )
+    else:
+        page_sql = (
+            f"SELECT {feature} AS j FROM {source.from_sql}{lateral} "  # noqa: S608
+            f"WHERE {where.sql} ORDER BY {order} LIMIT %s OFFSET %s"
+        )
+    total = ", max(f.n)" if fold_count else ""
+    sql = f"SELECT '[' || coalesce(string_agg(f.j, ','), '') || ']', count(*){total}{reltuples} FROM ({page_sql}) f"  # noqa: S608
     params = [*([source.table] if reltuples else []), *where.params, query.limit, query.offset]
     with connection.cursor() as cursor:
         _execute(cursor, sql, params)
