@@ -23,6 +23,10 @@ class DbfField:
     decimals: int = 0
 
 
+# Distinct text values kept decoded while transcoding a legacy DBF (~100 bytes each: ~50 MB at most).
+DECODE_CACHE = 500_000
+
+
 class DbfError(ValueError):
     pass
 
@@ -104,6 +108,17 @@ def transcode_to_utf8(src: Path, dest: Path, encoding: str, limit: int | None = 
     """
     fields, *_ = read_header(src)
     text_idx = [i for i, f in enumerate(fields) if f.type == "C"]
+    # Two passes (widths, then records) would decode every value twice; values repeat a lot in cadastral
+    # files (land-use codes, place names), so each distinct value is decoded once, up to a memory bound.
+    decoded: dict[bytes, bytes] = {}
+
+    def utf8(raw: bytes) -> bytes:
+        out = decoded.get(raw)
+        if out is None:
+            out = encodings.decode(raw, encoding).encode("utf-8")
+            if len(decoded) < DECODE_CACHE:
+                decoded[raw] = out
+        return out
 
     def converted() -> Iterator[list[bytes]]:
         for n, rec in enumerate(iter_records(src)):
@@ -111,7 +126,7 @@ def transcode_to_utf8(src: Path, dest: Path, encoding: str, limit: int | None = 
                 if limit is not None and n >= limit:
                     rec[i] = b""
                 elif rec[i]:
-                    rec[i] = encodings.decode(rec[i], encoding).encode("utf-8")
+                    rec[i] = utf8(rec[i])
             yield rec
 
     widths = {i: max(fields[i].length, 1) for i in text_idx}

@@ -238,7 +238,10 @@ class ShapefileImporter(OgrImporter):
         if dbf_path is None:
             return None
         cpg = self._part(layer, ".cpg")
-        detected = encodings.detect(dbf.text_samples(dbf_path), cpg=cpg.read_text(errors="replace") if cpg else None)
+        declared = cpg.read_text(errors="replace") if cpg else None
+        # A .cpg that names a known encoding wins outright: no need to read and score sample records.
+        samples = [] if declared and encodings.normalise_cpg(declared) else dbf.text_samples(dbf_path)
+        detected = encodings.detect(samples, cpg=declared)
         if self.options.encoding:
             detected = encodings.EncodingGuess(self.options.encoding, 1.0, detected.scores)
         self._guess: encodings.EncodingGuess | None = detected

@@ -252,8 +252,10 @@ def run_import(
                     _stage(cur, plan, progress)
                     report = _check_and_write(cur, plan, options, progress)
                 finally:
-                    # ON COMMIT DROP is not enough when the caller's transaction outlives this import.
-                    if not connection.needs_rollback:
+                    # ON COMMIT DROP is not enough when the caller's transaction outlives this import. A file
+                    # that breaks mid-read fails the COPY, which aborts the transaction behind Django's back:
+                    # then the rollback drops the tables, and a DROP would hide the reason with its own error.
+                    if not connection.needs_rollback and not _aborted():
                         cur.execute(f"DROP TABLE IF EXISTS {', '.join(TEMP_TABLES)}")
             report.update(
                 source=name,
@@ -282,6 +284,14 @@ def run_import(
         from layers.importers.safety import clean_dir
 
         clean_dir(workdir)
+
+
+def _aborted() -> bool:
+    """Is the transaction in error on the server (a failed COPY through the raw psycopg connection)?"""
+    from psycopg import pq
+
+    raw = connection.connection
+    return raw is not None and raw.info.transaction_status == pq.TransactionStatus.INERROR
 
 
 def _stage(cur: Any, plan: Plan, progress: Progress) -> None:

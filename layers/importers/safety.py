@@ -7,6 +7,7 @@ import shutil
 import stat
 import struct
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 from django.conf import settings
@@ -132,7 +133,8 @@ def safe_extract(archive: Path, dest: Path) -> list[Path]:
                 _("Tệp nén có %(n)d mục, vượt giới hạn %(max)d.") % {"n": len(infos), "max": max_entries}
             )
         declared = sum(i.file_size for i in infos)
-        compressed = sum(i.compress_size for i in infos) or 1
+        # Compressed sizes can lie upwards to pass the ratio test: no entry holds more bytes than the archive.
+        compressed = min(sum(i.compress_size for i in infos), archive.stat().st_size) or 1
         if declared > max_total or declared / compressed > max_ratio:
             raise ImportRefused(_("Tệp nén bị từ chối: dung lượng giải nén hoặc tỉ lệ nén bất thường (zip bomb)."))
         dest_root = dest.resolve()
@@ -151,12 +153,18 @@ def safe_extract(archive: Path, dest: Path) -> list[Path]:
                 target.mkdir(parents=True, exist_ok=True)
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(info) as src, open(target, "wb") as dst:
-                while chunk := src.read(1 << 20):
-                    written += len(chunk)
-                    if written > max_total or written > max_ratio * compressed:
-                        raise ImportRefused(_("Tệp nén bị từ chối: dung lượng giải nén vượt giới hạn (zip bomb)."))
-                    dst.write(chunk)
+            try:
+                with zf.open(info) as src, open(target, "wb") as dst:
+                    while chunk := src.read(1 << 20):
+                        written += len(chunk)
+                        if written > max_total or written > max_ratio * compressed:
+                            raise ImportRefused(_("Tệp nén bị từ chối: dung lượng giải nén vượt giới hạn (zip bomb)."))
+                        dst.write(chunk)
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+                # A size in the directory that disagrees with the data ends in a CRC error: refuse, do not crash.
+                raise ImportRefused(
+                    _("Tệp nén %(name)s bị hỏng: %(err)s") % {"name": archive.name, "err": exc}
+                ) from exc
             out.append(target)
         return out
 

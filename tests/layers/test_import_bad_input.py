@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import zipfile
 from pathlib import Path
 
@@ -232,3 +233,33 @@ def test_an_empty_geometry_is_rejected_naming_its_row(unchanged, tmp_path: Path)
     with pytest.raises(ImportRejected) as exc:
         _import(path, target="new:rong")
     assert exc.value.report["issues"][0] == {"row": 2, "field": "geometry", "reason": "hình học rỗng", "value": None}
+
+
+def _lying_zip(path: Path, payload: bytes, *, size: int | None = None, compressed: int | None = None) -> Path:
+    """A one-entry zip whose local header and central directory claim other sizes than the data has."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("data.dbf", payload)
+    raw = bytearray(path.read_bytes())
+    local, central = raw.find(b"PK\x03\x04"), raw.find(b"PK\x01\x02")
+    for value, local_at, central_at in ((compressed, 18, 20), (size, 22, 24)):
+        if value is not None:
+            struct.pack_into("<I", raw, local + local_at, value)
+            struct.pack_into("<I", raw, central + central_at, value)
+    path.write_bytes(bytes(raw))
+    return path
+
+
+@pytest.mark.django_db
+def test_a_zip_that_understates_its_unpacked_size_is_refused_as_damaged(unchanged, tmp_path: Path) -> None:
+    # 40 MB of zeros declared as 1 KB: the header passes every cap, the data does not match it.
+    archive = _lying_zip(tmp_path / "lie.zip", b"\0" * (40 * 1024 * 1024), size=1000)
+    with pytest.raises(ImportRefused, match="bị hỏng"):
+        _import(archive, target="new:lie")
+
+
+@pytest.mark.django_db
+def test_a_zip_that_overstates_its_packed_size_is_still_a_zip_bomb(unchanged, tmp_path: Path) -> None:
+    # The packed size claimed (1 MB) makes 40 MB look like a 40:1 ratio; the archive itself is ~40 KB.
+    archive = _lying_zip(tmp_path / "lie.zip", b"\0" * (40 * 1024 * 1024), compressed=1024 * 1024)
+    with pytest.raises(ImportRefused, match="zip bomb"):
+        _import(archive, target="new:lie")
