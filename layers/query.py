@@ -339,6 +339,10 @@ def _current_layer(slug: str) -> Layer | None:
         layer = Layer.objects.filter(slug=slug, kind=Layer.Kind.VECTOR).first()
         if layer is None:
             return None
+        try:
+            layer_source(layer)  # memoised on the cached instance, so the copies below share it
+        except LayerNotFound:
+            pass  # no readable source: callers raise it themselves
         # The row is read after its version, so it is at least that new: a concurrent edit in between
         # only means the next request sees a different version and reads the row again.
         cached = _LAYER_CACHE[slug] = (version, layer)

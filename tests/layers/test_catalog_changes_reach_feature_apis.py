@@ -48,3 +48,35 @@ def test_changing_the_returned_layer_does_not_reach_the_next_caller(sample, agen
     layer.visibility = Visibility.PUBLIC  # a caller's own change, never saved
     with pytest.raises(q.LayerNotFound):
         q.get_layer("household-businesses", AnonymousUser())
+
+
+def test_an_imported_table_is_described_once_until_its_catalog_row_changes(client, sample):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE imp_cache_probe (id bigserial PRIMARY KEY, name text, geom geometry(Point, 4326))")
+        cursor.execute(
+            "INSERT INTO imp_cache_probe (name, geom) VALUES ('Giếng 1', ST_SetSRID(ST_MakePoint(108.5, 11.8), 4326))"
+        )
+    Layer.objects.create(
+        slug="cache-probe",
+        title_vi="Giếng",
+        title_en="Wells",
+        source_table="imp_cache_probe",
+        geometry_field="geom",
+        visibility=Visibility.PUBLIC,
+        attributes=[{"name": "name", "type": "string"}],
+    )
+    url = "/ogc/collections/cache-probe/items"
+
+    def statements() -> list[str]:
+        with CaptureQueriesContext(connection) as ctx:
+            data = body(get(client, url))
+        assert data["features"][0]["properties"] == {"name": "Giếng 1"}
+        return [x["sql"] for x in ctx.captured_queries if not x["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+
+    assert len(statements()) > 2  # first request: the row, the table's columns and SRID, the page
+    assert len(statements()) == 2  # then: the row's version and the page
+    Layer.objects.filter(slug="cache-probe").update(title_en="Village wells")
+    assert len(statements()) > 2
