@@ -343,8 +343,13 @@ def _filter_sql(source: LayerSource, user: AnyUser, filters: TileFilters) -> tup
     return clauses, params
 
 
-def tile_sql(layer: Any, user: AnyUser, tile: Tile, filters: TileFilters, fields: list[str]) -> tuple[str, list[Any]]:
-    """The complete SQL (and parameters) that renders one layer's tile as MVT bytes."""
+def tile_sql(
+    layer: Any, user: AnyUser, tile: Tile, filters: TileFilters, fields: list[str], only_if: str = ""
+) -> tuple[str, list[Any]]:
+    """The complete SQL (and parameters) that renders one layer's tile as MVT bytes.
+
+    `only_if`: an extra condition without columns (a guard, see render_tile); its parameters go last.
+    """
     source = layer_source(layer)
     margin = BUFFER / EXTENT
     geom3857 = f"ST_Transform({source.geom}, 3857)"
@@ -366,7 +371,7 @@ def tile_sql(layer: Any, user: AnyUser, tile: Tile, filters: TileFilters, fields
     sql = (
         f"SELECT ST_AsMVT(f.*, %s, {EXTENT}, '__geom'{fid_arg}) FROM ("  # noqa: S608
         f"SELECT {select} FROM {source.table}{source.join} WHERE {where} LIMIT {feature_cap(tile.z)}"
-        f") AS f WHERE f.__geom IS NOT NULL"
+        f") AS f WHERE f.__geom IS NOT NULL{' AND ' + only_if if only_if else ''}"
     )
     coords = [tile.z, tile.x, tile.y]
     return sql, [layer.slug] + coords + coords + params
@@ -380,6 +385,30 @@ def _settings_prefix() -> str:
 def render_tile(layer: Any, user: AnyUser, tile: Tile, filters: TileFilters, fields: list[str]) -> bytes:
     """Run the tile query: the MVT bytes of one layer (empty bytes when no feature falls in the tile)."""
     sql, params = tile_sql(layer, user, tile, filters, fields)
+    row = _run(sql, params)
+    return bytes(row[0]) if row and row[0] is not None else b""
+
+
+def render_tile_if(
+    guard: tuple[str, list[Any], str], layer: Any, user: AnyUser, tile: Tile, filters: TileFilters, fields: list[str]
+) -> bytes | None:
+    """The tile as render_tile makes it, if `guard` holds in the same statement; None if it does not.
+
+    `guard`: SQL returning one text value, its parameters, and the value expected (tiles.catalog's row hash:
+    "the layer is still as this process knows it"). One round trip checks and renders.
+    """
+    sql, params = tile_sql(layer, user, tile, filters, fields, only_if="(SELECT value FROM ioc_guard) = %s")
+    # A MATERIALIZED CTE runs once; the guard condition has no columns, so the planner makes it a one-time
+    # filter above the scan: a failed guard skips the tile query altogether.
+    sql = f"WITH ioc_guard (value) AS MATERIALIZED ({guard[0]}) SELECT ({sql}), (SELECT value FROM ioc_guard)"  # noqa: S608
+    row = _run(sql, [*guard[1], *params, guard[2]])
+    if row is None or row[1] != guard[2]:
+        return None
+    return bytes(row[0]) if row[0] is not None else b""
+
+
+def _run(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
+    """One tile statement under TILE_QUERY_SETTINGS, in one round trip."""
     # Django's psycopg cursor binds client-side (settings never turn on server_side_binding) and sends the
     # text as one simple-protocol query, whose statements run as one implicit transaction: `SET LOCAL`
     # covers the tile SELECT and ends with it, so nothing leaks into a pooled connection. One round trip
@@ -389,5 +418,4 @@ def render_tile(layer: Any, user: AnyUser, tile: Tile, filters: TileFilters, fie
         cur.execute(_settings_prefix() + sql, params)
         while cur.description is None and cur.nextset():  # skip the SET results
             pass
-        row = cur.fetchone()
-    return bytes(row[0]) if row and row[0] is not None else b""
+        return cur.fetchone()

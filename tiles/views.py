@@ -6,9 +6,11 @@ see it (a private layer is 404, as if absent), then the filters, then the cache,
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from typing import Any
 
+from django.db import ProgrammingError, connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -16,6 +18,7 @@ from isal import igzip
 
 from gis_ioc import permissions
 from tiles import cache, catalog, conf, mvt, styles
+from tiles.models import TileCacheState
 from tiles.mvt import Tile, TileError, TileFilters
 
 MVT_TYPE = "application/vnd.mapbox-vector-tile"
@@ -108,13 +111,69 @@ def vector_tile(request: HttpRequest, slug: str, z: str, x: str, y: str) -> Http
     """/tiles/{slug}/{z}/{x}/{y}.mvt"""
     try:
         tile = mvt.parse_tile(z, x, y)
-        layer = _layer(slug, request.user)
-        _check_zoom(layer, tile)
-        filters = mvt.parse_filters(request.GET, layer)
-        data, x_cache = layer_tile_gz(layer, request.user, tile, filters)
+        served = _tile_from_known_layer(request, slug, tile)
+        if served is None:
+            layer = _layer(slug, request.user)
+            _check_zoom(layer, tile)
+            filters = mvt.parse_filters(request.GET, layer)
+            data, x_cache = layer_tile_gz(layer, request.user, tile, filters)
+        else:
+            layer, data, x_cache = served
     except TileError as exc:
         return error(exc)
     return tile_response(request, data, x_cache, public=layer.visibility == "public")
+
+
+def _tile_from_known_layer(request: HttpRequest, slug: str, tile: Tile) -> tuple[Any, bytes, str] | None:
+    """The tile in one round trip, from this process's copy of the layer (tiles.catalog); None when the
+    copy cannot decide alone, and the caller takes the checked path.
+
+    Same checks in the same order as the checked path, on the copy; then the database confirms the copy
+    in the statement that does the work: the tile query itself (guarded by the row hash) for a tile not
+    in the cache, the hash query for a cached one. None for: no copy yet, a refusal or a 4xx (decided on
+    the current row), a cache state needing a new generation, a changed row, SQL the current catalog no
+    longer fits (an imported table re-created with other columns).
+    """
+    known = catalog.known(slug)
+    if known is None:
+        return None
+    stamp, layer = known
+    user = request.user
+    if layer.kind != "vector" or not permissions.can_view_layer(user, layer):
+        return None
+    if not layer.min_zoom <= tile.z <= layer.max_zoom:
+        return None
+    try:
+        filters = mvt.parse_filters(request.GET, layer)
+    except TileError:
+        return None
+    fields = permissions.visible_fields(user, layer, "tiles")
+    path, purges_seen = None, 0
+    if conf.cache_enabled():
+        try:
+            state = layer.tile_cache_state
+        except TileCacheState.DoesNotExist:
+            return None
+        if state.synced_version != layer.version:
+            return None
+        path = cache.tile_path(layer, state, cache.visibility_class(user, fields), filters, tile)
+        cached = cache.read(path)
+        if cached is not None:
+            return (layer, cached, "HIT") if catalog.is_current(slug, stamp) else None
+        purges_seen = state.purges
+    try:
+        # In a caller's transaction (tests) a failed statement must not break it: a savepoint then.
+        with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
+            raw = mvt.render_tile_if(catalog.guard(slug, stamp), layer, user, tile, filters, fields)
+    except ProgrammingError:
+        return None
+    if raw is None:
+        return None
+    data = gzip_compress(raw) if raw else b""
+    if path is None:
+        return layer, data, "BYPASS"
+    cache.write(path, data, layer, purges_seen)
+    return layer, data, "MISS"
 
 
 @require_GET

@@ -102,3 +102,62 @@ def test_the_tile_query_planner_settings_end_with_the_query(district):
     with connection.cursor() as cur:
         cur.execute("SELECT current_setting('jit'), current_setting('max_parallel_workers_per_gather')")
         assert cur.fetchone() == before
+
+
+def _queries_of(client, path):
+    """The SQL statements one request ran, leaving out the savepoints of the test's own transaction."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(path)
+    return response, [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+
+
+def test_an_uncached_tile_of_an_unchanged_layer_is_checked_and_rendered_in_one_statement(
+    client, school_tile, monkeypatch
+):
+    _school, (z, x, y) = school_tile
+    monkeypatch.setenv("IOC_TILE_CACHE", "0")
+    client.get(url("schools", z, x, y))
+    response, queries = _queries_of(client, url("schools", z, x, y))
+    assert response["X-Cache"] == "BYPASS"
+    assert len(queries) == 1 and "ST_AsMVT" in queries[0]
+    assert {f["properties"]["name"] for f in decode(response)["schools"]["features"]} == {"Trường Mầm non Hoa Hồng"}
+
+
+def test_a_cache_miss_of_an_unchanged_layer_needs_the_tile_statement_and_the_purge_check(client, school_tile):
+    _school, (z, x, y) = school_tile
+    client.get(url("schools", z, x, y))  # creates the layer's cache state: the next request reloads the layer
+    client.get(url("schools", z, x, y))
+    response, queries = _queries_of(client, url("schools", z, x + 1, y))
+    assert response["X-Cache"] == "MISS"
+    assert len(queries) == 2 and "ST_AsMVT" in queries[0]
+
+
+def test_a_table_imported_again_with_other_columns_is_drawn_from_the_new_catalog_row(client, district, gis_staff):
+    from django.db import connection
+
+    from layers.registry import register_table_layer
+
+    z, x, y = tile_of(108.60, 11.78, 14)
+    client.force_login(gis_staff)
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE import_wells (id serial PRIMARY KEY, depth_m float8, geom geometry(Point, 4326))")
+        cursor.execute(
+            "INSERT INTO import_wells (depth_m, geom) VALUES (42.5, ST_SetSRID(ST_MakePoint(108.60, 11.78), 4326))"
+        )
+    register_table_layer("import_wells", "wells", "Giếng khoan", "Wells")
+    first = decode(client.get(url("wells", z, x, y)))["wells"]["features"]
+    assert first[0]["properties"] == {"depth_m": 42.5}
+    # The re-import replaces the table: the process's copy of the layer names a column that is gone.
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE import_wells")
+        cursor.execute("CREATE TABLE import_wells (id serial PRIMARY KEY, depth float8, geom geometry(Point, 4326))")
+        cursor.execute(
+            "INSERT INTO import_wells (depth, geom) VALUES (40, ST_SetSRID(ST_MakePoint(108.60, 11.78), 4326))"
+        )
+    register_table_layer("import_wells", "wells", "Giếng khoan", "Wells")
+    again = client.get(url("wells", z, x, y))
+    assert again.status_code == 200
+    assert decode(again)["wells"]["features"][0]["properties"] == {"depth": 40.0}
