@@ -11,7 +11,8 @@ the median parcel (63 tiles). For each server and each client count, every clien
 interleaved across systems (the machine is shared), the median round reported: p50/p95 latency, req/s.
 
 - limit: the SQL our view runs (`tiles.mvt.tile_sql`, with its planner settings `TILE_QUERY_SETTINGS`),
-  executed by psycopg from the same number of threads (no HTTP, no Django), bytes fetched.
+  executed by psycopg as psql would (literal values, simple protocol) from the same number of threads
+  (no HTTP, no Django), bytes fetched.
 - ours: gunicorn (`--workers` sync processes, 8: one per concurrent client), tile cache off (every
   request runs the SQL, then gzip) and on (warm disk cache), anonymous like tipg (the benchmark layer is
   public), and once with a gis_staff session (+4 queries: session, user, groups, commune scope).
@@ -166,7 +167,11 @@ def sql_fetcher(url: str, queries: dict[str, tuple[str, list]]) -> Callable[[], 
     from tiles.mvt import TILE_QUERY_SETTINGS
 
     def factory() -> Callable[[str], int]:
-        conn = psycopg.connect(url, autocommit=True)
+        # As psql sends it, and as Django's cursor does for the view: values bound client-side, the simple
+        # query protocol, no prepared statement. (psycopg's default cursor binds server-side and prepares a
+        # statement after 5 runs, whose generic plan can be faster or slower than the view's: not the same
+        # work.)
+        conn = psycopg.connect(url, autocommit=True, cursor_factory=psycopg.ClientCursor)
         # The planner settings the view applies to its tile query (session-wide here: one statement per tile).
         for name, value in TILE_QUERY_SETTINGS.items():
             conn.execute("SELECT set_config(%s, %s, false)", [name, value])
