@@ -306,7 +306,8 @@ def _stage(cur: Any, plan: Plan, progress: Progress) -> None:
     total = plan.info.count or 0
     row = 0
     raw = cur.cursor.connection if hasattr(cur, "cursor") else cur.connection
-    chunks = staging.csv_chunks(plan.importer.batches(), [name for name, _t in plan.info.fields], columns)
+    batches = plan.importer.batches(staging.BATCH_ROWS)
+    chunks = staging.csv_chunks(batches, [name for name, _t in plan.info.fields], columns)
     with raw.cursor() as pcur:
         with pcur.copy(
             f"COPY _imp_stage ({', '.join(q(c) for c in columns)}) FROM STDIN WITH (FORMAT csv, HEADER false)"

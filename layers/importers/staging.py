@@ -24,6 +24,9 @@ from layers.importers.base import GEOM
 
 # Two lower-case hex digits for every byte value: hexing WKB becomes one table lookup over the whole buffer.
 _HEX = np.frombuffer(b"".join(f"{b:02x}".encode() for b in range(256)), np.uint8).reshape(256, 2)
+# Rows per batch: small enough that the server starts parsing soon after the file is opened (the first batch
+# is the only one it waits for), large enough that per-batch overhead stays negligible.
+BATCH_ROWS = 20_000
 # Chunks waiting for the COPY: enough to keep the server busy, few enough to bound memory (~2 batches).
 QUEUE_DEPTH = 2
 
