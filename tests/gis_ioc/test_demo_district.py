@@ -10,9 +10,31 @@ def test_it_builds_ten_communes_with_areas_close_to_the_official_ones(district):
     for fact in COMMUNES:
         unit = AdminUnit.objects.get(code=fact.code, valid_from=dt.date(2009, 1, 1), level="commune")
         assert unit.name == fact.name
-        assert unit.area_km2 == pytest.approx(fact.area_km2, rel=0.02)
+        assert unit.area_km2 == pytest.approx(fact.area_km2, rel=0.01)
         assert unit.population(2019) == fact.pop_2019
         assert unit.is_demo
+
+
+def test_the_generated_communes_tile_the_district_without_gaps_or_overlaps(district):
+    """A leader's map shows one district, not ten blobs: the communes share their borders exactly."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH c AS (SELECT code, geom FROM gis_ioc_adminunit
+                       WHERE level = 'commune' AND valid_from = '2009-01-01' AND is_demo)
+            SELECT (SELECT ST_NumGeometries(ST_Union(geom)) FROM c),
+                   (SELECT ST_NumInteriorRings(ST_GeometryN(ST_Union(geom), 1)) FROM c),
+                   (SELECT coalesce(sum(ST_Area(ST_Intersection(a.geom, b.geom)::geography)), 0)
+                    FROM c a JOIN c b ON a.code < b.code AND ST_Intersects(a.geom, b.geom)),
+                   (SELECT count(*) FROM c a JOIN c b ON a.code < b.code AND ST_Touches(a.geom, b.geom))
+            """
+        )
+        parts, holes, overlap_m2, neighbours = cursor.fetchone()
+    assert (parts, holes) == (1, 0)
+    assert overlap_m2 < 1.0  # shared edges only: floating-point slivers at most
+    assert neighbours >= 12
 
 
 def test_pro_is_merged_into_quang_lap_from_2025(district):
