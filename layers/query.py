@@ -305,48 +305,50 @@ def layer_source(layer: Layer) -> LayerSource:
 def get_layer(slug: str, user: permissions.AnyUser) -> Layer:
     """The vector layer `slug` if the user may see it; LayerNotFound otherwise (a private layer does not
     exist for whoever may not see it)."""
-    layer = _current_layer(slug)
-    if layer is None or not permissions.can_view_layer(user, layer):
+    shared = _current_layer(slug)
+    if shared is None or not permissions.can_view_layer(user, shared):
         raise LayerNotFound(slug)
-    return layer
+    try:
+        layer_source(shared)  # memoised on the process's instance (once per row version), so copies share it
+    except LayerNotFound:
+        pass  # no readable source: the caller's own layer_source() raises it
+    # Each caller gets its own shallow copy: per-request changes never reach another request.
+    return copy.copy(shared)
 
 
-# slug -> (row version, Layer) of this process; see _current_layer.
-_LAYER_CACHE: dict[str, tuple[tuple[str, str], Layer]] = {}
+# (database, slug) -> (row version, Layer) of this process; see _current_layer. A row version means
+# nothing in another database (tests, notebooks pointed elsewhere), hence the database in the key.
+_LAYER_CACHE: dict[tuple[str, str], tuple[tuple[str, str], Layer]] = {}
 
 
 def _current_layer(slug: str) -> Layer | None:
     """The catalog row of a vector layer, from a per-process cache checked against the row itself.
 
     Each request still reads the row's version — `xmin` (the writing transaction) and `ctid` (where that
-    version lies: every UPDATE writes a new one, even within one transaction) — in a single-column query,
-    so an edit in the admin, a `QuerySet.update()` or raw SQL is seen by the next request of every
-    process; a match saves loading and compiling the 30-column row and keeps the memoised layer_source
-    (no re-introspection of imported tables). Each caller gets its own shallow copy, so per-request
-    changes to the instance never reach another request."""
+    version lies: every UPDATE writes a new one, even within one transaction) — in one small query, so
+    an edit in the admin, a `QuerySet.update()` or raw SQL is seen by the next request of every process;
+    a match saves loading and compiling the 30-column row and keeps the memoised layer_source (no
+    re-introspection of imported tables). The instance returned is shared: callers must not change it."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT xmin::text, ctid::text FROM {_q(Layer._meta.db_table)} WHERE slug = %s AND kind = %s",  # noqa: S608
             [slug, Layer.Kind.VECTOR],
         )
         row = cursor.fetchone()
+    key = (str(connection.settings_dict["NAME"]), slug)
     if row is None:
-        _LAYER_CACHE.pop(slug, None)
+        _LAYER_CACHE.pop(key, None)
         return None
     version = (row[0], row[1])
-    cached = _LAYER_CACHE.get(slug)
+    cached = _LAYER_CACHE.get(key)
     if cached is None or cached[0] != version:
         layer = Layer.objects.filter(slug=slug, kind=Layer.Kind.VECTOR).first()
         if layer is None:
             return None
-        try:
-            layer_source(layer)  # memoised on the cached instance, so the copies below share it
-        except LayerNotFound:
-            pass  # no readable source: callers raise it themselves
         # The row is read after its version, so it is at least that new: a concurrent edit in between
         # only means the next request sees a different version and reads the row again.
-        cached = _LAYER_CACHE[slug] = (version, layer)
-    return copy.copy(cached[1])
+        cached = _LAYER_CACHE[key] = (version, layer)
+    return cached[1]
 
 
 def visible_columns(source: LayerSource, user: permissions.AnyUser, channel: str) -> dict[str, Column]:

@@ -80,3 +80,17 @@ def test_an_imported_table_is_described_once_until_its_catalog_row_changes(clien
     assert len(statements()) == 2  # then: the row's version and the page
     Layer.objects.filter(slug="cache-probe").update(title_en="Village wells")
     assert len(statements()) > 2
+
+
+def test_a_staff_layer_whose_table_is_gone_is_still_absent_for_anonymous(client, sample):
+    Layer.objects.create(
+        slug="gone-table",
+        title_vi="Bảng đã xoá",
+        title_en="Dropped table",
+        source_table="imp_never_created",
+        geometry_field="geom",
+        visibility=Visibility.STAFF,
+        attributes=[{"name": "name", "type": "string"}],
+    )
+    assert get(client, "/ogc/collections/gone-table/items").status_code == 404
+    assert client.get("/api/v1/layers/gone-table/features/").status_code == 404
