@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from typing import Any
 
 import numpy as np
@@ -77,7 +77,9 @@ def csv_chunk(table: pa.Table, first_row: int, fields: list[str], columns: list[
     return buf.getvalue()
 
 
-def csv_chunks(batches: Iterable[pa.Table], fields: list[str], columns: list[str]) -> Iterator[tuple[bytes, int]]:
+def csv_chunks(
+    batches: Iterable[pa.Table], fields: list[str], columns: list[str]
+) -> Generator[tuple[bytes, int], None, None]:
     """(CSV bytes, rows) per batch, read and encoded one batch ahead in a worker thread.
 
     An error in the worker (a damaged file) is raised here, in the caller's thread, as it was raised there.
