@@ -213,7 +213,19 @@ def _typed(expr: str, internal_type: str) -> str:
 
 
 def layer_source(layer: Any) -> LayerSource:
-    """Resolve where a layer's features live. Raises TileError(404) for a layer without geometry."""
+    """Resolve where a layer's features live. Raises TileError(404) for a layer without geometry.
+
+    A layer from tiles.catalog carries its source, resolved once when the process loaded that row (an
+    imported table's columns are introspected then, not on every request).
+    """
+    known = getattr(layer, "_tile_source", None)
+    if known is not None:
+        return known
+    return resolve_source(layer)
+
+
+def resolve_source(layer: Any) -> LayerSource:
+    """layer_source, always resolved afresh."""
     if not layer.geometry_field:
         raise TileError(404, _("Lớp %(slug)s không có hình học nên không có ô bản đồ.") % {"slug": layer.slug})
     model = layer.model_class()

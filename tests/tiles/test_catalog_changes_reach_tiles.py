@@ -27,31 +27,59 @@ def school_tile(district):
     return school, tile_of(school.geom.x, school.geom.y, 14)
 
 
+@pytest.fixture(params=["cache on", "cache off"])
+def tile_cache(request, monkeypatch):
+    """Both ways a tile is checked against the catalog: with the cache on, a cached tile is served after a
+    hash query and an uncached one by the guarded tile statement; with it off, always the latter."""
+    monkeypatch.setenv("IOC_TILE_CACHE", "1" if request.param == "cache on" else "0")
+    return request.param
+
+
+def settle(client, *paths):
+    """Request each path twice: the process then holds a copy of the layer with its cache state, so the
+    next request is decided from the copy (and the copy checked against the row)."""
+    for path in paths:
+        client.get(path)
+        client.get(path)
+
+
 def test_a_public_layer_made_staff_only_disappears_for_anonymous_users_on_the_next_request(
-    client, gis_staff, school_tile
+    client, gis_staff, school_tile, tile_cache
 ):
-    _school, tile = school_tile
+    _school, (z, x, y) = school_tile
     assert Layer.objects.get(slug="schools").visibility == "public"
-    assert client.get(url("schools", *tile)).status_code == 200
+    settle(client, url("schools", z, x, y))
     # A queryset update skips auto_now (updated_at stays): the row hash still sees the change.
     Layer.objects.filter(slug="schools").update(visibility="staff")
-    assert client.get(url("schools", *tile)).status_code == 404
+    assert client.get(url("schools", z, x, y)).status_code == 404
+    assert client.get(url("schools", z, x + 1, y)).status_code == 404  # never cached: the tile statement's guard
     client.force_login(gis_staff)
-    assert client.get(url("schools", *tile)).status_code == 200
-
-
-def test_a_narrowed_zoom_range_applies_on_the_next_request(client, school_tile):
-    _school, (z, x, y) = school_tile
     assert client.get(url("schools", z, x, y)).status_code == 200
+
+
+def test_a_narrowed_zoom_range_applies_on_the_next_request(client, school_tile, tile_cache):
+    _school, (z, x, y) = school_tile
+    settle(client, url("schools", z, x, y))
     Layer.objects.filter(slug="schools").update(max_zoom=z - 1)
     assert client.get(url("schools", z, x, y)).status_code == 404
 
 
-def test_a_deleted_layer_is_gone_on_the_next_request(client, school_tile):
-    _school, tile = school_tile
-    assert client.get(url("schools", *tile)).status_code == 200
+def test_a_deleted_layer_is_gone_on_the_next_request(client, school_tile, tile_cache):
+    _school, (z, x, y) = school_tile
+    settle(client, url("schools", z, x, y))
     Layer.objects.filter(slug="schools").delete()
-    assert client.get(url("schools", *tile)).status_code == 404
+    assert client.get(url("schools", z, x, y)).status_code == 404
+    assert client.get(url("schools", z, x + 1, y)).status_code == 404
+
+
+def test_a_feature_edit_shows_on_the_next_uncached_request(client, school_tile, monkeypatch):
+    school, tile = school_tile
+    monkeypatch.setenv("IOC_TILE_CACHE", "0")
+    settle(client, url("schools", *tile))
+    school.name = "Trường Mầm non Hoa Sen"
+    school.save()
+    fresh = client.get(url("schools", *tile))
+    assert {f["properties"]["name"] for f in decode(fresh)["schools"]["features"]} == {"Trường Mầm non Hoa Sen"}
 
 
 def test_a_touched_layer_serves_fresh_tiles_on_the_next_request(client, school_tile):
@@ -135,7 +163,9 @@ def test_a_cache_miss_of_an_unchanged_layer_needs_the_tile_statement_and_the_pur
     assert len(queries) == 2 and "ST_AsMVT" in queries[0]
 
 
-def test_a_table_imported_again_with_other_columns_is_drawn_from_the_new_catalog_row(client, district, gis_staff):
+def test_a_table_imported_again_with_other_columns_is_drawn_from_the_new_catalog_row(
+    client, district, gis_staff, tile_cache
+):
     from django.db import connection
 
     from layers.registry import register_table_layer
@@ -148,6 +178,7 @@ def test_a_table_imported_again_with_other_columns_is_drawn_from_the_new_catalog
             "INSERT INTO import_wells (depth_m, geom) VALUES (42.5, ST_SetSRID(ST_MakePoint(108.60, 11.78), 4326))"
         )
     register_table_layer("import_wells", "wells", "Giếng khoan", "Wells")
+    settle(client, url("wells", z, x, y))
     first = decode(client.get(url("wells", z, x, y)))["wells"]["features"]
     assert first[0]["properties"] == {"depth_m": 42.5}
     # The re-import replaces the table: the process's copy of the layer names a column that is gone.
