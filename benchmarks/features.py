@@ -9,7 +9,9 @@ on free ports, all against the same table `layers_landparcel`, and asks each for
 same six attributes: a 10,000-feature page, a map-view bbox (~500 m), a commune-sized bbox (~4 km) and
 an attribute filter. Times are the median wall time of --repeat sequential requests (body read and parsed
 by the client) after one warm-up; the limit is the same page built by `json_agg(ST_AsGeoJSON(...))` run in
-psql (psql's \\timing: execution and transfer, no HTTP). The only write: a `benchmark` user (gis_staff) and
+psql (psql's \\timing: execution and transfer, no HTTP). A fourth server, the HTTP floor
+(`benchmarks/http_floor.py`: no framework, no database), returns our own response bytes from memory under
+the same gunicorn: what any Python server pays before doing any work. The only write: a `benchmark` user (gis_staff) and
 its API token, because the parcel layer is staff-only.
 """
 
@@ -143,8 +145,10 @@ def main() -> None:
         ("filter land_use=CLN", {"limit": 1000, "land_use": "CLN"}, raw_sql(1000, land_use="CLN"), None),
     ]
 
-    ports = {"ours": free_port(), "tipg": free_port(), "pygeoapi": free_port()}
+    ports = {"ours": free_port(), "tipg": free_port(), "pygeoapi": free_port(), "HTTP floor": free_port()}
     tmp = Path(tempfile.mkdtemp(prefix="bench_features_"))
+    floor_dir = tmp / "floor"
+    floor_dir.mkdir()
     (tmp / "pygeoapi.yml").write_text(
         PYGEOAPI_CONFIG.format(
             port=ports["pygeoapi"],
@@ -200,6 +204,18 @@ def main() -> None:
             pg_env,
             f"http://127.0.0.1:{ports['pygeoapi']}/collections/parcels/items",
         ),
+        "HTTP floor": (
+            [
+                str(VENV_BIN / "gunicorn"),
+                "benchmarks.http_floor:application",
+                "-w",
+                "1",
+                "-b",
+                f"127.0.0.1:{ports['HTTP floor']}",
+            ],
+            {"FLOOR_DIR": str(floor_dir)},
+            f"http://127.0.0.1:{ports['HTTP floor']}",
+        ),
     }
     # All servers run at once and every round asks each of them (and psql) in turn, so that load from
     # other processes on the machine weighs on every contender alike.
@@ -214,17 +230,22 @@ def main() -> None:
     with ExitStack() as stack:
         for cmd, env, items_url in servers.values():
             stack.enter_context(server(cmd, items_url + "?limit=1", env))
-        for label, params, sql, _n in cases:
+        for case, (label, params, sql, _n) in enumerate(cases):
             for round_ in range(args.repeat + 1):  # round 0 warms up
                 for name, (_cmd, _env, items_url) in servers.items():
                     query = {**params, "properties": props}
-                    if name != "ours":
-                        query["f"] = "geojson" if name == "tipg" else "json"
-                    seconds, content = time_get(sessions[name], items_url, params=query)
+                    if name == "HTTP floor":
+                        seconds, content = time_get(sessions[name], f"{items_url}/case{case}")
+                    else:
+                        if name != "ours":
+                            query["f"] = "geojson" if name == "tipg" else "json"
+                        seconds, content = time_get(sessions[name], items_url, params=query)
                     if round_:
                         samples[label][name].append(seconds)
                     else:
                         counts[label][name] = len(json.loads(content)["features"])
+                        if name == "ours":  # the floor returns exactly our bytes
+                            (floor_dir / f"case{case}").write_bytes(content)
                 seconds = psql_time(url, sql, 1)
                 if round_:
                     samples[label]["raw SQL"].append(seconds)
@@ -242,9 +263,11 @@ def main() -> None:
                 f"{r['tipg'] * 1000:.0f}",
                 f"{r['pygeoapi'] * 1000:.0f}",
                 f"{r['raw SQL'] * 1000:.0f}",
+                f"{r['HTTP floor'] * 1000:.1f}",
                 f"{r['tipg'] / r['ours']:.2f}×",
                 f"{r['pygeoapi'] / r['ours']:.2f}×",
                 f"{r['ours'] / r['raw SQL']:.2f}×",
+                f"{r['ours'] / (r['raw SQL'] + r['HTTP floor']):.2f}×",
             ]
         )
     print(f"\n{TABLE}: {table_rows(url):,} rows; median of {args.repeat} interleaved rounds after 1 warm-up\n")
@@ -256,9 +279,11 @@ def main() -> None:
             "tipg ms",
             "pygeoapi ms",
             "raw SQL ms",
+            "HTTP floor ms",
             "tipg/ours",
             "pygeoapi/ours",
             "ours/raw SQL",
+            "ours/(raw SQL + floor)",
         ],
         rows,
     )
