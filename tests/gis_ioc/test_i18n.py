@@ -1,4 +1,4 @@
-"""Vietnamese by default, English a switch away (Accept-Language, the language cookie, /i18n/setlang/)."""
+"""Vietnamese by default, English a switch away (the VI/EN switch's cookie via /i18n/setlang/, or ?lang=en)."""
 
 from __future__ import annotations
 
@@ -17,10 +17,24 @@ def test_pages_are_vietnamese_by_default(client):
 
 
 @pytest.mark.django_db
-def test_a_browser_asking_for_english_gets_english(client):
-    html = client.get("/admin/login/", headers={"accept-language": "en-US,en;q=0.9"}).content.decode()
+def test_a_browser_set_to_english_still_opens_in_vietnamese(client):
+    """District offices' browsers are often in English; the platform opens in Vietnamese for them."""
+    response = client.get("/admin/login/", headers={"accept-language": "en-US,en;q=0.9"})
+    html = response.content.decode()
+    assert '<html lang="vi"' in html and HEADER_VI in html
+    assert response["Content-Language"] == "vi"
+
+
+@pytest.mark.django_db
+def test_lang_in_the_address_switches_to_english_and_is_remembered(client):
+    response = client.get("/admin/login/", {"lang": "en"})
+    html = response.content.decode()
     assert '<html lang="en"' in html
     assert HEADER_EN in html and "Username" in html
+    assert response.cookies["django_language"].value == "en"
+    assert HEADER_EN in client.get("/admin/login/").content.decode()
+    assert HEADER_VI in client.get("/admin/login/", {"lang": "vi"}).content.decode()
+    assert HEADER_VI in client.get("/admin/login/", {"lang": "xx"}).content.decode(), "unknown: no change"
 
 
 @pytest.mark.django_db

@@ -1,0 +1,51 @@
+"""Request-wide middleware of the platform."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+
+SUPPORTED = {code for code, _name in settings.LANGUAGES}
+
+
+def chosen_language(request: HttpRequest) -> tuple[str, bool]:
+    """The language of this request and whether it was chosen by `?lang=` (to be remembered).
+
+    Vietnamese unless the user switched: `?lang=en` (a shareable link), else the language cookie that
+    the VI/EN switch sets (/i18n/setlang/). The browser's Accept-Language is deliberately not used: a
+    district office's browsers are often in English, and the platform must open in Vietnamese for them
+    (Django's LocaleMiddleware would follow the browser)."""
+    asked = request.GET.get("lang", "").strip().lower()
+    if asked in SUPPORTED:
+        return asked, True
+    remembered = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    if remembered in SUPPORTED:
+        return remembered, False
+    return settings.LANGUAGE_CODE, False
+
+
+class LanguageMiddleware:
+    """Activates the request's language (see `chosen_language`) and remembers a `?lang=` choice."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        language, from_query = chosen_language(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        if from_query:
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                language,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            )
+        response.headers.setdefault("Content-Language", language)
+        patch_vary_headers(response, ("Cookie",))
+        return response
