@@ -84,8 +84,8 @@ def layer(slug: str) -> Layer | None:
             # Memoised with the row: the hash covers the catalog fields it is built from, and an import that
             # re-creates a table touches the layer. SQL from a stale copy is caught (tiles.views).
             loaded._tile_source = mvt.resolve_source(loaded)  # type: ignore[attr-defined]
-        except mvt.TileError:
-            pass  # no geometry: layer_source raises again where it is asked
+        except Exception:  # noqa: BLE001 - not memoised: layer_source raises again where it is asked,
+            pass  # after the permission check (a private layer with a broken source stays a 404)
     _layers[slug] = (row[0], loaded)
     # Each request gets its own shallow copy: what a request sets on its instance stays in that request.
     return copy.copy(loaded)

@@ -192,3 +192,10 @@ def test_a_table_imported_again_with_other_columns_is_drawn_from_the_new_catalog
     again = client.get(url("wells", z, x, y))
     assert again.status_code == 200
     assert decode(again)["wells"]["features"][0]["properties"] == {"depth": 40.0}
+
+
+def test_a_private_layer_with_a_broken_source_is_still_a_404_for_whoever_may_not_see_it(client, district):
+    Layer.objects.create(
+        slug="hong", title_vi="Lớp hỏng", title_en="Broken", source_model="layers.NoSuchModel", visibility="staff"
+    )
+    assert client.get(url("hong", 14, 13133, 7653)).status_code == 404
