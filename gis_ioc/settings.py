@@ -132,9 +132,11 @@ IOC_SERVE_STATIC = env_bool("IOC_SERVE_STATIC", False)
 LOGIN_REDIRECT_URL = "/"
 
 REST_FRAMEWORK = {
+    # Token first: a failed login is answered with the first scheme's challenge (401 + WWW-Authenticate:
+    # Token); session authentication has none, so a bad token would get a bare 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
