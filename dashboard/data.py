@@ -34,8 +34,10 @@ def communes_geojson(codes: list[str]) -> dict[str, Any]:
                     'bbox', ARRAY[ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom)]),
                 -- 5 decimals = about 1 m: plenty for a district overview, a third of the bytes.
                 'geometry', ST_AsGeoJSON(geom, 5)::json) ORDER BY code), '[]'::json))
-            FROM (SELECT code, name, area_km2, geom, ST_PointOnSurface(geom) AS p FROM gis_ioc_adminunit
-                  WHERE level = 'commune' AND valid_from <= CURRENT_DATE
+            -- Labels at the centre of the largest inscribed circle (the pole of inaccessibility):
+            -- ST_PointOnSurface can fall on a thin arm of an irregular commune, near its border.
+            FROM (SELECT code, name, area_km2, geom, (ST_MaximumInscribedCircle(geom)).center AS p
+                  FROM gis_ioc_adminunit WHERE level = 'commune' AND valid_from <= CURRENT_DATE
                     AND (valid_to IS NULL OR valid_to > CURRENT_DATE) AND code = ANY(%s)) u
             """,
             [codes],
@@ -52,10 +54,11 @@ def communes_svg(codes: list[str], highlight: str | None = None) -> dict[str, An
                        AND valid_from <= CURRENT_DATE AND (valid_to IS NULL OR valid_to > CURRENT_DATE)
                        AND code = ANY(%s)),
                  e AS (SELECT ST_Extent(geom) AS b FROM u)
-            SELECT u.code, u.name, ST_AsSVG(u.geom, 0, 5), ST_X(ST_PointOnSurface(u.geom)),
-                   -ST_Y(ST_PointOnSurface(u.geom)), ST_XMin(e.b), -ST_YMax(e.b), ST_XMax(e.b) - ST_XMin(e.b),
-                   ST_YMax(e.b) - ST_YMin(e.b)
-            FROM u, e ORDER BY u.code
+            SELECT u.code, u.name, ST_AsSVG(u.geom, 0, 5), ST_X(l.p), -ST_Y(l.p),
+                   ST_XMin(e.b), -ST_YMax(e.b), ST_XMax(e.b) - ST_XMin(e.b), ST_YMax(e.b) - ST_YMin(e.b)
+            FROM u CROSS JOIN e
+            CROSS JOIN LATERAL (SELECT (ST_MaximumInscribedCircle(u.geom)).center AS p) l  -- as communes_geojson
+            ORDER BY u.code
             """,
             [codes],
         )

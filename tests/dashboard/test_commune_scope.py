@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 from openpyxl import load_workbook
@@ -69,3 +70,38 @@ def test_the_plan_comparison_covers_only_the_two_communes(demo, district):
     assert body["conflicts"] == []
     zones = client.get(f"/planning/api/plans/{a}/zones").json()
     assert {f["properties"]["commune_code"] for f in zones["features"]} == {"24937"}
+
+
+def test_commune_labels_sit_well_inside_their_communes(demo, client):
+    """A label goes where the commune is widest, not on a thin arm near its border: for the shape below
+    ST_PointOnSurface lands in the 300 m arm, 150 m from the edge."""
+    from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Polygon
+
+    from dashboard import data
+    from gis_ioc.models import AdminUnit
+
+    # A 4 × 4 km block with a 12 km × 300 m arm across the middle of its bounding box (≈ 110 m per 0.001°),
+    # just east of the demo communes.
+    block = Polygon.from_bbox((108.80, 11.70, 108.836, 11.736))
+    arm = Polygon.from_bbox((108.836, 11.7166, 108.944, 11.7194))
+    shape = block.union(arm)
+    shape.srid = 4326
+    AdminUnit.objects.create(
+        code="99999",
+        name="Xã Thử",
+        name_ascii="Xa Thu",
+        level="commune",
+        unit_type="xa",
+        geom=MultiPolygon(shape, srid=4326),
+        area_km2=19.6,
+        valid_from="2009-01-01",
+    )
+    for feature in data.communes_geojson(["99999", "24931"])["features"]:
+        geom = GEOSGeometry(json.dumps(feature["geometry"]), srid=4326)
+        x, y = feature["properties"]["label"]
+        label = GEOSGeometry(f"POINT({x} {y})", srid=4326)
+        assert geom.contains(label), feature["properties"]["code"]
+        if feature["properties"]["code"] == "99999":
+            assert label.distance(geom.boundary) > 0.01, "in the block, ~2 km from its edges"
+    svg = data.communes_svg(["99999"])["paths"][0]
+    assert (round(svg["lx"], 3), round(-svg["ly"], 3)) == (108.818, 11.718)
