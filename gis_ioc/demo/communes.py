@@ -40,6 +40,10 @@ BORDER_NOISE_KM = 0.9  # how far a border wanders from the weighted bisector (le
 OUTLINE_NOISE = 0.12  # the same for the district outline, relative to the disc radii
 AREA_TOLERANCE = 0.003
 CLOSING_PX = 20  # ≈ 2 km
+# Communes that must share a border: Pró merged into Quảng Lập on 2025-01-01, and only neighbours merge.
+NEIGHBOURS = [("24946", "24955")]
+CORRIDOR_KM = 0.8  # half-width of the strip along which such a pair is pulled together
+CORRIDOR_PULL_KM = 3.5
 
 
 def _cell_area_km2(lat: np.ndarray) -> np.ndarray:
@@ -82,6 +86,15 @@ def _territory(scaled: np.ndarray, outline_noise: np.ndarray, cell_km2: np.ndarr
             break
         low, high = (s, high) if area < total else (low, s)
     return mask
+
+
+def _segment_km(a: CommuneFact, b: CommuneFact, glon: np.ndarray, glat: np.ndarray) -> np.ndarray:
+    """Distance (km) of every grid point to the segment between two communes' points."""
+    kx = math.cos(math.radians(11.8)) * KM_PER_DEG
+    px, py = (glon - a.lon) * kx, (glat - a.lat) * KM_PER_DEG
+    sx, sy = (b.lon - a.lon) * kx, (b.lat - a.lat) * KM_PER_DEG
+    t = np.clip((px * sx + py * sy) / (sx * sx + sy * sy), 0.0, 1.0)
+    return np.hypot(px - t * sx, py - t * sy)
 
 
 def _closed(mask: np.ndarray, radius: float) -> np.ndarray:
@@ -132,6 +145,15 @@ def _label(communes: list[CommuneFact], iterations: int) -> tuple[np.ndarray, Af
     radius = np.sqrt(target / math.pi)
     wander = np.minimum(BORDER_NOISE_KM, 0.3 * radius)
     warped = dist + np.stack([w * _noise(rng, x_km, y_km) for w in wander])
+    index = {c.code: i for i, c in enumerate(communes)}
+    for a, b in NEIGHBOURS:
+        if a in index and b in index:
+            # Pixels near the segment between the two points count as closer to both, so the pair meets along it.
+            pull = CORRIDOR_PULL_KM * np.exp(
+                -((_segment_km(communes[index[a]], communes[index[b]], glon, glat) / CORRIDOR_KM) ** 2)
+            )
+            warped[index[a]] -= pull
+            warped[index[b]] -= pull
     cell_km2 = _cell_area_km2(glat)
     inside = _territory(dist / radius[:, None, None], _noise(rng, x_km, y_km), cell_km2, target.sum())
     weights = np.zeros(len(communes))
@@ -151,6 +173,7 @@ def _label(communes: list[CommuneFact], iterations: int) -> tuple[np.ndarray, Af
                 break
         # Grow a commune that is too small by the difference of the radii of discs of the two areas.
         weights += 0.8 * (radius - np.sqrt(areas / math.pi))
+    labels = _one_piece_each(labels, len(communes))  # also when the iterations ran out
     for index, commune in enumerate(communes, start=1):
         row, col = int((NORTH - commune.lat) / CELL_DEG), int((commune.lon - WEST) / CELL_DEG)
         if labels[row, col] != index:

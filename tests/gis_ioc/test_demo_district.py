@@ -46,6 +46,7 @@ def test_pro_is_merged_into_quang_lap_from_2025(district):
     assert merged.name == "Xã Quảng Lập"
     assert merged.population(2019) == 5381 + 6009
     assert merged.area_km2 == pytest.approx(9.72 + 88.981, rel=0.02)
+    assert merged.geom.num_geom == 1, "only neighbours merge: the generated Pró and Quảng Lập share a border"
 
 
 def test_district_and_province_are_dissolved_from_the_communes(district):
