@@ -12,7 +12,9 @@ without shipping any real boundary file:
    area equals the communes' total, and holes are filled.
 3. Each pixel goes to the commune with the smallest additively weighted distance (d_i − w_i), which
    keeps cells in one piece; the weights are iterated until every area matches. A piece the noise cuts
-   off from its commune goes to the neighbour that borders it most.
+   off from its commune goes to the neighbour that borders it most. Communes known to be neighbours
+   (`NEIGHBOURS`: Pró and Quảng Lập, merged in 2025) are pulled together along the segment between their
+   points, so that the merged commune is one piece.
 4. The label raster is traced to polygons and simplified as one coverage (`shapely.coverage_simplify`),
    so neighbours still share exactly the same edges after simplification.
 """
