@@ -21,6 +21,7 @@ without shipping any real boundary file:
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -185,7 +186,13 @@ def _label(communes: list[CommuneFact], iterations: int) -> tuple[np.ndarray, Af
 
 def generate(communes: list[CommuneFact] = COMMUNES, iterations: int = 300) -> dict[str, MultiPolygon]:
     """Return {GSO code: MultiPolygon (lon/lat)}: one contiguous coverage, areas close to the official ones."""
-    labels, transform = _label(communes, iterations)
+    # Deterministic and ~2 s of CPU: computed once per process (tests load the district again and again).
+    return dict(_generate(tuple(communes), iterations))
+
+
+@functools.lru_cache(maxsize=4)
+def _generate(communes: tuple[CommuneFact, ...], iterations: int) -> dict[str, MultiPolygon]:
+    labels, transform = _label(list(communes), iterations)
     pieces: dict[int, list[Polygon]] = {}
     for geom, value in features.shapes(labels, mask=labels > 0, transform=transform):
         pieces.setdefault(int(value), []).append(shape(geom))
