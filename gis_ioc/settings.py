@@ -106,6 +106,8 @@ SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# A session's user comes with commune scope and role names in one query (gis_ioc/accounts.py).
+AUTHENTICATION_BACKENDS = ["gis_ioc.accounts.ScopedModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
