@@ -20,6 +20,7 @@ from django.views.decorators.http import require_safe
 from rest_framework.exceptions import AuthenticationFailed
 
 from gis_ioc import permissions
+from gis_ioc.middleware import LANGUAGE_PARAM
 from layers import query as q
 from layers.api.auth import FastTokenAuthentication
 from layers.models import Layer
@@ -78,9 +79,10 @@ ITEMS_PARAMS = {
     "properties",
     "count",
     "q",
+    LANGUAGE_PARAM,
 }
-ITEM_PARAMS = {"f", "crs", "properties"}
-SIMPLE_PARAMS = {"f"}
+ITEM_PARAMS = {"f", "crs", "properties", LANGUAGE_PARAM}
+SIMPLE_PARAMS = {"f", LANGUAGE_PARAM}
 
 
 def authenticate_token(request: HttpRequest) -> None:
