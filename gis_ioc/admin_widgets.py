@@ -4,6 +4,7 @@ no CDN, no online basemap). The base layer is the district's commune boundaries.
 from __future__ import annotations
 
 from django.contrib.gis.forms.widgets import OpenLayersWidget
+from django.urls import reverse
 
 
 class LocalMapWidget(OpenLayersWidget):
@@ -23,5 +24,18 @@ class LocalMapWidget(OpenLayersWidget):
 
     def get_context(self, name: str, value: object, attrs: dict | None) -> dict:
         context = super().get_context(name, value, attrs)
-        context.update(default_lon=self.default_lon, default_lat=self.default_lat, default_zoom=self.default_zoom)
+        # Everything the script needs, as JSON (json_script): never numbers printed in the page's locale.
+        context["map_options"] = {
+            "geom_name": context["geom_type"],
+            "id": context["id"],
+            "map_id": f"{context['id']}_map",
+            "map_srid": context["map_srid"],
+            "name": context["name"],
+            "module": context["module"],
+            "default_lon": self.default_lon,
+            "default_lat": self.default_lat,
+            "default_zoom": self.default_zoom,
+            "communes_url": reverse("admin-communes-geojson"),
+        }
+        context["map_options_id"] = f"{context['id']}_map_options"
         return context

@@ -50,7 +50,8 @@ def test_a_bbox_inside_vn2000s_domain_still_works(client, sample):
 
 
 def test_a_cql2_filter_polygon_at_1e15_in_vn2000_is_refused(client, sample):
-    url = f"/ogc/collections/schools/items?filter-crs=EPSG:5899&filter={quote(f'S_INTERSECTS(geometry, {HUGE_POLYGON})')}"
+    expr = quote(f"S_INTERSECTS(geometry, {HUGE_POLYGON})")
+    url = f"/ogc/collections/schools/items?filter-crs=EPSG:5899&filter={expr}"
     response = client.get(url, HTTP_ACCEPT="application/json")
     assert response.status_code == 400
     assert "5899" in _description(response)
@@ -142,7 +143,11 @@ def test_a_geojson_at_1e15_degrees_is_refused_at_commit_and_writes_nothing(distr
             {
                 "type": "FeatureCollection",
                 "features": [
-                    {"type": "Feature", "properties": {"n": 1}, "geometry": {"type": "Point", "coordinates": [1e15, 1e15]}}
+                    {
+                        "type": "Feature",
+                        "properties": {"n": 1},
+                        "geometry": {"type": "Point", "coordinates": [1e15, 1e15]},
+                    }
                 ],
             }
         )

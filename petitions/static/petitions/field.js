@@ -3,7 +3,8 @@
 // server confirmed it (201 new, 200 already stored).
 import { all, del, get, put, uuid4 } from "./idb-queue.js";
 
-const cfg = window.FIELD_CONFIG || { warnAccuracy: 30, maxAccuracy: 100 };
+const cfgNode = document.getElementById("field-config");
+const cfg = (cfgNode && JSON.parse(cfgNode.textContent)) || { warnAccuracy: 30, maxAccuracy: 100 };
 const $ = (id) => document.getElementById(id);
 const state = { pos: null, petitions: [], syncing: false };
 
