@@ -49,7 +49,7 @@ _FUNC_RE = re.compile(r"\b(" + "|".join(TEMPORAL_OPS) + r"|INTERVAL)\s*\(", re.I
 MAX_FILTER_LENGTH = 20_000
 # The translator recurses once per AST level, and PostgreSQL's parser too: a chain of 1,900 `+` (7 kB of
 # text) is 1,900 levels deep. Real filters nest a handful of levels and hold tens of nodes.
-MAX_FILTER_DEPTH = 50
+MAX_FILTER_DEPTH = 100
 MAX_FILTER_NODES = 2_000
 
 
@@ -118,7 +118,12 @@ def _children(node: Any) -> list[Any]:
     if isinstance(node, list | tuple):
         return list(node)
     if isinstance(node, ast.Node):
-        return list(node.get_sub_nodes())
+        try:
+            return list(node.get_sub_nodes())
+        except (TypeError, AttributeError):  # pygeofilter builds e.g. In(sub_nodes=False) from {"op": "in"}
+            raise QueryError(
+                PARAM, _("Biểu thức CQL2 không hợp lệ: %(e)s") % {"e": _("sai số hoặc kiểu đối số")}
+            ) from None
     if isinstance(node, dict) and "coordinates" not in node:  # a geometry's vertices are one operand
         return list(node.values())
     return []
@@ -472,5 +477,10 @@ def _compatible(a: str | None, b: str | None) -> bool:
 def cql_to_sql(node: Any, source: LayerSource, columns: dict[str, Column], filter_crs: CRS) -> tuple[str, list[Any]]:
     """Translate a parsed CQL2 filter into (SQL, params) over the user's queryable columns."""
     translator = _Translator(source, columns, filter_crs)
-    sql = translator.condition(node)
+    try:
+        sql = translator.condition(node)
+    except (TypeError, AttributeError, KeyError, IndexError):
+        # The AST is the request's own: a shape pygeofilter accepted but no CQL2 operator has (an operator
+        # with the wrong number or kind of arguments) is the client's error.
+        raise QueryError(PARAM, _("Biểu thức CQL2 không hợp lệ: %(e)s") % {"e": _("sai số hoặc kiểu đối số")}) from None
     return sql, translator.params

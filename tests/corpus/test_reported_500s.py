@@ -65,12 +65,12 @@ def test_a_cql2_json_polygon_with_nan_is_refused(client, sample):
     assert response.status_code == 400
 
 
-@pytest.mark.parametrize("terms", [1_900, 60])
+@pytest.mark.parametrize("terms", [1_900, 150])
 def test_a_cql2_arithmetic_chain_too_deep_is_refused_with_the_limit(client, sample, terms):
     expr = "pupils > " + " + ".join(["1"] * terms)
     response = client.get(f"/ogc/collections/schools/items?filter={quote(expr)}", HTTP_ACCEPT="application/json")
     assert response.status_code == 400
-    assert "50" in _description(response)  # says how deep a filter may nest
+    assert "100" in _description(response)  # says how deep a filter may nest
 
 
 def test_a_cql2_json_nested_ten_thousand_levels_is_refused(client, sample):
@@ -79,6 +79,12 @@ def test_a_cql2_json_nested_ten_thousand_levels_is_refused(client, sample):
         f"/ogc/collections/schools/items?filter-lang=cql2-json&filter={quote(doc)}", HTTP_ACCEPT="application/json"
     )
     assert response.status_code == 400
+
+
+def test_a_chain_of_80_ors_still_works(client, sample):
+    expr = " OR ".join(f"pupils = {n}" for n in range(80))
+    response = client.get(f"/ogc/collections/schools/items?filter={quote(expr)}", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200, response.content
 
 
 def test_a_reasonable_arithmetic_filter_still_works(client, sample):
