@@ -402,7 +402,13 @@ class CSVImporter(TabularImporter):
         except csv.Error:
             delimiter = ","
         reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-        rows = [r for r in reader if any(c.strip() for c in r)]
+        try:
+            rows = [r for r in reader if any(c.strip() for c in r)]
+        except csv.Error as exc:  # a stray carriage return or NUL: not a table
+            raise ImportRefused(
+                _("Không đọc được %(name)s như một bảng CSV (dòng %(line)d: %(err)s).")
+                % {"name": self.path.name, "line": reader.line_num, "err": exc}
+            ) from None
         if not rows:
             raise ImportRefused(_("Tệp %(name)s không có dữ liệu.") % {"name": self.path.name})
         header = [h.strip() for h in rows[0]]
