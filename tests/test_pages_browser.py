@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -37,6 +38,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
 ]
+# How long a page may keep fetching after `load` (tiles, polling) before the next one is opened.
+IDLE_MS = 5_000
 # Page URLs by route; {commune}, {code}, {analysis}, {job}, {school} are filled from the test data.
 PAGES = {
     "": "/",
@@ -165,12 +168,14 @@ def _visit(browser: Any, base: str, session: str | None, urls: list[str], lang: 
     page.on("requestfailed", lambda r: problems.append(f"{current['url']}: failed {r.url[:160]} {r.failure}"))
     for url in urls:
         current["url"] = url
+        started = time.monotonic()
         separator = "&" if "?" in url else "?"
         page.goto(f"{base}{url}{separator}lang={lang}", wait_until="load")
         try:
-            page.wait_for_load_state("networkidle", timeout=15_000)  # scripts fetch their data after load
+            page.wait_for_load_state("networkidle", timeout=IDLE_MS)  # scripts fetch their data after load
         except Exception:  # noqa: BLE001 - a map still fetching tiles is not an error of the page
             pass
+        print(f"{time.monotonic() - started:5.1f}s {url}")  # shown with -s: where the run's time goes
     context.close()
     return problems
 
