@@ -74,3 +74,10 @@ def report() -> dict[str, Any]:
 def no_worker_notice() -> str:
     """The Vietnamese sentence pages and API answers show when no worker is alive, else ""."""
     return "" if workers_alive() else str(NO_WORKER_MESSAGE)
+
+
+def with_worker_notice(data: dict[str, Any]) -> dict[str, Any]:
+    """An API answer about a queued job, with `worker_notice` (the sentence above) when no worker is alive."""
+    if data.get("status") == "queued" and (notice := no_worker_notice()):
+        data["worker_notice"] = notice
+    return data
