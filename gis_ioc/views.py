@@ -15,7 +15,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
     (a load balancer must not take it out), but jobs will wait until a worker runs.
     """
     try:
-        connection.ensure_connection()
+        # cursor(), not ensure_connection(): only cursor() runs the CONN_HEALTH_CHECKS check that replaces a
+        # connection the database dropped (a restart) instead of reporting it as down.
         with connection.cursor() as cursor:
             cursor.execute("SELECT current_setting('server_version'), postgis_lib_version()")
             pg_version, postgis_version = cursor.fetchone()
