@@ -63,9 +63,11 @@ lint: venv
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 
+# Every benchmark in turn (benchmarks/run.py: a summary at the end, goes on past a failure). Pass e.g.
+# BENCH_ARGS="--only tiles" or BENCH_ARGS="--load-host http://127.0.0.1:8000" (load test: `make demo` running).
 bench: setup db
 	.venv/bin/pip install -q -e '.[dev,bench]'
-	$(PY) benchmarks/run.py
+	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
 clean: db-stop
 	rm -rf .venv node_modules static/vendor static_root
