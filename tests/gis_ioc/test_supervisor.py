@@ -201,3 +201,32 @@ def test_the_supervisor_runs_jobs_restarts_a_killed_worker_and_stops_everything(
                     pass
             supervisor.kill()
             supervisor.wait()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_children_do_not_outlive_a_killed_supervisor() -> None:
+    db = connection.settings_dict
+    url = f"postgresql://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    supervisor = subprocess.Popen(
+        [sys.executable, str(IOC_RUN), "--no-web", "--queues", "imports"],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": url},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    log = LogLines(supervisor.stderr)
+    worker_pid = 0
+    try:
+        worker_pid = int(log.wait_for(r"worker:imports started \(pid (\d+)\)").group(1))
+        log.wait_for(r"Launching a worker on imports")  # procrastinate is up, its signal handlers installed
+        supervisor.kill()  # kill -9: no chance to stop its children itself
+        supervisor.wait(timeout=10)
+        # The kernel sends the orphan SIGTERM (PR_SET_PDEATHSIG); it stops like at a Ctrl-C.
+        _wait(lambda: not _alive(worker_pid), timeout=60, what="the orphaned worker to stop")
+    finally:
+        if supervisor.poll() is None:
+            supervisor.kill()
+        if worker_pid and _alive(worker_pid):
+            os.kill(worker_pid, signal.SIGKILL)
