@@ -126,3 +126,19 @@ def test_a_statistic_whose_source_no_layer_shows_is_hidden(db, leader):
     Layer.objects.filter(slug="schools").delete()
     assert "schools" not in {s["code"] for s in stats.visible(leader)}
     assert "population" in {s["code"] for s in stats.visible(None)}  # reference data stays public
+
+
+def test_a_chart_by_a_field_the_visitor_may_not_see_is_left_out(demo, anon_client):
+    """The petitions-by-category chart reveals the category of every petition: it follows the field."""
+    from layers.models import Layer
+
+    def chart_slugs() -> set[str]:
+        return {c["slug"] for c in anon_client.get("/dashboard/api/view", YEAR_RANGE).json()["categories"]}
+
+    assert "petitions" in chart_slugs()
+    layer = Layer.objects.get(slug="petitions")
+    layer.attributes = [
+        {**a, "visibility": "staff"} if a["name"] == "category" else a for a in layer.attributes
+    ]  # fmt: skip
+    layer.save()
+    assert "petitions" not in chart_slugs()
