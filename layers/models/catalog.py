@@ -45,7 +45,7 @@ class LayerQuerySet(models.QuerySet["Layer"]):
         """Every catalog layer whose features live in this model's table (or this table): a filtered
         view, a second slug, an imported table — all show the same rows."""
         table = source if isinstance(source, str) else source._meta.db_table
-        found = []
+        found: list[Layer] = []
         for layer in self.only("pk", "slug", "source_model", "source_table", "kind"):
             try:
                 layer_table = layer.db_table()
