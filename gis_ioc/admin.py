@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -22,7 +23,7 @@ from gis_ioc.admin_units import update_areas
 from gis_ioc.admin_widgets import LocalMapWidget
 from gis_ioc.lib.text import fold
 from gis_ioc.models import AdminUnit, AdminUnitPopulation, UserScope
-from gis_ioc.roles import ROLES
+from gis_ioc.roles import EVERY_MODEL, ROLE_PERMISSIONS, ROLES
 
 admin.site.site_header = _("gis_ioc — Quản trị Trung tâm điều hành")
 admin.site.site_title = _("Quản trị gis_ioc")
@@ -125,9 +126,21 @@ admin.site.unregister(Group)
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    """Users get roles (groups) and a commune scope. What a role may do is declared in gis_ioc/roles.py, so
+    there are no per-user permissions here, and admin access (is_staff) is shown, never set: it follows the
+    roles (gis_ioc.roles.staff_status)."""
+
     list_display = ["username", "first_name", "last_name", "roles", "scope_codes", "is_staff", "is_active"]
     list_filter = ["groups", "is_staff", "is_superuser", "is_active"]
     inlines = [UserScopeInline]
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Thông tin cá nhân"), {"fields": ("first_name", "last_name", "email")}),
+        (_("Quyền"), {"fields": ("is_active", "groups", "is_superuser", "is_staff")}),
+        (_("Ngày quan trọng"), {"fields": ("last_login", "date_joined")}),
+    )
+    filter_horizontal = ("groups",)
+    readonly_fields = ["is_staff"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return super().get_queryset(request).prefetch_related("groups").select_related("scope")
@@ -150,7 +163,31 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(Group)
 class GroupAdmin(DjangoGroupAdmin):
+    """The role groups' permissions are derived from gis_ioc/roles.py after every migrate: shown read-only
+    (an edit here would be undone by the next migrate)."""
+
     list_display = ["name", "role", "members"]
+
+    def get_fields(self, request: HttpRequest, obj: Group | None = None) -> list[str]:
+        if obj is not None and obj.name in ROLES:
+            return ["name", "declared"]
+        return list(super().get_fields(request, obj))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Group | None = None) -> list[str]:
+        if obj is not None and obj.name in ROLES:
+            return ["name", "declared"]
+        return list(super().get_readonly_fields(request, obj))
+
+    @admin.display(description=_("quyền (theo vai trò)"))
+    def declared(self, obj: Group) -> str:
+        nouns = ROLE_PERMISSIONS.get(obj.name, {})
+        if not nouns:
+            return str(_("không có quyền trong trang quản trị"))
+        lines = []
+        for label, verbs in nouns.items():
+            name = _("mọi dữ liệu") if label == EVERY_MODEL else apps.get_model(label)._meta.verbose_name_plural
+            lines.append(f"{name}: {', '.join(verbs)}")
+        return "; ".join(lines)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Group]:
         return super().get_queryset(request).annotate(member_count=Count("user"))
