@@ -117,8 +117,17 @@ class SectorAdmin(gis_admin.GISModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return permissions.scope_queryset(request.user, super().get_queryset(request))
 
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            # Validating the form moves the instance to its new commune; the permission is about the stored one.
+            obj._stored_commune_code = obj.commune_code
+        return obj
+
     def _in_scope(self, request: HttpRequest, obj: Any) -> bool:
-        return obj is None or permissions.can_view_commune(request.user, obj.commune_code)
+        if obj is None:
+            return True
+        return permissions.can_view_commune(request.user, getattr(obj, "_stored_commune_code", obj.commune_code))
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return super().has_view_permission(request, obj) and self._in_scope(request, obj)
