@@ -57,7 +57,7 @@ class PopulationInline(admin.TabularInline):
 
 @admin.register(AdminUnit)
 class AdminUnitAdmin(gis_admin.GISModelAdmin):
-    gis_widget = LocalMapWidget
+    gis_widget = LocalMapWidget  # type: ignore[assignment]  # an OpenLayersWidget, not OSM: no online tiles
     list_display = ["code", "name", "unit_type", "area", "parent", "valid_from", "valid_to", "is_demo"]
     list_filter = ["level", "unit_type", ValidityFilter, "is_demo"]
     list_select_related = ["parent"]
@@ -168,15 +168,15 @@ class GroupAdmin(DjangoGroupAdmin):
 
     list_display = ["name", "role", "members"]
 
-    def get_fields(self, request: HttpRequest, obj: Group | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Group | None = None) -> Any:
         if obj is not None and obj.name in ROLES:
             return ["name", "declared"]
-        return list(super().get_fields(request, obj))
+        return super().get_fields(request, obj)
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Group | None = None) -> list[str]:
+    def get_readonly_fields(self, request: HttpRequest, obj: Group | None = None) -> Any:
         if obj is not None and obj.name in ROLES:
             return ["name", "declared"]
-        return list(super().get_readonly_fields(request, obj))
+        return super().get_readonly_fields(request, obj)
 
     @admin.display(description=_("quyền (theo vai trò)"))
     def declared(self, obj: Group) -> str:

@@ -126,7 +126,7 @@ def declared_permissions(role: str) -> frozenset[tuple[str, str]]:
     """(model label, verb) pairs the role holds, every model spelled out for administrators."""
     from django.apps import apps
 
-    pairs = set()
+    pairs: set[tuple[str, str]] = set()
     for label, verbs in ROLE_PERMISSIONS.get(role, {}).items():
         # Every model with permissions: what auth's create_permissions covers (not GeoDjango's unmanaged
         # catalog views, whose app has no models module).

@@ -70,14 +70,14 @@ class SectorForm(forms.ModelForm):
     user: Any = None  # set by SectorAdmin.get_form: the user whose commune scope the record must stay in
 
     def _post_clean(self) -> None:
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]  # Django's private hook, absent from the stubs
         # commune/commune_code are read-only here (set spatially in clean()), so Django's form validation
         # excludes them — and with them the parcel-key constraint, which would then fail as a 500 on save.
-        exclude = set(self._get_validation_exclusions()) - {"commune", "commune_code"}
+        exclude = set(self._get_validation_exclusions()) - {"commune", "commune_code"}  # type: ignore[attr-defined]
         try:
             self.instance.validate_constraints(exclude=exclude)
         except ValidationError as exc:
-            self._update_errors(exc)
+            self._update_errors(exc)  # type: ignore[attr-defined]
         self._check_scope()
 
     def _check_scope(self) -> None:
@@ -100,7 +100,7 @@ class SectorAdmin(gis_admin.GISModelAdmin):
     """Shared behaviour: local map widget, commune and status filters, accent-insensitive search."""
 
     form = SectorForm
-    gis_widget = LocalMapWidget
+    gis_widget = LocalMapWidget  # type: ignore[assignment]  # an OpenLayersWidget, not OSM: no online tiles
     list_per_page = 50
     show_full_result_count = False  # counting 100,000 parcels on every page is wasted work
     search_help_text = _('Tìm có dấu hay không dấu ("thanh my" tìm được "Thạnh Mỹ")')
@@ -140,7 +140,7 @@ class SectorAdmin(gis_admin.GISModelAdmin):
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         form = super().get_form(request, obj, change, **kwargs)
-        form.user = request.user
+        form.user = request.user  # type: ignore[attr-defined]  # SectorForm.user
         return form
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
@@ -380,7 +380,7 @@ class LayerForm(forms.ModelForm):
         return style
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         model_name = data.get("source_model")
         if model_name and not self.errors:
             from django.apps import apps
@@ -492,9 +492,8 @@ class ImportJobAdmin(admin.ModelAdmin):
     list_select_related = ["layer", "created_by"]
     search_fields = ["original_name"]
     date_hierarchy = "created_at"
-    fields = ["original_name", "file_size", "status", "percent", "message", "counts", "layer", "created_by",
-              "created_at", "started_at", "finished_at"]  # fmt: skip
-    readonly_fields = fields
+    fields = readonly_fields = ("original_name", "file_size", "status", "percent", "message", "counts", "layer",
+                                "created_by", "created_at", "started_at", "finished_at")  # fmt: skip
 
     @admin.display(description=_("kết quả"))
     def counts(self, obj: ImportJob) -> str:
