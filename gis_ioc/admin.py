@@ -23,7 +23,7 @@ from gis_ioc.admin_units import update_areas
 from gis_ioc.admin_widgets import LocalMapWidget
 from gis_ioc.lib.text import fold
 from gis_ioc.models import AdminUnit, AdminUnitPopulation, UserScope
-from gis_ioc.roles import EVERY_MODEL, ROLE_PERMISSIONS, ROLES
+from gis_ioc.roles import ADD, CHANGE, DELETE, EVERY_MODEL, ROLE_PERMISSIONS, ROLES, VIEW
 
 admin.site.site_header = _("gis_ioc — Quản trị Trung tâm điều hành")
 admin.site.site_title = _("Quản trị gis_ioc")
@@ -116,6 +116,9 @@ class UserScopeInline(admin.StackedInline):
     verbose_name_plural = _("phạm vi địa bàn (để trống: toàn huyện)")
 
 
+_VERB_LABELS = {VIEW: _("xem"), ADD: _("thêm"), CHANGE: _("sửa"), DELETE: _("xoá")}
+
+
 def _role_labels(names: list[str]) -> str:
     return ", ".join(str(ROLES.get(name, name)) for name in names) or "—"
 
@@ -186,7 +189,7 @@ class GroupAdmin(DjangoGroupAdmin):
         lines = []
         for label, verbs in nouns.items():
             name = _("mọi dữ liệu") if label == EVERY_MODEL else apps.get_model(label)._meta.verbose_name_plural
-            lines.append(f"{name}: {', '.join(verbs)}")
+            lines.append(f"{name}: {', '.join(str(_VERB_LABELS[v]) for v in verbs)}")
         return "; ".join(lines)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Group]:
