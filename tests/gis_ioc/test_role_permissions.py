@@ -135,6 +135,13 @@ def test_the_roles_that_edit_a_default_layer_keep_its_records_in_the_admin():
             assert "change" in verbs(role, model), f"{role} edits {spec['slug']} through the API but not in the admin"
 
 
+def test_a_typo_in_the_declaration_fails_the_system_check(monkeypatch):
+    assert roles.check_role_permissions() == []
+    monkeypatch.setitem(roles.ROLE_PERMISSIONS, roles.PLANNER, {"layers.PlaningZone": ("view", "edit")})
+    errors = {e.id for e in roles.check_role_permissions()}
+    assert errors == {"gis_ioc.E102", "gis_ioc.E103"}
+
+
 def test_each_role_group_holds_exactly_the_declared_permissions(db):
     roles.ensure_role_groups()
     for role in roles.ROLES:
