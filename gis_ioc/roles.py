@@ -104,12 +104,13 @@ def check_role_permissions(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         if role not in ROLES:
             errors.append(Error(f"ROLE_PERMISSIONS names an unknown role {role!r}.", id="gis_ioc.E101"))
         for label, verbs in nouns.items():
+            known = set(KEEP)
             if label != EVERY_MODEL:
                 try:
-                    apps.get_model(label)
+                    known &= set(apps.get_model(label)._meta.default_permissions)
                 except (LookupError, ValueError):
                     errors.append(Error(f"ROLE_PERMISSIONS[{role!r}] names no model {label!r}.", id="gis_ioc.E102"))
-            unknown = set(verbs) - set(KEEP)
+            unknown = set(verbs) - known
             if unknown:
                 errors.append(
                     Error(f"ROLE_PERMISSIONS[{role!r}][{label!r}]: unknown verbs {sorted(unknown)}.", id="gis_ioc.E103")
@@ -135,7 +136,9 @@ def declared_permissions(role: str) -> frozenset[tuple[str, str]]:
             if label == EVERY_MODEL
             else [apps.get_model(label)]
         )
-        pairs.update((model._meta.label, verb) for model in models for verb in verbs)
+        pairs.update(
+            (model._meta.label, verb) for model in models for verb in verbs if verb in model._meta.default_permissions
+        )
     return frozenset(pairs)
 
 
@@ -168,14 +171,14 @@ def ensure_role_groups() -> None:
 
 
 def _permission_ids(role: str) -> set[int]:
+    """The ids of the Permission rows of the role's declared (model, verb) pairs."""
+    from django.apps import apps
     from django.contrib.auth.models import Permission
     from django.core.exceptions import ImproperlyConfigured
 
     pairs = declared_permissions(role)
     if not pairs:
         return set()
-    from django.apps import apps
-
     keys = {}
     for label, verb in pairs:
         opts = apps.get_model(label)._meta
