@@ -22,7 +22,8 @@ from layers.models import Dossier, Layer, School
 from tests import factories as f
 from tests.conftest import make_user
 
-# The personas: each demo role, and a field officer limited to two communes (the demo's officer_thanhmy).
+# The personas: each demo role, a field officer limited to two communes (the demo's officer_thanhmy) and
+# GIS staff limited to one (a commune limit changes which rows, never which models).
 PERSONAS = {
     "leader": roles.LEADER,
     "planner": roles.PLANNER,
@@ -31,6 +32,7 @@ PERSONAS = {
     "agency_staff": roles.AGENCY_STAFF,
     "administrator": roles.ADMINISTRATOR,
     "scoped_officer": roles.FIELD_OFFICER,
+    "scoped_gis_staff": roles.GIS_STAFF,
 }
 
 # Registered in the admin but kept by administrators alone (decided, not forgotten): people and their
@@ -62,8 +64,8 @@ def verbs(role: str, label: str) -> set[str]:
 
 
 def persona(name: str) -> User:
-    if name == "scoped_officer":
-        return make_user(name, roles.FIELD_OFFICER, communes=["24931", "24937"])
+    if name.startswith("scoped_"):
+        return make_user(name, PERSONAS[name], communes=["24931", "24937"])
     return make_user(name, PERSONAS[name])
 
 
