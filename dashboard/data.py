@@ -112,7 +112,7 @@ def catalog_for(user: Any) -> list[dict[str, Any]]:
     """The layer switcher: every layer the user may see, with its tile URL, style and legend."""
     lang = translation.get_language() or "vi"
     out = []
-    for layer in permissions.visible_layers(user).order_by("sort_order", "slug"):
+    for layer in Layer.objects.visible_to(user).order_by("sort_order", "slug"):
         if layer.kind == Layer.Kind.VECTOR and not layer.geometry_type:
             continue  # a table without geometry (plans) is not a map layer
         fields = permissions.visible_fields(user, layer, "dashboard")
