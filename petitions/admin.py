@@ -70,13 +70,19 @@ class PetitionAdmin(gis_admin.GISModelAdmin):
     search_fields = ["tracking_code"]
     list_select_related = ["agency"]
     show_full_result_count = False
-    readonly_fields = [
-        "status", "version", "resolved_at", "duplicate_of", "rating", "rating_comment", "reopened_count", "token",
+    # Whatever the workflow owns (Petition.workflow_fields) is read-only here as in the editing API, plus the
+    # spatial context attached at intake.
+    readonly_fields = sorted(Petition.workflow_fields) + [
         "land_parcel", "planning_zone", "nearest_school", "nearest_school_m", "nearest_health", "nearest_health_m",
         "commune", "commune_code",
     ]  # fmt: skip
-    raw_id_fields = ["field_officer"]
     inlines = [ReporterInline, EventInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # petitions come in through intake (form, Open311, desk), which records the first event
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # a petition leaves through the workflow (reject, mark duplicate, close), keeping its history
 
 
 @admin.register(FieldReport)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -250,6 +251,19 @@ class Petition(SectorFeature):
 
     objects = PetitionQuerySet.as_manager()
 
+    # Workflow-managed: these fields change only through a workflow step (petitions.workflow), which checks
+    # who may act and records the step in the history. The generic editing API (layers.api.editing) and
+    # the admin read this declaration: they refuse raw edits of these fields, and creating or deleting a
+    # petition outside intake and the workflow. Category is the workflow's too: routing (assign), the
+    # deadline and merging duplicates all key on it.
+    workflow_fields: ClassVar[frozenset[str]] = frozenset(
+        {
+            "tracking_code", "category", "status", "received_at", "resolved_at", "due_at", "source",
+            "version", "agency", "field_officer", "duplicate_of", "public_note", "reopened_count",
+            "rating", "rating_comment", "token", "created_at", "updated_at",
+        }
+    )  # fmt: skip
+
     class Meta:
         verbose_name = _("phản ánh kiến nghị")
         verbose_name_plural = _("phản ánh kiến nghị")
@@ -280,6 +294,10 @@ class Petition(SectorFeature):
     @property
     def open311_status(self) -> str:
         return "closed" if self.status in CLOSED_STATUSES else "open"
+
+    def workflow_url(self) -> str:
+        """Where a step of this petition's workflow is taken (the JSON transition endpoint)."""
+        return reverse("petitions:api-transition", args=[self.tracking_code])
 
     def set_deadline(self) -> None:
         """Deadline from the category's configured days, counted from reception."""
