@@ -8,6 +8,14 @@ from typing import Any
 SLUG = "petitions"
 
 
+def catalog_layer() -> Any:
+    """The catalog row that publishes petitions (its visibility and field rules apply to every petition
+    channel: feature APIs, Open311, photos), or None on a deployment without it."""
+    from layers.models import Layer
+
+    return Layer.objects.filter(slug=SLUG).first()
+
+
 def petition_changed(petition: Any) -> None:
     """Record that a petition visible through the catalog changed at its location."""
     from layers.models import Layer
