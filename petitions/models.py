@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import secrets
 import uuid
 from typing import Any, ClassVar
@@ -68,6 +70,27 @@ def new_tracking_code() -> str:
 
 def new_token() -> str:
     return secrets.token_hex(16)
+
+
+RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def new_receipt_secret() -> str:
+    """The secret printed on a filer's receipt: 12 symbols (60 random bits) in groups, e.g. K7QM-4XRP-9DTA."""
+    raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _i in range(12))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def receipt_digest(secret: str) -> str:
+    """What is stored of a receipt secret. A plain SHA-256 is enough: the secret is 60 random bits, not a
+    password a person chose, so there is no dictionary to try; case, spaces and dashes do not matter."""
+    normal = "".join(ch for ch in str(secret).upper() if ch.isalnum())
+    return hashlib.sha256(normal.encode()).hexdigest()
+
+
+def unknown_receipt() -> str:
+    """The digest of a secret nobody is told: records created outside intake (demo, imports) are not rated."""
+    return receipt_digest(new_receipt_secret())
 
 
 class Agency(models.Model):
@@ -210,6 +233,9 @@ class Petition(SectorFeature):
     rating_comment = models.TextField(_("nhận xét của người dân"), blank=True)
     # Open311: the token handed back on POST, and the address text as sent.
     token = models.CharField(_("token"), max_length=32, unique=True, default=new_token)
+    # Proof of having filed the petition (the tracking code is public): only its digest is kept; the secret
+    # is shown once, on the filer's receipt. Rating the resolution needs it.
+    receipt_hash = models.CharField(_("mã bí mật biên nhận (băm)"), max_length=64, default=unknown_receipt)
     address = models.CharField(_("địa chỉ"), max_length=300, blank=True)
     location_approximate = models.BooleanField(_("vị trí gần đúng"), default=False)
 
@@ -260,7 +286,7 @@ class Petition(SectorFeature):
         {
             "tracking_code", "category", "status", "received_at", "resolved_at", "due_at", "source",
             "version", "agency", "field_officer", "duplicate_of", "public_note", "reopened_count",
-            "rating", "rating_comment", "token", "created_at", "updated_at",
+            "rating", "rating_comment", "token", "receipt_hash", "created_at", "updated_at",
         }
     )  # fmt: skip
 
@@ -294,6 +320,16 @@ class Petition(SectorFeature):
     @property
     def open311_status(self) -> str:
         return "closed" if self.status in CLOSED_STATUSES else "open"
+
+    def issue_receipt(self) -> str:
+        """A new receipt secret for the filer (returned once, only its digest kept); the caller saves."""
+        secret = new_receipt_secret()
+        self.receipt_hash = receipt_digest(secret)
+        return secret
+
+    def receipt_matches(self, secret: str | None) -> bool:
+        """Is this the secret of the petition's receipt (compared in constant time)?"""
+        return bool(secret) and hmac.compare_digest(receipt_digest(secret or ""), self.receipt_hash)
 
     def workflow_url(self) -> str:
         """Where a step of this petition's workflow is taken (the JSON transition endpoint)."""

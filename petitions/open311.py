@@ -413,6 +413,9 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     row = {
         "service_request_id": petition.tracking_code,
         "token": petition.token,
+        # Not in GeoReport v2: the filer's receipt secret, given this once, to rate the resolution on the
+        # public status page (only its digest is stored).
+        "receipt_secret": result.receipt,
         "service_notice": _("Thời hạn xử lý %(d)d ngày.") % {"d": CategoryDeadline.days_for(petition.category)},
         "account_id": None,
     }

@@ -13,6 +13,8 @@ from petitions import attachments, intake, throttle, workflow
 from petitions.models import HEAVY, Attachment, Category, CategoryDeadline, Petition, PetitionEvent, Source
 
 MY_PETITIONS = "petitions_mine"
+# The receipt secret of the petition just filed, kept in the session only until the receipt page shows it.
+NEW_RECEIPT = "petitions_new_receipt"
 
 
 def refused(request: HttpRequest, refusal: throttle.Refusal) -> HttpResponse:
@@ -57,6 +59,7 @@ def new_petition(request: HttpRequest) -> HttpResponse:
         return render(request, "petitions/new.html", context, status=400)
     mine = request.session.get(MY_PETITIONS, [])
     request.session[MY_PETITIONS] = (mine + [result.petition.tracking_code])[-20:]
+    request.session[NEW_RECEIPT] = [result.petition.tracking_code, result.receipt]
     return redirect(reverse("petitions:status", args=[result.petition.tracking_code]) + "?new=1")
 
 
@@ -84,27 +87,42 @@ def status(request: HttpRequest, code: str) -> HttpResponse:
         request.user, petition.commune_code
     )
     events = PetitionEvent.objects.filter(petition=petition).order_by("at", "id")
+    just_filed = request.GET.get("new") == "1" and own
+    receipt = _take_receipt(request, code) if just_filed else ""
     context = {
         "p": petition,
         "show_description": own or staff,
         "events": [(e, workflow.ACTION_LABELS.get(e.action, e.action), e.note if e.is_public else "") for e in events],
         "photos": Attachment.objects.filter(petition=petition),
         "deadline_days": CategoryDeadline.days_for(petition.category),
-        "just_filed": request.GET.get("new") == "1" and own,
+        "just_filed": just_filed,
+        "receipt": receipt,
         "can_rate": petition.status in ("resolved", "closed") and petition.rating is None,
         "rated": request.GET.get("rated") == "1",
     }
-    return render(request, "petitions/status.html", context)
+    response = render(request, "petitions/status.html", context)
+    if receipt:
+        response["Cache-Control"] = "no-store"  # the secret must not stay in a shared cache or the history
+    return response
+
+
+def _take_receipt(request: HttpRequest, code: str) -> str:
+    """The receipt secret of the petition just filed in this session, once: it leaves the session here."""
+    held = request.session.get(NEW_RECEIPT)
+    if not held or held[0] != code:
+        return ""
+    del request.session[NEW_RECEIPT]
+    return str(held[1])
 
 
 @require_http_methods(["POST"])
 def rate(request: HttpRequest, code: str) -> HttpResponse:
-    """The citizen's 1–5 rating of the resolution."""
+    """The filer's 1–5 rating of the resolution, proven by the receipt secret (403 without it)."""
     if refusal := throttle.check(request, "citizen-submit", write=True):
         return refused(request, refusal)
     try:
         value = int(request.POST.get("rating", ""))
-        workflow.rate(code, value, request.POST.get("comment", ""))
+        workflow.rate(code, value, request.POST.get("comment", ""), receipt=request.POST.get("receipt", ""))
     except ValueError:
         return HttpResponse(_("Đánh giá phải từ 1 đến 5 sao."), status=400, content_type="text/plain; charset=utf-8")
     except workflow.WorkflowError as exc:

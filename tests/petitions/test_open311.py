@@ -67,7 +67,7 @@ def test_a_client_discovers_lists_services_posts_and_follows_its_request(client,
     )
     assert created.status_code == 201
     [receipt] = created.json()
-    assert set(receipt) == {"service_request_id", "token", "service_notice", "account_id"}
+    assert set(receipt) == {"service_request_id", "token", "service_notice", "account_id", "receipt_secret"}
 
     [by_token] = client.get(f"{base}tokens/{receipt['token']}.json").json()
     assert by_token["service_request_id"] == receipt["service_request_id"]
