@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from types import SimpleNamespace
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -331,6 +332,19 @@ class Petition(SectorFeature):
         """Is this the secret of the petition's receipt (compared in constant time)?"""
         return bool(secret) and hmac.compare_digest(receipt_digest(secret or ""), self.receipt_hash)
 
+    def public_face_visible_to(self, user: Any) -> bool:
+        """May the user see what the petition shows the public (its point, public fields, photo copies)? The
+        catalog's petitions layer decides, with the user's commune scope, as for its features."""
+        from gis_ioc import permissions
+        from petitions.layer import catalog_layer
+
+        layer = catalog_layer()
+        return (
+            layer is not None
+            and permissions.can_view_layer(user, layer)
+            and permissions.can_view_commune(user, self.commune_code)
+        )
+
     def workflow_url(self) -> str:
         """Where a step of this petition's workflow is taken (the JSON transition endpoint)."""
         return reverse("petitions:api-transition", args=[self.tracking_code])
@@ -386,9 +400,22 @@ def _attachment_path(instance: Attachment, filename: str) -> str:
     return f"petitions/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{filename}"
 
 
-class Attachment(models.Model):
-    """A photo: the original (staff only), a public copy without EXIF, and a thumbnail (public too)."""
+class AttachmentQuerySet(models.QuerySet["Attachment"]):
+    def citizen_photos(self) -> AttachmentQuerySet:
+        """Photos sent with the petition (not an officer's field-report photos, which are never public)."""
+        return self.filter(report__isnull=True)
 
+
+class Attachment(models.Model):
+    """A photo: the original (with EXIF: entitled staff only), a copy without EXIF and a thumbnail, all
+    served through the photo view (petitions.views.citizen.attachment) by `key`, never by id or file path.
+
+    Who sees what (`viewable_by`): the copies of a citizen's photo follow the petition's public face (the
+    catalog's petitions layer and the viewer's commune scope); a field-report photo and every original
+    need the right to the petition's private data (gis_ioc.permissions.can_view_petition_private)."""
+
+    # Unguessable address of the photo in URLs (ids are sequential and would let anyone walk them).
+    key = models.UUIDField(_("mã ảnh"), unique=True, default=uuid.uuid4, editable=False)
     petition = models.ForeignKey(Petition, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
     report = models.ForeignKey(
         "FieldReport", null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
@@ -405,10 +432,27 @@ class Attachment(models.Model):
     exif_location = models.PointField(_("vị trí chụp (EXIF)"), srid=4326, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = AttachmentQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("ảnh đính kèm")
         verbose_name_plural = _("ảnh đính kèm")
         ordering = ["id"]
+
+    def viewable_by(self, user: Any, kind: str) -> bool:
+        """May the user get this copy ("original", "public" or "thumb") of the photo?"""
+        from gis_ioc import permissions
+
+        if self.report_id is None and kind in ("public", "thumb"):
+            return self.petition is not None and self.petition.public_face_visible_to(user)
+        if self.report_id is not None and self.report.petition_id is None:
+            # An officer's report about no petition: judged as a petition of the report's commune that this
+            # officer verifies (his own photos, leaders and agency staff in scope, administrators).
+            report = self.report
+            subject = SimpleNamespace(commune_code=report.commune_code, field_officer_id=report.officer_id)
+            return permissions.can_view_petition_private(user, subject)
+        petition = self.petition if self.petition_id is not None else self.report.petition
+        return petition is not None and permissions.can_view_petition_private(user, petition)
 
 
 class FieldReport(models.Model):

@@ -1,6 +1,8 @@
-"""The citizens' channel: the public form, the status page, rating, and public photo copies."""
+"""The citizens' channel: the public form, the status page, rating, and the photo view."""
 
 from __future__ import annotations
+
+import uuid
 
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -93,7 +95,10 @@ def status(request: HttpRequest, code: str) -> HttpResponse:
         "p": petition,
         "show_description": own or staff,
         "events": [(e, workflow.ACTION_LABELS.get(e.action, e.action), e.note if e.is_public else "") for e in events],
-        "photos": Attachment.objects.filter(petition=petition),
+        # The citizens' photos (never an officer's field-report photos), when the petition's public face is.
+        "photos": Attachment.objects.filter(petition=petition).citizen_photos()
+        if petition.public_face_visible_to(request.user)
+        else [],
         "deadline_days": CategoryDeadline.days_for(petition.category),
         "just_filed": just_filed,
         "receipt": receipt,
@@ -130,26 +135,24 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
     return redirect(reverse("petitions:status", args=[code]) + "?rated=1")
 
 
-def attachment(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
-    """A photo: public copy and thumbnail for everyone; the original (with EXIF) for entitled staff."""
+def attachment(request: HttpRequest, key: uuid.UUID, kind: str) -> HttpResponse:
+    """A photo by its unguessable key: the copy without EXIF or the thumbnail when the petition's public
+    face is visible to the user, the original (with EXIF) and field-report photos only to staff entitled to
+    the petition's private data (Attachment.viewable_by)."""
     if refusal := throttle.check(request, "citizen-read"):
         return refused(request, refusal)
-    item = get_object_or_404(Attachment.objects.select_related("petition", "report"), pk=pk)
-    if kind == "original":
-        petition = item.petition
-        allowed = (petition is not None and permissions.can_view_petition_private(request.user, petition)) or (
-            item.report is not None and permissions.can_manage_petitions(request.user)
-        )
-        if not allowed:
-            raise Http404
-        field = item.original
-        content_type = item.content_type
-    elif kind in ("public", "thumb"):
-        field = item.public if kind == "public" else item.thumbnail
-        content_type = "image/jpeg"
-    else:
+    if kind not in ("original", "public", "thumb"):
         raise Http404
-    response = FileResponse(field.open("rb"), content_type=content_type)
+    item = get_object_or_404(Attachment.objects.select_related("petition", "report__petition"), key=key)
+    if not item.viewable_by(request.user, kind):
+        if not request.user.is_authenticated:
+            raise Http404  # to the public, a photo it may not see does not exist
+        message = _("Ảnh này chỉ dành cho cán bộ được xem thông tin riêng của phản ánh trên địa bàn của mình.")
+        return render(request, "petitions/refused.html", {"message": message}, status=403)
+    field = {"original": item.original, "public": item.public, "thumb": item.thumbnail}[kind]
+    response = FileResponse(field.open("rb"), content_type=item.content_type if kind == "original" else "image/jpeg")
     response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=3600" if kind == "original" else "public, max-age=86400"
+    # Shared caches may keep only what anonymous users may see.
+    public = not request.user.is_authenticated
+    response["Cache-Control"] = "public, max-age=86400" if public else "private, max-age=3600"
     return response
