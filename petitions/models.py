@@ -334,16 +334,12 @@ class Petition(SectorFeature):
 
     def public_face_visible_to(self, user: Any) -> bool:
         """May the user see what the petition shows the public (its point, public fields, photo copies)? The
-        catalog's petitions layer decides, with the user's commune scope, as for its features."""
+        catalog's layers over petitions decide (petitions.layer.readable_fields), with the user's commune
+        scope, as for their features."""
         from gis_ioc import permissions
-        from petitions.layer import catalog_layer
+        from petitions.layer import readable_fields
 
-        layer = catalog_layer()
-        return (
-            layer is not None
-            and permissions.can_view_layer(user, layer)
-            and permissions.can_view_commune(user, self.commune_code)
-        )
+        return readable_fields(user) is not None and permissions.can_view_commune(user, self.commune_code)
 
     def workflow_url(self) -> str:
         """Where a step of this petition's workflow is taken (the JSON transition endpoint)."""

@@ -5,10 +5,10 @@ Mapping: a service is a petition category (service_code = Category value); servi
 petition's tracking code; status is "open" until the petition needs no more work (resolved, closed,
 rejected, duplicate). Reporter names, phones and e-mails are never part of any response.
 
-Reading is one more channel of the catalog's "petitions" layer, under the same policy as its feature
-APIs (gis_ioc.permissions): no layer view right, no listing; a commune-scoped user gets his communes'
-requests only; a field made of a catalog attribute (FIELD_SOURCES) is null unless the catalog shows that
-attribute to the user. The other fields are what the public status page shows beside the layer's
+Reading is one more channel of the catalog's layers over petitions, under the same policy as their
+feature APIs (gis_ioc.permissions, through petitions.layer.readable_fields): no layer view right, no
+listing; a commune-scoped user gets his communes' requests only; a field made of a catalog attribute
+(FIELD_SOURCES) is null unless the catalog shows that attribute to the user. The other fields are what the public status page shows beside the layer's
 point (deadline, agency, public note, photos through the policy-checked photo view).
 """
 
@@ -29,7 +29,7 @@ from django.views.decorators.csrf import csrf_exempt
 from gis_ioc import permissions
 from petitions import attachments, intake, throttle
 from petitions.jsonutil import json_response
-from petitions.layer import catalog_layer
+from petitions.layer import readable_fields
 from petitions.models import (
     CLOSED_STATUSES,
     HEAVY,
@@ -63,7 +63,7 @@ REQUEST_FIELDS = [
     "media_url",
 ]
 SERVICE_FIELDS = ["service_code", "service_name", "description", "metadata", "type", "keywords", "group"]
-# Open311 field → the catalog attribute of the "petitions" layer it shows.
+# Open311 field → the catalog attribute (of the layers over petitions) it shows.
 FIELD_SOURCES = {
     "service_request_id": "tracking_code",
     "status": "status",
@@ -229,15 +229,13 @@ def request_row(
 
 
 class Reader:
-    """What this request may read, decided once by the policy: the catalog's petitions layer (None: no
-    right to read), the attributes it shows, and the petitions of the user's communes."""
+    """What this request may read, decided once by the policy: whether the catalog shows petitions to the
+    user at all, the attributes it shows him, and the petitions of his communes."""
 
     def __init__(self, request: HttpRequest) -> None:
-        layer = catalog_layer()
-        self.allowed = layer is not None and permissions.can_view_layer(request.user, layer)
-        self.visible = (
-            frozenset(permissions.visible_fields(request.user, layer, CHANNEL)) if self.allowed else frozenset()
-        )
+        fields = readable_fields(request.user, CHANNEL)
+        self.allowed = fields is not None
+        self.visible = fields or frozenset()
         self.user = request.user
 
     def petitions(self) -> Any:
