@@ -439,15 +439,18 @@ class Attachment(models.Model):
         """May the user get this copy ("original", "public" or "thumb") of the photo?"""
         from gis_ioc import permissions
 
-        if self.report_id is None and kind in ("public", "thumb"):
-            return self.petition is not None and self.petition.public_face_visible_to(user)
-        if self.report_id is not None and self.report.petition_id is None:
+        report = self.report
+        if report is None:
+            if kind in ("public", "thumb"):
+                return self.petition is not None and self.petition.public_face_visible_to(user)
+            petition = self.petition
+        elif report.petition_id is None and self.petition_id is None:
             # An officer's report about no petition: judged as a petition of the report's commune that this
             # officer verifies (his own photos, leaders and agency staff in scope, administrators).
-            report = self.report
             subject = SimpleNamespace(commune_code=report.commune_code, field_officer_id=report.officer_id)
             return permissions.can_view_petition_private(user, subject)
-        petition = self.petition if self.petition_id is not None else self.report.petition
+        else:
+            petition = self.petition if self.petition_id is not None else report.petition
         return petition is not None and permissions.can_view_petition_private(user, petition)
 
 

@@ -8,8 +8,9 @@ rejected, duplicate). Reporter names, phones and e-mails are never part of any r
 Reading is one more channel of the catalog's layers over petitions, under the same policy as their
 feature APIs (gis_ioc.permissions, through petitions.layer.readable_fields): no layer view right, no
 listing; a commune-scoped user gets his communes' requests only; a field made of a catalog attribute
-(FIELD_SOURCES) is null unless the catalog shows that attribute to the user. The other fields are what the public status page shows beside the layer's
-point (deadline, agency, public note, photos through the policy-checked photo view).
+(FIELD_SOURCES) is null unless the catalog shows that attribute to the user. The other fields are what
+the public status page shows beside the layer's point (deadline, agency, public note, and photos through
+the policy-checked photo view).
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -135,7 +136,7 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
     return redirect(reverse("petitions:status", args=[code]) + "?rated=1")
 
 
-def attachment(request: HttpRequest, key: uuid.UUID, kind: str) -> HttpResponse:
+def attachment(request: HttpRequest, key: uuid.UUID, kind: str) -> HttpResponseBase:
     """A photo by its unguessable key: the copy without EXIF or the thumbnail when the petition's public
     face is visible to the user, the original (with EXIF) and field-report photos only to staff entitled to
     the petition's private data (Attachment.viewable_by)."""
