@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
+from layers.models import Layer
 from petitions.models import Petition, PetitionEvent
 from tests.petitions.conftest import new_petition
 
@@ -38,9 +39,11 @@ def test_the_admin_change_form_cannot_set_the_status_or_category(root_client, di
         "events-TOTAL_FORMS": "0",
         "events-INITIAL_FORMS": "0",
     }
-    root_client.post(url, form)
+    version = Layer.objects.get(slug="petitions").version
+    assert root_client.post(url, form).status_code == 302
     after = Petition.objects.get(pk=petition.pk)
-    assert (after.status, after.category) == ("received", "moi_truong")
+    assert (after.status, after.category, after.description) == ("received", "moi_truong", "Sửa nội dung")
+    assert Layer.objects.get(slug="petitions").version == version + 1  # the correction reaches maps and tiles
     assert list(PetitionEvent.objects.filter(petition=petition).values_list("action", flat=True)) == ["receive"]
 
 
