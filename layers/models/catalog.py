@@ -35,11 +35,17 @@ class LayerQuerySet(models.QuerySet["Layer"]):
     def raster(self) -> LayerQuerySet:
         return self.filter(kind=Layer.Kind.RASTER)
 
+    def visible_to(self, user: Any) -> LayerQuerySet:
+        """The layers of this queryset the user may see (the rule is gis_ioc.permissions')."""
+        from gis_ioc import permissions
+
+        return permissions.visible_layers(user, self)  # type: ignore[return-value]
+
     def over(self, source: type[models.Model] | str) -> list[Layer]:
         """Every catalog layer whose features live in this model's table (or this table): a filtered
         view, a second slug, an imported table — all show the same rows."""
         table = source if isinstance(source, str) else source._meta.db_table
-        found = []
+        found: list[Layer] = []
         for layer in self.only("pk", "slug", "source_model", "source_table", "kind"):
             try:
                 layer_table = layer.db_table()
