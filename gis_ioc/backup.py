@@ -264,15 +264,23 @@ def restore(path: Path) -> dict[str, Any]:
     Raises BackupError before changing anything when the backup is incomplete or damaged, and after a
     restore whose counts or checksums differ from the manifest.
     """
-    scratch = Path(tempfile.mkdtemp(prefix="gis_ioc-restore-"))
+    # Unpacked beside the archive: /tmp may be a small tmpfs, the backup's own disk has room for it.
+    scratch = Path(tempfile.mkdtemp(prefix=".gis_ioc-restore-", dir=path.resolve().parent))
+    staged: dict[Path, Path] = {}
     try:
         folder, manifest = read_backup(path, scratch)
-        _restore_database(folder / DUMP, scratch)
         roots = data_roots()
         for name in manifest["roots"]:
             if name not in roots:
                 raise BackupError(f"The backup has a data folder '{name}' this installation does not configure.")
-            _swap_folder(folder / f"{name}.tar", roots[name])
+        # Every folder is unpacked before the database is touched: what can fail for lack of space fails
+        # first, and the swaps after the database restore are renames.
+        for name in manifest["roots"]:
+            staged[roots[name]] = _stage_folder(folder / f"{name}.tar", roots[name])
+        _restore_database(folder / DUMP, scratch)
+        for root, incoming in staged.items():
+            _swap_folder(incoming, root)
+        staged.clear()
         _clear_caches()
         problems = verify(manifest)
         if problems:
@@ -280,6 +288,8 @@ def restore(path: Path) -> dict[str, Any]:
         return manifest
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+        for incoming in staged.values():
+            shutil.rmtree(incoming, ignore_errors=True)
 
 
 def _restore_database(dump: Path, scratch: Path) -> None:
@@ -311,14 +321,18 @@ def _restore_database(dump: Path, scratch: Path) -> None:
     )
 
 
-def _swap_folder(tar_path: Path, root: Path) -> None:
-    """Replace a data folder with the archive's content (extracted beside it, then swapped in)."""
+def _stage_folder(tar_path: Path, root: Path) -> Path:
+    """Unpack a data folder's archive beside the folder (same disk: the swap is a rename)."""
     root.parent.mkdir(parents=True, exist_ok=True)
     incoming = Path(tempfile.mkdtemp(prefix=f".{root.name}-restore-", dir=root.parent))
     with tarfile.open(tar_path) as tar:
         tar.extractall(incoming, filter="data")
+    return incoming
+
+
+def _swap_folder(incoming: Path, root: Path) -> None:
+    """Put the unpacked folder in place of the live one; caches inside the old one go with it."""
     if root.is_dir():
-        # Caches inside the old folder go with it: a restore clears them anyway (see module doc).
         old = root.with_name(f".{root.name}-old-{os.getpid()}")
         os.replace(root, old)
         os.replace(incoming, root)

@@ -82,6 +82,7 @@ def test_a_backup_round_trip_gives_back_every_row_and_file(installation, tmp_pat
     assert _snapshot(roots) == files  # same files, same bytes, nothing extra
     assert not (installation["media"] / "tilecache" / "schools").exists()  # tiles of the newer data are gone
     assert backup.verify(manifest) == []
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left behind
 
 
 def test_a_damaged_archive_is_refused_before_anything_is_restored(installation, tmp_path: Path) -> None:
@@ -101,6 +102,7 @@ def test_a_damaged_archive_is_refused_before_anything_is_restored(installation, 
     with pytest.raises(CommandError, match="database.dump does not match its checksum"):
         call_command("restore", str(made), interactive=False)
     assert School.objects.count() == 0  # nothing was restored
+    assert [p.name for p in made.parent.iterdir()] == [made.name]  # and nothing left behind
     assert (installation["mapproxy"] / "mapproxy.yaml").read_bytes() == b"changed after the backup\n"
 
 
