@@ -33,8 +33,7 @@ class Command(BaseCommand):
             path = backup.create(Path(options["output"]), archive=options["archive"])
         except backup.BackupError as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(f"backup written: {path}")
         if options["keep"]:
             for old in backup.prune(Path(options["output"]), options["keep"]):
-                self.stdout.write(f"removed old backup: {old.name}")
-        return str(path)
+                self.stderr.write(f"removed old backup: {old.name}")
+        return str(path)  # written to stdout by Django: the last line is the backup's path, for scripts
