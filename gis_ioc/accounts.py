@@ -1,18 +1,28 @@
-"""Loading a signed-in user together with what every permission check reads: the commune scope and the
-role (group) names, in one statement — for the session backend here and the API token check
-(layers/api/auth.py), so a staff request costs one query for the user instead of three."""
+"""Signing in, for every channel: a session, or an API token (`Authorization: Token <key>`, or HTTP Basic
+with the user name and a token as password — the scheme every QGIS version has). `SignInMiddleware`
+(gis_ioc/middleware.py) calls `sign_in` for each request that carries an Authorization header, and DRF's
+`layers.api.auth.SignInAuthentication` reads its decision, so there is one sign-in.
+
+The signed-in user is loaded together with what every permission check reads, the commune scope and the
+role (group) names, in one statement: for the session backend and for the token (where the same statement
+also reads the token), so a staff request costs one query for the user instead of three."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.db import connection
+from django.http import JsonResponse
+from django.utils.translation import gettext as _
 
 from gis_ioc import permissions
-from gis_ioc.models import UserScope
+from gis_ioc.models import ApiToken, UserScope
 
 
 def _columns(model: Any, alias: str) -> str:
@@ -80,3 +90,120 @@ class ScopedModelBackend(ModelBackend):
             return None
         user = user_from_row(list(row))
         return user if self.user_can_authenticate(user) else None
+
+
+# --- API tokens: the one sign-in of scripts and desktop GIS ------------------------------------------------
+# A token's last use is written at most this often: a QGIS map draws dozens of tiles a second.
+LAST_USE_EVERY = "60 seconds"
+REALM = "gis_ioc"
+# Both schemes a client may answer with. Sent with the 401 of bad credentials only: a browser that sees a
+# Basic challenge opens its own login box, which a page's expired-session request must not do.
+CHALLENGE = f'Token realm="{REALM}", Basic realm="{REALM}", charset="UTF-8"'
+TOKEN_CHALLENGE = f'Token realm="{REALM}"'
+
+
+class SignInFailed(Exception):
+    """Credentials were sent and are wrong: the request is refused (401), never served as anonymous."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user: Any
+    token: ApiToken
+    scheme: str  # "token" or "basic"
+
+
+@cache
+def token_sql() -> str:
+    """One statement for the token, its user, commune scope and role names — and, at most once a minute per
+    token, the token's last-use time (a data-modifying CTE runs whether or not the query reads it, so the
+    write costs no round trip). SKIP LOCKED: parallel tile requests of one client never queue behind the
+    request that is writing the time."""
+    q = connection.ops.quote_name
+    table = q(ApiToken._meta.db_table)
+    columns = ", ".join(q(f.column) for f in ApiToken._meta.concrete_fields)
+    token_columns = ", ".join(f"t.{q(f.column)}" for f in ApiToken._meta.concrete_fields)
+    return (
+        f"WITH t AS (SELECT {columns} FROM {table} WHERE digest = %s AND revoked_at IS NULL), "  # noqa: S608
+        f"used AS (UPDATE {table} SET last_used_at = now() WHERE id = (SELECT x.id FROM {table} x JOIN t "
+        f"ON x.id = t.id WHERE x.last_used_at IS NULL OR x.last_used_at < now() - interval '{LAST_USE_EVERY}' "
+        "FOR UPDATE OF x SKIP LOCKED)) "
+        f"SELECT {token_columns}, {user_columns_sql()} FROM t JOIN {user_table_sql()} u ON u.id = t.user_id "
+        f"{scope_join_sql()}"
+    )
+
+
+def user_of_key(key: str) -> tuple[Any, ApiToken] | None:
+    """The user (with scope and roles) and the active token of a key, or None; in one statement."""
+    with connection.cursor() as cursor:
+        cursor.execute(token_sql(), [ApiToken.digest_of(key)])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    n_token = len(ApiToken._meta.concrete_fields)
+    token = instance(ApiToken, list(row[:n_token]))
+    user = user_from_row(list(row[n_token:]))
+    ApiToken._meta.get_field("user").set_cached_value(token, user)
+    return user, token
+
+
+def _credentials(header: str) -> tuple[str, str, str | None] | None:
+    """(scheme, key, user name for Basic) of an Authorization header; None for a scheme not ours (left to
+    whatever else reads it); SignInFailed when it is ours but unreadable."""
+    scheme, _sep, value = header.strip().partition(" ")
+    scheme, value = scheme.lower(), value.strip()
+    if scheme in ("token", "bearer"):
+        if not value or " " in value:
+            raise SignInFailed(_("Tiêu đề Authorization sai dạng: cần “Token <khóa API>”."))
+        return "token", value, None
+    if scheme == "basic":
+        try:
+            decoded = base64.b64decode(value, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise SignInFailed(
+                _("Tiêu đề Authorization sai dạng: Basic cần “tên đăng nhập:khóa API” mã hóa base64.")
+            ) from None
+        username, sep, key = decoded.partition(":")
+        if not sep or not username or not key:
+            raise SignInFailed(_("Tiêu đề Authorization sai dạng: Basic cần “tên đăng nhập:khóa API” mã hóa base64."))
+        return "basic", key, username
+    return None
+
+
+def sign_in(header: str) -> SignedIn | None:
+    """Who an Authorization header signs in: None when it carries no credentials of ours, SignInFailed when
+    they are wrong (unknown or revoked token, a Basic user name that is not the token's owner, a
+    deactivated account). Every call reads the token row: a revoked token or a deactivated user is refused
+    on the next request."""
+    found = _credentials(header)
+    if found is None:
+        return None
+    scheme, key, username = found
+    result = user_of_key(key)
+    if result is None or (username is not None and result[0].get_username() != username):
+        if scheme == "basic":
+            raise SignInFailed(
+                _("Tên đăng nhập hoặc khóa API không đúng (mật khẩu là khóa API, không phải mật khẩu đăng nhập).")
+            )
+        raise SignInFailed(_("Khóa API không đúng hoặc đã bị thu hồi."))
+    user, token = result
+    if not user.is_active:
+        raise SignInFailed(_("Tài khoản của khóa API này đã bị khóa."))
+    return SignedIn(user, token, scheme)
+
+
+def unauthorized(message: str) -> JsonResponse:
+    """The 401 of every channel for wrong credentials: one body that reads as DRF's (`detail`) and as an
+    OGC API exception (`code`, `description`), with both challenges."""
+    response = JsonResponse(
+        {"code": "Unauthorized", "description": message, "detail": message},
+        status=401,
+        json_dumps_params={"ensure_ascii": False},
+    )
+    response["WWW-Authenticate"] = CHALLENGE
+    response["Cache-Control"] = "no-store"
+    return response
