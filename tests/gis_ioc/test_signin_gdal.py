@@ -87,3 +87,23 @@ def test_gdal_reads_a_staff_raster_through_mapproxy_wms_with_basic(live_server, 
     assert (alpha > 0).mean() > 0.3  # the district is drawn
     anonymous = gdal(tmp_path, "gdal_translate", "-q", "-of", "GTiff", source, str(tmp_path / "anon.tif"))
     assert anonymous.returncode != 0  # LayerNotDefined for a visitor
+
+
+def test_a_notebook_reads_a_staff_collection_and_an_export_as_docs_clients_shows(served):
+    """The notebook recipe of docs/clients.md: requests with the Token header, then geopandas."""
+    import io
+
+    import geopandas as gpd
+    import requests
+
+    url, key = served
+    api = requests.Session()
+    api.headers["Authorization"] = f"Token {key}"
+    page = api.get(f"{url}/ogc/collections/household-businesses/items", headers={"Accept": "application/geo+json"})
+    page.raise_for_status()
+    shops = gpd.GeoDataFrame.from_features(page.json()["features"], crs="EPSG:4326")
+    assert shops["name"].tolist() == ["Tạp hóa Bí Mật"]
+    export = api.get(f"{url}/api/v1/layers/household-businesses/export", params={"format": "gpkg", "srid": 5899})
+    export.raise_for_status()
+    assert gpd.read_file(io.BytesIO(export.content)).crs.to_epsg() == 5899
+    assert requests.get(f"{url}/ogc/collections/household-businesses/items").status_code == 404
