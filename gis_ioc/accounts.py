@@ -75,7 +75,7 @@ class ScopedModelBackend(ModelBackend):
 
     def get_user(self, user_id: Any) -> Any:
         user_model = get_user_model()
-        pk = connection.ops.quote_name(user_model._meta.pk.column)
+        pk = connection.ops.quote_name(str(user_model._meta.pk.column))
         try:
             user_id = user_model._meta.pk.to_python(user_id)
         except Exception:  # noqa: BLE001 - a malformed id in a session is "no user", as in ModelBackend
@@ -125,14 +125,12 @@ def token_sql() -> str:
     request that is writing the time."""
     q = connection.ops.quote_name
     table = q(ApiToken._meta.db_table)
-    columns = ", ".join(q(f.column) for f in ApiToken._meta.concrete_fields)
-    token_columns = ", ".join(f"t.{q(f.column)}" for f in ApiToken._meta.concrete_fields)
     return (
-        f"WITH t AS (SELECT {columns} FROM {table} WHERE digest = %s AND revoked_at IS NULL), "  # noqa: S608
+        f"WITH t AS (SELECT {_columns(ApiToken, 'a')} FROM {table} a WHERE a.digest = %s AND a.revoked_at IS NULL), "  # noqa: S608
         f"used AS (UPDATE {table} SET last_used_at = now() WHERE id = (SELECT x.id FROM {table} x JOIN t "
         f"ON x.id = t.id WHERE x.last_used_at IS NULL OR x.last_used_at < now() - interval '{LAST_USE_EVERY}' "
         "FOR UPDATE OF x SKIP LOCKED)) "
-        f"SELECT {token_columns}, {user_columns_sql()} FROM t JOIN {user_table_sql()} u ON u.id = t.user_id "
+        f"SELECT {_columns(ApiToken, 't')}, {user_columns_sql()} FROM t JOIN {user_table_sql()} u ON u.id = t.user_id "
         f"{scope_join_sql()}"
     )
 

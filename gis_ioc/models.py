@@ -161,11 +161,12 @@ class ApiToken(models.Model):
     lookup stays one indexed equality on every request."""
 
     PREFIX = "ioc_"  # recognisable in a config file, and by secret scanners
+    NAME_MAX = 100
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("người dùng"), on_delete=models.CASCADE, related_name="api_tokens"
     )
-    name = models.CharField(_("tên"), max_length=100)
+    name = models.CharField(_("tên"), max_length=NAME_MAX)
     digest = models.CharField(_("mã băm của khóa"), max_length=64, unique=True, editable=False)
     hint = models.CharField(_("đầu khóa"), max_length=12, editable=False)  # tells a person's tokens apart
     created_at = models.DateTimeField(_("tạo lúc"), default=timezone.now, editable=False)

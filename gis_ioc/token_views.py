@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from gis_ioc.models import ApiToken
 
 MAX_ACTIVE_TOKENS = 20  # one per machine or notebook is plenty; a cap bounds what a stolen session can mint
-NAME_MAX = ApiToken._meta.get_field("name").max_length
+NAME_MAX = ApiToken.NAME_MAX
 
 
 def _password_session_only(request: HttpRequest) -> HttpResponse | None:
@@ -27,7 +29,8 @@ def _password_session_only(request: HttpRequest) -> HttpResponse | None:
 
 
 def _page(request: HttpRequest, status: int = 200, **context: object) -> HttpResponse:
-    tokens = ApiToken.objects.filter(user=request.user).order_by("revoked_at", "-created_at", "-id")
+    person: Any = request.user  # signed in (login_required)
+    tokens = ApiToken.objects.filter(user=person).order_by("revoked_at", "-created_at", "-id")
     response = render(
         request,
         "gis_ioc/tokens.html",
@@ -48,19 +51,20 @@ def tokens(request: HttpRequest) -> HttpResponse:
         return refused
     if request.method != "POST":
         return _page(request)
+    person: Any = request.user
     name = " ".join(request.POST.get("name", "").split())
     error = None
     if not name:
         error = _("Hãy đặt tên cho khóa (ví dụ: “QGIS máy phòng Tài nguyên”) để sau này biết khóa nào dùng ở đâu.")
     elif len(name) > NAME_MAX:
         error = _("Tên khóa dài tối đa %(n)d ký tự.") % {"n": NAME_MAX}
-    elif ApiToken.objects.active().filter(user=request.user).count() >= MAX_ACTIVE_TOKENS:
+    elif ApiToken.objects.active().filter(user=person).count() >= MAX_ACTIVE_TOKENS:
         error = _("Bạn đã có %(n)d khóa đang dùng: hãy thu hồi một khóa không dùng nữa trước khi tạo khóa mới.") % {
             "n": MAX_ACTIVE_TOKENS
         }
     if error:
         return _page(request, status=400, error=error, name=name)
-    return _page(request, new_token=ApiToken.issue(request.user, name))
+    return _page(request, new_token=ApiToken.issue(person, name))
 
 
 @login_required
@@ -70,5 +74,6 @@ def revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     refused = _password_session_only(request)
     if refused is not None:
         return refused
-    get_object_or_404(ApiToken, pk=token_id, user=request.user).revoke()
+    person: Any = request.user
+    get_object_or_404(ApiToken, pk=token_id, user=person).revoke()
     return redirect("account-tokens")

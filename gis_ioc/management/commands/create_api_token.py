@@ -25,7 +25,7 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No active user named {options['username']!r}.")
         name = " ".join(options["name"].split())
-        if not name or len(name) > ApiToken._meta.get_field("name").max_length:
-            raise CommandError("--name must be 1 to 100 characters.")
+        if not name or len(name) > ApiToken.NAME_MAX:
+            raise CommandError(f"--name must be 1 to {ApiToken.NAME_MAX} characters.")
         token = ApiToken.issue(user, name)
         self.stdout.write(token.key)
