@@ -130,6 +130,8 @@ def test_a_token_costs_a_tile_one_statement_and_anonymous_or_session_tiles_nothi
         client.get(public_tile)
     anonymous = _statements(client, public_tile)
     assert len(anonymous) == 1  # a cache hit: the copy's hash is confirmed, nothing else
+    first_use = _statements(client, public_tile, **auth)  # + the last use, written once a minute at most
+    assert len(first_use) == len(anonymous) + 2 and first_use[1].startswith('UPDATE "gis_ioc_apitoken"')
     with_token = _statements(client, public_tile, **auth)
     assert len(with_token) == len(anonymous) + 1 and "gis_ioc_apitoken" in with_token[0]
     client.force_login(gis_staff)
