@@ -112,9 +112,7 @@ class SectorAdmin(gis_admin.GISModelAdmin):
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         super().delete_queryset(request, queryset)
-        for layer in Layer.objects.filter(source_model=self.model._meta.label):
-            layer.touch()
-            _invalidate(layer, None)
+        Layer.objects.record_change(self.model)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
@@ -137,31 +135,17 @@ class SectorAdmin(gis_admin.GISModelAdmin):
 
 def _geometry_of(obj: Any) -> Any:
     """The feature's own geometry, or its commune's for tabular records (what the map draws)."""
-    if obj is None:
-        return None
-    locate_by = getattr(obj, "locate_by", None)
-    if locate_by:
-        return getattr(obj, locate_by)
-    commune = getattr(obj, "commune", None)
-    return commune.geom if commune is not None else None
-
-
-def _invalidate(layer: Layer, geometries: list[Any] | None) -> None:
-    try:
-        from tiles.cache import invalidate
-    except ImportError:  # the tiles app is optional for the admin
-        return
-    invalidate(layer, geometries)
+    return obj.drawn_geometry() if obj is not None and hasattr(obj, "drawn_geometry") else None
 
 
 def record_admin_change(request: HttpRequest, obj: Any, action: str, geometries: list[Any]) -> None:
-    """An admin edit, like an API edit: LayerChange row, layer version bump, tiles purged around it."""
-    for layer in Layer.objects.filter(source_model=obj._meta.label):
+    """An admin edit, like an API edit: a LayerChange row per layer over the model, and the one change
+    signal (versions bumped, tiles purged around the old and new places)."""
+    for layer in Layer.objects.over(type(obj)):
         LayerChange.objects.create(
             layer=layer, feature_id=str(obj.pk), action=action, user=request.user, note="admin"
         )  # fmt: skip
-        layer.touch()
-        _invalidate(layer, [g for g in geometries if g is not None])
+    Layer.objects.record_change(type(obj), geometries)
 
 
 def _folded(model: Any, name: str) -> Func:
@@ -388,7 +372,7 @@ class LayerAdmin(admin.ModelAdmin):
     @admin.action(description=_("Đánh dấu dữ liệu đã thay đổi (làm mới bộ đệm tile)"))
     def bump_version(self, request: HttpRequest, queryset: QuerySet[Layer]) -> None:
         for layer in queryset:
-            layer.touch()
+            layer.record_change()
         self.message_user(request, _("Đã tăng phiên bản %(n)d lớp.") % {"n": queryset.count()}, messages.SUCCESS)
 
 

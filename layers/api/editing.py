@@ -174,7 +174,16 @@ def get_instance(layer: Layer, user: permissions.AnyUser, fid: str) -> Any:
         raise NotFound(_("Không có đối tượng %(id)s.") % {"id": fid[:40]}) from None
 
 
-def _record(layer: Layer, user: permissions.AnyUser, action: str, fid: Any, before: Any, after: Any) -> None:
+def _drawn(instance: Any) -> Any:
+    drawn = getattr(instance, "drawn_geometry", None)
+    return drawn() if drawn is not None else None
+
+
+def _record(
+    layer: Layer, user: permissions.AnyUser, action: str, fid: Any, before: Any, after: Any, geometries: list[Any]
+) -> None:
+    """The audit row, and the one change signal for every layer over the feature's table (tiles purge
+    exactly the old and new places)."""
     LayerChange.objects.create(
         layer=layer,
         feature_id=str(fid),
@@ -183,7 +192,7 @@ def _record(layer: Layer, user: permissions.AnyUser, action: str, fid: Any, befo
         before=before,
         after=after,
     )
-    layer.touch()
+    Layer.objects.record_change(layer.db_table(), geometries)
 
 
 def _save(instance: models.Model) -> None:
@@ -213,7 +222,9 @@ def create_feature(layer: Layer, user: permissions.AnyUser, payload: dict[str, A
     _check_edit(layer, user, instance)
     with transaction.atomic():
         _save(instance)
-        _record(layer, user, LayerChange.Action.CREATE, instance.pk, None, snapshot(layer, instance))
+        _record(
+            layer, user, LayerChange.Action.CREATE, instance.pk, None, snapshot(layer, instance), [_drawn(instance)]
+        )
     return instance
 
 
@@ -224,14 +235,22 @@ def update_feature(
     with transaction.atomic():
         instance = get_instance(layer, user, fid)
         _check_edit(layer, user, instance)
-        before = snapshot(layer, instance)
+        before, old_geometry = snapshot(layer, instance), _drawn(instance)
         _apply(layer, user, instance, payload, partial=partial)
         if hasattr(instance, "commune_id") and getattr(type(instance), "locate_by", None) and "geometry" in payload:
             instance.commune = None  # re-located from the new geometry by full_clean
         _validate(instance)
         _check_edit(layer, user, instance)
         _save(instance)
-        _record(layer, user, LayerChange.Action.UPDATE, instance.pk, before, snapshot(layer, instance))
+        _record(
+            layer,
+            user,
+            LayerChange.Action.UPDATE,
+            instance.pk,
+            before,
+            snapshot(layer, instance),
+            [old_geometry, _drawn(instance)],
+        )
     return instance
 
 
@@ -240,7 +259,7 @@ def delete_feature(layer: Layer, user: permissions.AnyUser, fid: str) -> None:
     with transaction.atomic():
         instance = get_instance(layer, user, fid)
         _check_edit(layer, user, instance)
-        before = snapshot(layer, instance)
+        before, old_geometry = snapshot(layer, instance), _drawn(instance)
         pk = instance.pk
         try:
             with transaction.atomic():
@@ -249,4 +268,4 @@ def delete_feature(layer: Layer, user: permissions.AnyUser, fid: str) -> None:
             raise serializers.ValidationError(
                 {"non_field_errors": [_("Đối tượng đang được tham chiếu, không xoá được.")]}
             ) from None
-        _record(layer, user, LayerChange.Action.DELETE, pk, before, None)
+        _record(layer, user, LayerChange.Action.DELETE, pk, before, None, [old_geometry])
