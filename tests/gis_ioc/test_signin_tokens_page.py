@@ -104,3 +104,19 @@ def test_the_command_issues_a_token_for_a_service_account(client, district, gis_
     key = out.getvalue().strip()
     assert ApiToken.objects.get(user=gis_staff).name == "ogr2ogr đêm"
     assert client.get("/tiles/household-businesses.json", HTTP_AUTHORIZATION=f"Token {key}").status_code == 200
+
+
+def test_an_administrator_sees_everyones_tokens_without_keys_and_revokes_them(client, district, gis_staff):
+    from django.contrib.auth.models import User
+
+    token = ApiToken.issue(gis_staff, "laptop bị mất")
+    client.force_login(User.objects.create_superuser("root_t", "root@example.org", "pw-root-t-123"))
+    listing = client.get("/admin/gis_ioc/apitoken/").content.decode()
+    assert "laptop bị mất" in listing and token.key not in listing and token.digest not in listing
+    response = client.post(
+        "/admin/gis_ioc/apitoken/", {"action": "revoke", "_selected_action": [token.pk]}, follow=True
+    )
+    assert response.status_code == 200
+    token.refresh_from_db()
+    assert not token.is_active
+    assert client.get("/admin/gis_ioc/apitoken/add/").status_code == 403  # issued by owners only
