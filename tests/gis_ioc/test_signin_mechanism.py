@@ -155,3 +155,12 @@ def test_the_migration_keeps_the_keys_drf_issued(client, district, gis_staff):
     assert kept.hint == "01234567" and "0123456789abcdef" not in kept.digest
     auth = "Token 0123456789abcdef0123456789abcdef01234567"
     assert client.get("/tiles/household-businesses.json", HTTP_AUTHORIZATION=auth).status_code == 200
+
+
+def test_the_openapi_document_offers_token_basic_and_session(client):
+    schema = client.get("/api/schema/?format=json").json()
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["basicAuth"] == {"type": "http", "scheme": "basic", "description": "user name + API token"}
+    assert schemes["tokenAuth"]["in"] == "header" and "cookieAuth" in schemes
+    security = schema["paths"]["/api/v1/layers/{slug}/features/"]["get"]["security"]
+    assert {"tokenAuth": []} in security and {"basicAuth": []} in security  # each enough alone
