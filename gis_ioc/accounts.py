@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.db import connection
@@ -172,7 +173,7 @@ def _credentials(header: str) -> tuple[str, str, str | None] | None:
         if not value or " " in value:
             raise SignInFailed(_("Tiêu đề Authorization sai dạng: cần “Token <khóa API>”."))
         return "token", value, None
-    if scheme == "basic":
+    if scheme == "basic" and settings.IOC_API_BASIC_AUTH:
         try:
             decoded = base64.b64decode(value, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):

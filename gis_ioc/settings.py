@@ -134,6 +134,9 @@ LOGIN_URL = "/login/"
 # gunicorn serves static files itself only for `make demo`; production puts nginx in front.
 IOC_SERVE_STATIC = env_bool("IOC_SERVE_STATIC", False)
 LOGIN_REDIRECT_URL = "/"
+# HTTP Basic with the user name and an API token (QGIS). Turn it off when a reverse proxy in front of the
+# platform asks for its own Basic password: its header would otherwise be read as a wrong token (401).
+IOC_API_BASIC_AUTH = env_bool("IOC_API_BASIC_AUTH", True)
 
 REST_FRAMEWORK = {
     # DRF reads what SignInMiddleware decided (session with CSRF, or an API token): one sign-in for every

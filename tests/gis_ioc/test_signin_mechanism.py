@@ -164,3 +164,14 @@ def test_the_openapi_document_offers_token_basic_and_session(client):
     assert schemes["tokenAuth"]["in"] == "header" and "cookieAuth" in schemes
     security = schema["paths"]["/api/v1/layers/{slug}/features/"]["get"]["security"]
     assert {"tokenAuth": []} in security and {"basicAuth": []} in security  # each enough alone
+
+
+def test_basic_can_be_left_to_a_reverse_proxy(client, district, gis_staff, settings):
+    """Behind a proxy that asks for its own Basic password (IOC_API_BASIC_AUTH=0) its header is not a token."""
+    settings.IOC_API_BASIC_AUTH = False
+    proxy = basic("district", "proxy-password")
+    assert client.get("/tiles/schools.json", HTTP_AUTHORIZATION=proxy).status_code == 200
+    assert client.get("/tiles/household-businesses.json", HTTP_AUTHORIZATION=proxy).status_code == 404
+    token = ApiToken.issue(gis_staff, "script")
+    ok = client.get("/tiles/household-businesses.json", HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert ok.status_code == 200
