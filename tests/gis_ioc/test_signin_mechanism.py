@@ -175,3 +175,23 @@ def test_basic_can_be_left_to_a_reverse_proxy(client, district, gis_staff, setti
     token = ApiToken.issue(gis_staff, "script")
     ok = client.get("/tiles/household-businesses.json", HTTP_AUTHORIZATION=f"Token {token.key}")
     assert ok.status_code == 200
+
+
+def test_async_code_sees_the_token_user_too(rf, gis_staff):
+    """Django's async accessor (`await request.auser()`) agrees with `request.user`."""
+    from asgiref.sync import async_to_sync
+    from django.contrib.auth.middleware import AuthenticationMiddleware
+    from django.contrib.sessions.middleware import SessionMiddleware
+
+    from gis_ioc.middleware import SignInMiddleware
+
+    token = ApiToken.issue(gis_staff, "script")
+    request = rf.get("/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    seen = {}
+
+    def view(req):
+        seen["sync"], seen["async"] = req.user, async_to_sync(req.auser)()
+        return None
+
+    SessionMiddleware(AuthenticationMiddleware(SignInMiddleware(view)))(request)
+    assert seen["sync"] == gis_staff and seen["async"] == gis_staff
