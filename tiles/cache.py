@@ -1,18 +1,19 @@
-"""Disk cache of rendered vector tiles, and the invalidation every edit and import calls.
+"""Disk cache of rendered vector tiles, and its invalidation by the one change signal.
 
 Layout: `<root>/<slug>/g<generation>/<z>/<x>/<y>/<class>[-<filters>].mvt.gz`, where `class` names what
 the user may see (the attribute set of the "tiles" channel and the commune scope), so users who see the
 same thing share tiles and nobody is ever served another class's tile.
 
 Freshness, two ways:
-- **A whole layer** (an import, or any `layer.touch()` nobody accounted for): the tile key contains the
+- **A whole layer** (an import, or any version bump nobody accounted for): the tile key contains the
   cache *generation*, which moves whenever `Layer.version` moved without a per-tile purge. The next
   request renders from the database; old generations are deleted.
-- **A feature edit**: `invalidate(layer, geometries=[old, new])` deletes exactly the cached tiles whose
-  area (with the MVT buffer) meets the bounding box of the old or new geometry, at every cached zoom, in
-  every visibility class, and records the edit's version bump as accounted for: every other tile stays
-  cached. A `touch()` plus `invalidate()` pair is thus one bump the cache knows about; any other bump
-  falls back to a new generation (safe over-invalidation).
+- **A feature edit**: every writer calls `Layer.objects.record_change(model, geometries=[old, new])`
+  (layers.models.catalog), which bumps the version of *every* layer over that table and, on commit,
+  sends `data_changed`; `on_data_changed` (connected in tiles.apps) deletes exactly the cached tiles
+  whose area (with the MVT buffer) meets the bounding box of the old or new geometry, at every cached
+  zoom, in every visibility class, and records that version bump as accounted for: every other tile
+  stays cached. Any other bump falls back to a new generation (safe over-invalidation).
 
 Races: the purge runs after the edit's transaction commits (`on_commit`). A request that read features
 before the commit could still write its stale tile after the purge; so a request writes its tile, then
@@ -21,17 +22,19 @@ re-reads the purge counter, and deletes its own file if a purge happened meanwhi
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import math
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from django.contrib.gis.geos import GEOSGeometry
-from django.db import transaction
 from django.db.models import F
 
 from gis_ioc import permissions
@@ -39,6 +42,8 @@ from gis_ioc.permissions import AnyUser
 from tiles import conf
 from tiles.models import TileCacheState
 from tiles.mvt import BUFFER, EXTENT, Tile, TileFilters
+
+log = logging.getLogger(__name__)
 
 
 def visibility_class(user: AnyUser, fields: list[str]) -> str:
@@ -77,23 +82,52 @@ def tile_path(layer: Any, state: TileCacheState, cls: str, filters: TileFilters,
 
 
 def read(path: Path) -> bytes | None:
-    """The cached gzip bytes (b"" for a cached empty tile), or None on a miss."""
+    """The cached gzip bytes (b"" for a cached empty tile), or None on a miss (or an unreadable cache)."""
     try:
         return path.read_bytes()
     except (FileNotFoundError, NotADirectoryError):
         return None
+    except OSError as exc:  # an I/O error on the cache disk: render from the database instead
+        _log_cache_fault("read", path, exc)
+        return None
 
 
-def write(path: Path, data: bytes, layer: Any, purges_seen: int) -> None:
-    """Store a tile atomically; drop it again if a purge ran while it was being rendered (see module doc)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
+def write(path: Path, data: bytes, layer: Any, purges_seen: int) -> bool:
+    """Store a tile atomically; drop it again if a purge ran while it was being rendered (see module doc).
+
+    A cache that cannot be written (disk full, read-only, a path that is not a directory) costs speed, not
+    answers: the tile is served uncached, the fault logged, and False returned.
+    """
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        _log_cache_fault("write", path, exc)
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        return False
     current = TileCacheState.objects.filter(pk=layer.pk).values_list("purges", flat=True).first()
     if current is not None and current != purges_seen:
         path.unlink(missing_ok=True)
+    return True
+
+
+_last_fault_log = 0.0
+
+
+def _log_cache_fault(action: str, path: Path, exc: OSError) -> None:
+    """One warning a minute per process: a full disk fails every tile, the log must stay readable."""
+    global _last_fault_log
+    now = time.monotonic()
+    if now - _last_fault_log >= 60.0:
+        _last_fault_log = now
+        log.warning("tile cache %s failed, serving tiles uncached: %s (%s)", action, exc.strerror or exc, path.parent)
 
 
 # --- invalidation --------------------------------------------------------------------------------------
@@ -158,23 +192,22 @@ def _int_dirs(parent: Path) -> list[Path]:
         return []
 
 
-def invalidate(layer: Any, geometries: Iterable[GEOSGeometry | None] | None = None) -> None:
-    """Make the next tile request show an edit or import. Call it after `layer.touch()`.
-
-    With `geometries` (the old and the new geometry of each changed feature; None entries are skipped,
-    for a creation or a deletion): purge exactly the tiles they touch. For tabular layers drawn with
-    their commune (geometry_field "commune__geom") pass the commune's geometry. Without geometries
-    (an import, a bulk change): drop the whole layer's cache. Runs after the current transaction commits.
-    """
-    geoms = list(geometries) if geometries is not None else None
-    transaction.on_commit(lambda: _invalidate_now(layer.pk, geoms))
+def on_data_changed(
+    sender: Any, changes: list[tuple[int, int]], geometries: list[GEOSGeometry] | None, **kwargs: Any
+) -> None:
+    """Receiver of `layers.models.data_changed` (after the writing transaction committed): purge the tiles
+    the geometries touch in each changed layer, or the whole layer when `geometries` is None."""
+    for layer_pk, version in changes:
+        _invalidate_now(layer_pk, version, geometries)
 
 
-def _invalidate_now(layer_pk: int, geometries: list[GEOSGeometry | None] | None) -> None:
+def _invalidate_now(layer_pk: int, version: int, geometries: list[GEOSGeometry] | None) -> None:
     from layers.models import Layer
 
-    layer = Layer.objects.get(pk=layer_pk)
-    state, _created = TileCacheState.objects.get_or_create(layer=layer, defaults={"synced_version": layer.version})
+    layer = Layer.objects.filter(pk=layer_pk).first()
+    if layer is None:  # deleted since
+        return
+    state, _created = TileCacheState.objects.get_or_create(layer=layer, defaults={"synced_version": version})
     if geometries is None:
         TileCacheState.objects.filter(pk=state.pk).update(
             generation=F("generation") + 1, synced_version=layer.version, purges=F("purges") + 1
@@ -182,10 +215,10 @@ def _invalidate_now(layer_pk: int, geometries: list[GEOSGeometry | None] | None)
         shutil.rmtree(conf.cache_root() / layer.slug / f"g{state.generation}", ignore_errors=True)
         return
     # Bump the purge counter *before* deleting: a concurrent writer then either sees the new counter and
-    # removes its own file, or wrote before our deletion (see module doc).
-    synced = state.synced_version
-    # Exactly one unaccounted bump is this edit's touch(); more means someone else changed the layer too.
-    new_synced = layer.version if synced in (layer.version, layer.version - 1) else synced
+    # removes its own file, or wrote before our deletion (see module doc). This change's bump is accounted
+    # for when the cache was in step just before it; any other bump keeps the state behind, and the next
+    # request starts a new generation.
+    new_synced = version if state.synced_version in (version, version - 1) else state.synced_version
     TileCacheState.objects.filter(pk=state.pk).update(purges=F("purges") + 1, synced_version=new_synced)
     purge_tiles(layer, geometries)
 
