@@ -19,9 +19,9 @@ from django.core import signals
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 from schemathesis.generation import GenerationMode
 
+from gis_ioc.models import ApiToken
 from gis_ioc.wsgi import application
 from layers.models import Layer
 from tests.layers.test_query_data import sample_fixture, sample_module  # noqa: F401  (registers the fixtures)
@@ -91,7 +91,7 @@ def test_no_generated_request_gets_a_server_error_as_anonymous(wsgi, sample, doc
 
 @pytest.mark.parametrize("document", list(DOCUMENTS))
 def test_no_generated_request_gets_a_server_error_as_gis_staff(wsgi, sample, gis_staff, document):
-    token = Token.objects.create(user=gis_staff)
+    token = ApiToken.issue(gis_staff, "schemathesis")
     headers = {"Host": "testserver", "Authorization": f"Token {token.key}"}
     path, base = DOCUMENTS[document]
     schema = schemathesis.openapi.from_wsgi(path, wsgi, headers=headers)
