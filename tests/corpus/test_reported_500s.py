@@ -165,3 +165,20 @@ def test_a_geojson_at_1e15_degrees_is_refused_at_commit_and_writes_nothing(distr
     from layers.models import Layer
 
     assert not Layer.objects.filter(slug="far").exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/ogc/?f=html",
+        "/ogc/collections?f=html",
+        "/ogc/collections/schools/items?f=html",
+        "/ogc/api?f=json",
+        "/api/v1/layers/schools/features/",
+    ],
+)
+def test_lang_en_works_on_the_ogc_and_rest_addresses_too(client, sample, url):
+    separator = "&" if "?" in url else "?"
+    response = client.get(f"{url}{separator}lang=en")
+    assert response.status_code == 200, response.content[:300]
+    assert response.headers["Content-Language"] == "en"
