@@ -71,11 +71,12 @@ PAGES = {
     "ogc/collections/<slug:collection_id>/items/<str:feature_id>": "/ogc/collections/schools/items/{school}?f=html",
     "api/docs/": "/api/docs/",
     "admin/": "/admin/",
+    "account/tokens/": "/account/tokens/",
 }
 # Routes that answer data, files or redirects rather than a page a person reads.
 NOT_PAGES = re.compile(
     r"^(api/|dashboard/api/|planning/api/|tiles/|mapproxy/|open311/|field/(api/|manifest|sw\.js|logout)|i18n/|"
-    r"ogc$|healthz|logout/|admin/.+|static/|media/|reports/.*pdf$|dashboard/tables/|petitions/(attachments/|"
+    r"ogc$|healthz|logout/|account/tokens/.+|admin/.+|static/|media/|reports/.*pdf$|dashboard/tables/|petitions/(attachments/|photos/|"
     r"track/<str:code>/rate/|desk/export\.csv|desk/<str:code>/act/)|analyses/<int:pk>/rerun/|ogc/collections/"
     r"[a-z-]+/items$)"
 )

@@ -93,8 +93,6 @@ def test_a_bbox_accepted_for_a_crs_can_be_transformed_by_postgis(crs, corners):
         max(corners[0], corners[2]),
         max(corners[1], corners[3]),
     )
-    if not all(math.isfinite(v) for v in bbox):
-        bbox = bbox  # NaN and inf must be refused below
     xy = _ok_or_query_error(q.bbox_in_crs, bbox, crs)
     if xy is None:
         return
