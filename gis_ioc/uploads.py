@@ -1,0 +1,101 @@
+"""Upload size caps for every door that takes a request body, enforced before anything reads it.
+
+Django parses a multipart body as soon as anyone touches request.POST — and CsrfViewMiddleware does so
+before the view runs — writing every uploaded file to a temporary file. A cap checked inside the view
+therefore comes after a 10 GB upload has already filled the disk. This middleware sits before the
+session and CSRF middleware and refuses a declared Content-Length over the door's cap with a 413 and a
+sentence saying the limit; the doors keep their own checks of the actual file sizes.
+
+Caps per door (URL name → bytes) are in ``UPLOAD_CAPS``, one place to read them all; any other door
+accepts ``IOC_REQUEST_MAX_BYTES`` of multipart data and ``DATA_UPLOAD_MAX_MEMORY_SIZE`` of anything else
+(JSON, form fields), which is also what Django itself enforces on bodies it reads into memory.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
+from django.utils.translation import gettext as _
+
+# Multipart framing (boundaries, part headers, the other form fields) on top of the file itself.
+ENVELOPE = 1024 * 1024
+
+
+def _import_cap() -> int:
+    from layers.importers.safety import max_upload_bytes
+
+    return max_upload_bytes() + ENVELOPE
+
+
+def _raster_cap() -> int:
+    return int(settings.IOC_RASTER_UPLOAD_MAX_BYTES) + ENVELOPE
+
+
+def _petition_cap() -> int:
+    from petitions.conf import conf
+
+    return conf().max_request_bytes
+
+
+UPLOAD_CAPS: dict[str, Callable[[], int]] = {
+    "imports": _import_cap,  # the import page
+    "api-imports": _import_cap,
+    "raster-upload": _raster_cap,
+    "petitions:new": _petition_cap,  # citizen form with photos
+    "petitions:open311-requests": _petition_cap,  # Open311 POST with media
+    "petitions:field-sync": _petition_cap,  # field app reports with photos
+}
+
+
+def default_cap() -> int:
+    """The cap of a multipart body at a door not listed in UPLOAD_CAPS."""
+    return int(settings.IOC_REQUEST_MAX_BYTES)
+
+
+def cap_for(request: HttpRequest) -> int:
+    """The largest body this request's door accepts, in bytes."""
+    if not request.content_type.startswith("multipart/"):
+        # Django reads such bodies into memory and refuses them above this anyway (as a 400).
+        return int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    try:
+        name = resolve(request.path_info).view_name
+    except Resolver404:
+        return default_cap()
+    door = UPLOAD_CAPS.get(name)
+    return door() if door else default_cap()
+
+
+def too_large(request: HttpRequest, size: int, cap: int) -> HttpResponse:
+    """413 with a sentence a person can act on (JSON for API clients)."""
+    message = _("Dữ liệu gửi lên quá lớn (%(size).1f MB); tối đa %(cap).1f MB. Hãy gửi tệp nhỏ hơn.") % {
+        "size": size / 1048576,
+        "cap": cap / 1048576,
+    }
+    if "/api/" in request.path or "json" in request.headers.get("Accept", "") or request.path.startswith("/open311/"):
+        return HttpResponse(
+            json.dumps({"detail": message}, ensure_ascii=False), status=413, content_type="application/json"
+        )
+    return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+
+
+class UploadCapMiddleware:
+    """Refuses a body larger than its door's cap before the body is read (see the module docstring)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            size = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return HttpResponse(_("Content-Length không hợp lệ."), status=400, content_type="text/plain; charset=utf-8")
+        # Cheap first test: most bodies are far below every cap, so only large ones pay the URL lookup.
+        if size > min(int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE), default_cap()):
+            cap = cap_for(request)
+            if size > cap:
+                return too_large(request, size, cap)
+        return self.get_response(request)
