@@ -23,7 +23,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from dashboard import data, params, stats
+from dashboard import data, params, pdf_cache, stats
 from dashboard.views import error_page
 from gis_ioc.lib import tabular
 
@@ -136,20 +136,36 @@ def html_to_pdf(html: str) -> bytes:
 
 @require_GET
 def report_pdf(request: HttpRequest, code: str | None = None) -> HttpResponse:
-    """The report as a PDF file (Chromium print-to-PDF of the report page)."""
+    """The report as a PDF file (Chromium print-to-PDF of the report page), rendered once per input."""
     try:
-        context = report_context(request, code)
+        key = pdf_cache.report_key(request, code)
+        pdf = pdf_cache.cached(key)
+        if pdf is None:
+            if (retry := pdf_cache.over_rate(request)) is not None:
+                response = error_page(
+                    request,
+                    _("Bạn đã yêu cầu quá nhiều báo cáo PDF trong một phút. Vui lòng thử lại sau %(s)d giây.")
+                    % {"s": retry},
+                    429,
+                )
+                response["Retry-After"] = str(retry)
+                return response
+            pdf = pdf_cache.render_once(key, lambda: _render_pdf(request, code))
+        start, end = params.time_range(request)
     except params.BadRequest as exc:
         return error_page(request, str(exc), 400)
     except params.NotFound as exc:
         return error_page(request, str(exc), 404)
-    context["pdf"] = True
-    html = render_to_string("dashboard/report.html", context, request=request)
-    pdf = html_to_pdf(html)
-    name = f"bao-cao-{code or 'huyen'}-{context['start']:%Y%m%d}-{context['end']:%Y%m%d}.pdf"
+    name = f"bao-cao-{code or 'huyen'}-{start:%Y%m%d}-{end:%Y%m%d}.pdf"
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+def _render_pdf(request: HttpRequest, code: str | None) -> bytes:
+    context = report_context(request, code)
+    context["pdf"] = True
+    return html_to_pdf(render_to_string("dashboard/report.html", context, request=request))
 
 
 # --- tables ------------------------------------------------------------------------------------------------

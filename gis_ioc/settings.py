@@ -166,6 +166,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Schema warnings belong to `manage.py spectacular --validate` (the API's tests), not to the
+    # deployment check, which should speak only of how the server is deployed.
+    "ENABLE_DJANGO_DEPLOY_CHECK": False,
 }
 
 # The district the platform serves: its GSO district code and the CRS of its cadastral maps.
@@ -218,21 +221,23 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
         "base-uri": [SELF],
         "form-action": [SELF],
-        "frame-ancestors": [SELF],
+        "frame-ancestors": [NONE],
     },
 }
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-X_FRAME_OPTIONS = "SAMEORIGIN"
+X_FRAME_OPTIONS = "DENY"  # no page of the platform is meant to be framed
 
-# Behind TLS (IOC_HTTPS=1): HSTS, secure cookies, and the proxy's X-Forwarded-Proto believed (the proxy
-# must set it, overwriting any value the client sent). SECURE_SSL_REDIRECT is left to the proxy unless asked.
+# Behind TLS (IOC_HTTPS=1): HSTS (preload-ready; submitting the domain is the owner's decision), secure
+# cookies, plain-HTTP requests redirected (except /healthz, probed from inside), and the proxy's
+# X-Forwarded-Proto believed: the proxy must set it, overwriting any value the client sent.
 IOC_HTTPS = env_bool("IOC_HTTPS", False)
 if IOC_HTTPS:
     SECURE_HSTS_SECONDS = env_int("IOC_HSTS_SECONDS", 31_536_000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("IOC_HSTS_INCLUDE_SUBDOMAINS", True)
-    SECURE_HSTS_PRELOAD = env_bool("IOC_HSTS_PRELOAD", False)
-    SECURE_SSL_REDIRECT = env_bool("IOC_SSL_REDIRECT", False)
+    SECURE_HSTS_PRELOAD = env_bool("IOC_HSTS_PRELOAD", True)
+    SECURE_SSL_REDIRECT = env_bool("IOC_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
