@@ -229,7 +229,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"  # no page of the platform is meant to be framed
 
 # Behind TLS (IOC_HTTPS=1): HSTS (preload-ready; submitting the domain is the owner's decision), secure
-# cookies, plain-HTTP requests redirected (except /healthz, probed from inside), and the proxy's
+# cookies, plain-HTTP requests redirected (except what is fetched from inside), and the proxy's
 # X-Forwarded-Proto believed: the proxy must set it, overwriting any value the client sent.
 IOC_HTTPS = env_bool("IOC_HTTPS", False)
 if IOC_HTTPS:
@@ -237,7 +237,8 @@ if IOC_HTTPS:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("IOC_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("IOC_HSTS_PRELOAD", True)
     SECURE_SSL_REDIRECT = env_bool("IOC_SSL_REDIRECT", True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # /healthz is probed and /tiles/raster/ fetched by MapProxy (IOC_MAPPROXY_UPSTREAM) from inside, over HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^tiles/raster/"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
