@@ -45,7 +45,7 @@ def test_the_second_request_reuses_the_pdf_chromium_made(demo, leader_client, me
 
 
 def test_new_data_or_another_view_renders_a_new_pdf(demo, leader_client, scoped_client, media, renderings) -> None:
-    from layers.models import Layer
+    from tests.petitions.conftest import inside, new_petition
 
     first = leader_client.get(URL, YEAR_RANGE).content
     assert leader_client.get(URL, YEAR_RANGE).content == first and len(renderings) == 1
@@ -53,7 +53,7 @@ def test_new_data_or_another_view_renders_a_new_pdf(demo, leader_client, scoped_
     assert len(renderings) == 2
     scoped_client.get(URL, YEAR_RANGE)  # a user who may see other things gets their own document
     assert len(renderings) == 3
-    Layer.objects.get(slug="petitions").touch()  # the data changed: the old PDF is out of date
+    new_petition(point=inside("24931"))  # the data changed: the old PDF is out of date
     assert leader_client.get(URL, YEAR_RANGE).content != first
     assert len(renderings) == 4
 
