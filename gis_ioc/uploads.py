@@ -60,7 +60,7 @@ def default_cap() -> int:
 
 def cap_for(request: HttpRequest) -> int | None:
     """The largest body this request's door accepts, in bytes (None: the door checks it itself)."""
-    if not request.content_type.startswith("multipart/"):
+    if not (request.content_type or "").startswith("multipart/"):
         # Django reads such bodies into memory and refuses them above this anyway (as a 400).
         return int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     try:
