@@ -6,9 +6,10 @@ therefore comes after a 10 GB upload has already filled the disk. This middlewar
 session and CSRF middleware and refuses a declared Content-Length over the door's cap with a 413 and a
 sentence saying the limit; the doors keep their own checks of the actual file sizes.
 
-Caps per door (URL name → bytes) are in ``UPLOAD_CAPS``, one place to read them all; any other door
-accepts ``IOC_REQUEST_MAX_BYTES`` of multipart data and ``DATA_UPLOAD_MAX_MEMORY_SIZE`` of anything else
-(JSON, form fields), which is also what Django itself enforces on bodies it reads into memory.
+Limits per door (URL name → bytes; a multipart body may exceed it by ``ENVELOPE`` of framing) are in
+``UPLOAD_CAPS``, one place to read them all; any other door accepts ``IOC_REQUEST_MAX_BYTES`` of multipart
+data and ``DATA_UPLOAD_MAX_MEMORY_SIZE`` of anything else (JSON, form fields), which is also what Django
+itself enforces on bodies it reads into memory.
 """
 
 from __future__ import annotations
@@ -25,17 +26,17 @@ from django.utils.translation import gettext as _
 ENVELOPE = 1024 * 1024
 
 
-def _import_cap() -> int:
+def _import_limit() -> int:
     from layers.importers.safety import max_upload_bytes
 
-    return max_upload_bytes() + ENVELOPE
+    return max_upload_bytes()
 
 
-def _raster_cap() -> int:
-    return int(settings.IOC_RASTER_UPLOAD_MAX_BYTES) + ENVELOPE
+def _raster_limit() -> int:
+    return int(settings.IOC_RASTER_UPLOAD_MAX_BYTES)
 
 
-def _petition_cap() -> int:
+def _petition_limit() -> int:
     from petitions.conf import conf
 
     return conf().max_request_bytes
@@ -44,40 +45,44 @@ def _petition_cap() -> int:
 # None: the door checks the declared length itself before reading the body, and answers in its own
 # protocol's format (Open311 errors are [{"code", "description"}] in JSON or XML).
 UPLOAD_CAPS: dict[str, Callable[[], int] | None] = {
-    "imports": _import_cap,  # the import page
-    "api-imports": _import_cap,
-    "raster-upload": _raster_cap,
-    "petitions:new": _petition_cap,  # citizen form with photos
+    "imports": _import_limit,  # the import page
+    "api-imports": _import_limit,
+    "raster-upload": _raster_limit,
+    "petitions:new": _petition_limit,  # citizen form with photos
     "petitions:open311-requests": None,  # Open311 POST with media: petitions.throttle, csrf-exempt
-    "petitions:field-sync": _petition_cap,  # field app reports with photos
+    "petitions:field-sync": _petition_limit,  # field app reports with photos
 }
 
 
-def default_cap() -> int:
-    """The cap of a multipart body at a door not listed in UPLOAD_CAPS."""
+def default_limit() -> int:
+    """The upload limit of a door not listed in UPLOAD_CAPS."""
     return int(settings.IOC_REQUEST_MAX_BYTES)
 
 
-def cap_for(request: HttpRequest) -> int | None:
-    """The largest body this request's door accepts, in bytes (None: the door checks it itself)."""
-    if not (request.content_type or "").startswith("multipart/"):
+def _is_multipart(request: HttpRequest) -> bool:
+    return (request.content_type or "").startswith("multipart/")
+
+
+def limit_for(request: HttpRequest) -> int | None:
+    """The upload limit of this request's door, in bytes (None: the door checks it itself)."""
+    if not _is_multipart(request):
         # Django reads such bodies into memory and refuses them above this anyway (as a 400).
         return int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     try:
         name = resolve(request.path_info).view_name
     except Resolver404:
-        return default_cap()
+        return default_limit()
     if name not in UPLOAD_CAPS:
-        return default_cap()
+        return default_limit()
     door = UPLOAD_CAPS[name]
     return door() if door is not None else None
 
 
-def too_large(request: HttpRequest, size: int, cap: int) -> HttpResponse:
+def too_large(request: HttpRequest, size: int, limit: int) -> HttpResponse:
     """413 with a sentence a person can act on (JSON for API clients)."""
-    message = _("Dữ liệu gửi lên quá lớn (%(size).1f MB); tối đa %(cap).1f MB. Hãy gửi tệp nhỏ hơn.") % {
+    message = _("Dữ liệu gửi lên (%(size).1f MB) vượt giới hạn %(limit)s MB. Hãy gửi tệp nhỏ hơn.") % {
         "size": size / 1048576,
-        "cap": cap / 1048576,
+        "limit": f"{limit / 1048576:g}",
     }
     if "/api/" in request.path or "json" in request.headers.get("Accept", ""):
         return HttpResponse(
@@ -98,7 +103,9 @@ class UploadCapMiddleware:
         except ValueError:
             return HttpResponse(_("Content-Length không hợp lệ."), status=400, content_type="text/plain; charset=utf-8")
         if size > 0:  # only requests with a body pay for the URL lookup
-            cap = cap_for(request)
-            if cap is not None and size > cap:
-                return too_large(request, size, cap)
+            limit = limit_for(request)
+            # A multipart body carries its file plus boundaries and the other fields.
+            allowed = limit + ENVELOPE if limit is not None and _is_multipart(request) else limit
+            if allowed is not None and size > allowed:
+                return too_large(request, size, limit or 0)
         return self.get_response(request)

@@ -35,9 +35,9 @@ def test_an_import_over_the_cap_is_refused_before_the_body_is_read(district, gis
     client.force_login(gis_staff)
     response = client.post("/imports/", {"file": _big("thua.geojson", 2 * MB)})
     assert response.status_code == 413
-    assert "tối đa" in _says_the_limit(response)
+    assert "vượt giới hạn" in _says_the_limit(response)
     api = client.post("/api/v1/imports/", {"file": _big("thua.geojson", 2 * MB)})
-    assert api.status_code == 413 and "tối đa" in _says_the_limit(api)
+    assert api.status_code == 413 and "vượt giới hạn" in _says_the_limit(api)
     assert not ImportJob.objects.exists()
 
 
@@ -87,7 +87,7 @@ def test_a_json_body_over_the_form_cap_is_a_413(client, gis_staff, settings) -> 
     body = json.dumps({"type": "Feature", "properties": {"name": "x" * 5000}, "geometry": None})
     response = client.post("/api/v1/layers/schools/features/", body, content_type="application/json")
     assert response.status_code == 413
-    assert "tối đa" in response.json()["detail"]
+    assert "vượt giới hạn" in response.json()["detail"]
 
 
 @pytest.mark.django_db
