@@ -33,6 +33,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
+from django.utils import timezone
+
 # What spreadsheets start a formula (or a DDE command) with; tab and CR hide such a prefix from view.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Excel refuses longer cells ("32,767 characters"); a longer text is cut and marked.
@@ -165,8 +167,8 @@ class XLSXWriter(TableWriter):
         if value is None or _is_number(value) or isinstance(value, bool):
             return value
         if isinstance(value, dt.datetime):
-            # Excel has no time zones: the local wall-clock time is what a reader expects.
-            naive = value.astimezone().replace(tzinfo=None) if value.tzinfo else value
+            # Excel has no time zones: the district's wall-clock time (TIME_ZONE) is what a reader expects.
+            naive = timezone.localtime(value).replace(tzinfo=None) if value.tzinfo else value
             cell = WriteOnlyCell(self._ws, value=naive)
             cell.number_format = "DD/MM/YYYY HH:MM"
             return cell
