@@ -56,6 +56,13 @@ def mapproxy_cache_dir() -> Path:
     return _private("IOC_MAPPROXY_CACHE_DIR", env_str("IOC_MAPPROXY_CACHE_DIR", "") or default)
 
 
+def mapproxy_max_size() -> int:
+    """Largest WMS image side in pixels (GetMap/GetFeatureInfo WIDTH and HEIGHT); larger requests are a 400.
+
+    A 4000×4000 GetMap took 30 s of a web worker; 2048 covers a print page at 150 dpi."""
+    return env_int("IOC_MAPPROXY_MAX_SIZE", 2048, minimum=256, maximum=8192)
+
+
 def mapproxy_upstream() -> str:
     """Base URL MapProxy uses to fetch the raster tile endpoints (the Django server itself)."""
     return env_str("IOC_MAPPROXY_UPSTREAM", "http://127.0.0.1:8000").rstrip("/")
