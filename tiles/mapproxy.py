@@ -60,7 +60,7 @@ def _vn2000_grid(bbox4326: list[float]) -> dict[str, Any]:
     """A grid in EPSG:5899 over the district (+5 km), on round kilometres; 256 px tiles, 200 m → 0.4 m."""
     from django.contrib.gis.geos import Polygon
 
-    poly = Polygon.from_bbox(bbox4326)
+    poly = Polygon.from_bbox((bbox4326[0], bbox4326[1], bbox4326[2], bbox4326[3]))
     poly.srid = 4326
     minx, miny, maxx, maxy = poly.transform(5899, clone=True).extent
     km = 1000.0

@@ -38,7 +38,6 @@ from mapproxy.service.wms import WMSServer
 from mapproxy.service.wmts import WMTSServer
 from mapproxy.wsgiapp import MapProxyApp
 
-from gis_ioc import permissions
 from tiles import conf
 from tiles import mapproxy as mp_config
 
@@ -55,7 +54,7 @@ def allowed_layers(user: Any, published: set[str]) -> set[str]:
     """The published MapProxy layers this user may see (the basemap is public)."""
     from layers.models import Layer
 
-    visible = set(permissions.visible_layers(user, Layer.objects.raster()).values_list("slug", flat=True))
+    visible = set(Layer.objects.raster().visible_to(user).values_list("slug", flat=True))
     return published & (visible | {"basemap"})
 
 
@@ -238,7 +237,7 @@ def _check_size(parsed: Any) -> None:
 
 def mapproxy_environ(request: HttpRequest, path: str) -> dict[str, Any]:
     """The WSGI environ MapProxy (and the gate) see: mounted at /mapproxy, on the host Django validated."""
-    environ = dict(request.environ)
+    environ = dict(request.META)  # a WSGI request's META is its environ
     for key in SPOOFABLE:
         environ.pop(key, None)
     environ["HTTP_HOST"] = request.get_host()
