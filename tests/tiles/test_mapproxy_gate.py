@@ -210,3 +210,23 @@ def test_mapproxy_itself_refuses_a_layer_the_user_may_not_see_when_the_gate_is_b
     status, _headers, _body = _call(app, environ)
     assert status.startswith("403")
     assert not fetched(asked, "slope")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "REQUEST=GetFeatureInfo&LAYERS=elevation&QUERY_LAYERS=slope&CRS=EPSG:4326&BBOX="
+        + BBOX_130
+        + "&WIDTH=256&HEIGHT=256&I=10&J=10&INFO_FORMAT=text/plain&STYLES=&FORMAT=image/png",
+        "REQUEST=GetLegendGraphic&LAYER=slope&FORMAT=image/png&SLD_VERSION=1.1.0",
+    ],
+    ids=["GetFeatureInfo QUERY_LAYERS", "GetLegendGraphic LAYER"],
+)
+def test_the_other_wms_requests_naming_a_staff_raster_are_refused_too(client, configured, query):
+    response = client.get("/mapproxy/service?SERVICE=WMS&VERSION=1.3.0&" + query)
+    assert response.status_code == 400
+    assert b"LayerNotDefined" in response.content and b"slope" in response.content
+
+
+def test_mapproxys_welcome_page_is_served(client, configured):
+    assert client.get("/mapproxy/").status_code == 200
