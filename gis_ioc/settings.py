@@ -15,6 +15,7 @@ from gis_ioc.lib.env import (
     env_int,
     env_list,
     env_networks,
+    env_path,
     env_str,
     local_database_url,
     parse_database_url,
@@ -53,7 +54,6 @@ INSTALLED_APPS = [
     "django.contrib.gis",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "rest_framework_gis",
     "django_filters",
     "drf_spectacular",
@@ -79,6 +79,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The one sign-in: the session above, or an API token (`Authorization: Token`, or HTTP Basic with the
+    # user name and a token) for every channel; a bad token is a 401 here (gis_ioc/accounts.py).
+    "gis_ioc.middleware.SignInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into the 429 page
@@ -112,6 +115,10 @@ if not _database_url:
     )
 DATABASES = {"default": parse_database_url(_database_url)}
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
+# A kept connection is checked (one cheap round trip) at the first query of each request: after a
+# PostgreSQL restart the old socket is dead, and without the check every process would answer its next
+# request with a 500 before reconnecting.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Several agents/CI jobs may share one cluster; each can name its own test database.
 DATABASES["default"]["TEST"] = {"NAME": env_str("IOC_TEST_DB_NAME", "test_gis_ioc")}
 
@@ -140,22 +147,30 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "static_root"
 STATICFILES_DIRS = [BASE_DIR / "static"]  # static/vendor/ is filled from npm by scripts/vendor-assets
-MEDIA_URL = "/media/"
-MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Private files: import uploads and their work folders, COGs, petition photos and every tile cache
+# (tiles/conf.py). No URL serves this folder: there is no /media/ route (and a proxy must not add one);
+# files leave it only through views that check the policy. Django's file storage writes here, so the code
+# reads it as MEDIA_ROOT; MEDIA_URL stays unset. `MEDIA_ROOT` in the environment (the former name) is read
+# when IOC_DATA_ROOT is not set.
+MEDIA_ROOT = env_path(
+    "IOC_DATA_ROOT",
+    Path(env_str("MEDIA_ROOT", "") or BASE_DIR / "data"),
+    outside=[STATIC_ROOT, *STATICFILES_DIRS],
+)
 
 # The site's own sign-in page (dashboard): leaders and officers are not Django staff, the admin's would refuse them.
 LOGIN_URL = "/login/"
 # gunicorn serves static files itself only for `make demo`; production puts nginx in front.
 IOC_SERVE_STATIC = env_bool("IOC_SERVE_STATIC", False)
 LOGIN_REDIRECT_URL = "/"
+# HTTP Basic with the user name and an API token (QGIS). Turn it off when a reverse proxy in front of the
+# platform asks for its own Basic password: its header would otherwise be read as a wrong token (401).
+IOC_API_BASIC_AUTH = env_bool("IOC_API_BASIC_AUTH", True)
 
 REST_FRAMEWORK = {
-    # Token first: a failed login is answered with the first scheme's challenge (401 + WWW-Authenticate:
-    # Token); session authentication has none, so a bad token would get a bare 403.
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
-    ],
+    # DRF reads what SignInMiddleware decided (session with CSRF, or an API token): one sign-in for every
+    # channel, and an anonymous write is answered 401 + WWW-Authenticate: Token.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["layers.api.auth.SignInAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }

@@ -5,13 +5,15 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
-from gis_ioc import views
+from gis_ioc import token_views, views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/communes.geojson", views.communes_geojson, name="admin-communes-geojson"),
     path("admin/", admin.site.urls),
+    path("account/tokens/", token_views.tokens, name="account-tokens"),
+    path("account/tokens/<int:token_id>/revoke", token_views.revoke, name="account-token-revoke"),
     path("", include("layers.urls")),
     path("", include("tiles.urls")),
     path("", include("petitions.urls")),
@@ -20,7 +22,8 @@ urlpatterns = [
 ]
 
 if settings.IOC_SERVE_STATIC:
+    # Only the collected static files. The private data root (MEDIA_ROOT: tile caches, imports, rasters,
+    # photos) is never served raw: its files leave through views that check the policy.
     urlpatterns += [
         re_path(r"^static/(?P<path>.*)$", serve, {"document_root": settings.STATIC_ROOT}),
-        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
     ]
