@@ -37,6 +37,7 @@ PAGES = [
     "/reports/district/",
     "/planning/compare/",
     "/analyses/",
+    "/account/tokens/",
 ]
 
 

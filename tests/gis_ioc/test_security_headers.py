@@ -29,7 +29,15 @@ PUBLIC_PAGES = [
     "/api/docs/",
     "/api/redoc/",
 ]
-STAFF_PAGES = ["/imports/", "/exports/", "/reports/district/", "/planning/compare/", "/analyses/", "/field/"]
+STAFF_PAGES = [
+    "/imports/",
+    "/exports/",
+    "/reports/district/",
+    "/planning/compare/",
+    "/analyses/",
+    "/field/",
+    "/account/tokens/",
+]
 
 
 def _policy(response) -> dict[str, list[str]]:
