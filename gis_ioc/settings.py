@@ -208,6 +208,11 @@ IOC_IMPORT_ZIP_MAX_RATIO = env_int("IOC_IMPORT_ZIP_MAX_RATIO", 200, minimum=2)
 # Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR networks); empty: REMOTE_ADDR only.
 # gis_ioc.lib.client_ip reads it for every rate limit and for login throttling.
 IOC_TRUSTED_PROXIES = env_networks("IOC_TRUSTED_PROXIES", [])
+if "PETITIONS_TRUST_X_FORWARDED_FOR" in os.environ:  # the former switch, which trusted any sender
+    raise ImproperlyConfigured(
+        "PETITIONS_TRUST_X_FORWARDED_FOR is replaced by IOC_TRUSTED_PROXIES: list the reverse proxy's "
+        "addresses, e.g. IOC_TRUSTED_PROXIES=10.0.0.0/8."
+    )
 
 # Login throttling on every sign-in page (/login/, /admin/login/, /field/login/): django-axes locks the
 # username and, separately, the client address after IOC_LOGIN_FAILURE_LIMIT failures, for
