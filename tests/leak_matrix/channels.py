@@ -23,7 +23,7 @@ from tests.leak_matrix.observe import (
     ogr_file,
     xlsx_table,
 )
-from tests.leak_matrix.world import ANONYMOUS, World
+from tests.leak_matrix.world import ANONYMOUS, TOKEN, Persona, World
 
 START, END = "2015-01-01", None  # a range covering every row of the world (temporal layers)
 
@@ -87,6 +87,10 @@ class Channel:
     # Doors that serve named layers only (Open311: petitions): cells of other layers are not generated.
     only_slugs: ClassVar[frozenset[str] | None] = None
     person_only: ClassVar[bool] = False  # the door acts for a named person (notebooks): nothing for anonymous
+    may_hide: ClassVar[bool] = False  # a door for some roles only: not serving a visible layer is no finding
+    denial_ok: ClassVar[bool] = False  # a door naming no layer: 401/403 instead of 404 reveal nothing
+    # A page for browsers (sessions): a token is not a way in, so the token user sees what anonymous sees.
+    browser_page: ClassVar[bool] = False
 
     @classmethod
     def covers(cls, slug: str) -> bool:
@@ -105,19 +109,28 @@ class Channel:
         return names
 
     def expect(self, cell: Cell) -> Expected:
+        if self.browser_page and cell.persona.name == TOKEN:
+            from django.contrib.auth.models import AnonymousUser
+
+            cell = Cell(cell.world, cell.layer, Persona(ANONYMOUS, AnonymousUser(), cell.client))
         user, layer = cell.user, cell.layer
+        refused = Expected(False, denial_ok=self.denial_ok)
         if not self.serves(cell) or not oracle.can_view(user, layer):
-            return Expected(False)
+            return refused
         if self.person_only and cell.persona.name == ANONYMOUS:
-            return Expected(False)
+            return refused
         names = oracle.fields(user, layer, self.policy)
         if self.meta:
-            return Expected(True, fields=self.field_names(names, cell), meta=True)
+            return Expected(True, fields=self.field_names(names, cell), meta=True, may_hide=self.may_hide)
         rows = cell.visible_rows()
+        allowed = self.field_names(names, cell)
         if self.omits_nulls:
             names = names & frozenset().union(*(r.non_null for r in rows))
         communes = frozenset(r.geo_commune for r in rows if r.geo_commune)
-        return Expected(True, frozenset(r.id for r in rows), self.field_names(names, cell), communes)
+        return Expected(
+            True, frozenset(r.id for r in rows), self.field_names(names, cell), communes,
+            allowed_fields=allowed, may_hide=self.may_hide, denial_ok=self.denial_ok,
+        )  # fmt: skip
 
 
 def _geometry(cell: Cell) -> bool:

@@ -21,7 +21,7 @@ import pytest
 from django.db import transaction
 from django.test import override_settings
 
-from tests.leak_matrix.world import World, make_personas, make_rows, register_layers
+from tests.leak_matrix.world import World, make_field_report, make_personas, make_rows, register_layers
 
 
 class _Rollback(Exception):
@@ -109,7 +109,9 @@ def world(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any, u
                     photos = make_rows()
                     register_layers(media, tmp)
                     mapproxy.write_config(upstream=upstream)
-                    yield World(make_personas(), media, photo_petitions=photos)
+                    personas = make_personas()
+                    make_field_report(personas["field_officer"].user, photos[-1])
+                    yield World(personas, media, photo_petitions=photos)
                     raise _Rollback
             except _Rollback:
                 pass

@@ -48,6 +48,11 @@ class Expected:
     communes: frozenset[str] = frozenset()
     meta: bool = False  # a metadata channel (TileJSON, capabilities): presence and fields, no rows
     nothing: bool = False  # a door that must serve nothing of any layer, to anyone (raw /media/)
+    # Fields the user may see at all; `fields` are those that must show (a format leaving out empty
+    # values shows only the fields holding one). None: the same as `fields`.
+    allowed_fields: frozenset[str] | None = None
+    may_hide: bool = False  # a door for some roles only (field app, admin widget): absent is no finding
+    denial_ok: bool = False  # a door that names no layer (the desk): 401/403 reveal nothing
     notes: list[str] = field(default_factory=list)
 
 
@@ -64,11 +69,11 @@ def compare(expected: Expected, seen: Observed) -> list[str]:
     if not expected.visible:
         if not seen.absent:
             problems.append(f"served a layer this user may not see: {seen.describe()}")
-        elif seen.status in DENIED_BUT_REVEALED:
+        elif seen.status in DENIED_BUT_REVEALED and not expected.denial_ok:
             problems.append(f"answered {seen.status} (reveals that the layer exists) instead of 404")
         return problems
     if seen.absent:
-        if expected.meta or expected.rows:
+        if (expected.meta or expected.rows) and not expected.may_hide:
             problems.append(f"hid a layer the user may see (status {seen.status})")
         return problems
     if expected.meta:
@@ -86,7 +91,8 @@ def compare(expected: Expected, seen: Observed) -> list[str]:
     if seen.rows is None and seen.count is not None and seen.count != len(expected.rows):
         problems.append(f"{seen.count} rows where the policy allows {len(expected.rows)}")
     if seen.fields is not None:
-        extra = seen.fields - expected.fields
+        allowed = expected.fields if expected.allowed_fields is None else expected.allowed_fields
+        extra = seen.fields - allowed
         if extra:
             problems.append(f"fields not allowed: {sorted(extra)}")
         missing = expected.fields - seen.fields

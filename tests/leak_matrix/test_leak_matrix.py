@@ -20,13 +20,14 @@ import pytest
 from layers.catalog_defaults import DEFAULT_LAYERS
 from tests.leak_matrix.channels import FEATURE_CHANNELS, Cell, Channel
 from tests.leak_matrix.channels_apps import APP_CHANNELS
+from tests.leak_matrix.channels_catalog import CATALOG_CHANNELS
 from tests.leak_matrix.channels_maps import MAP_CHANNELS
 from tests.leak_matrix.observe import compare
 from tests.leak_matrix.world import EXTRA_LAYERS, role_names
 
 pytestmark = pytest.mark.django_db
 
-CHANNELS: list[type[Channel]] = [*FEATURE_CHANNELS, *MAP_CHANNELS, *APP_CHANNELS]
+CHANNELS: list[type[Channel]] = [*FEATURE_CHANNELS, *MAP_CHANNELS, *APP_CHANNELS, *CATALOG_CHANNELS]
 LAYER_KINDS: dict[str, str] = {spec["slug"]: spec.get("kind", "vector") for spec in DEFAULT_LAYERS} | EXTRA_LAYERS
 
 
@@ -67,7 +68,7 @@ def test_the_matrix_covers_every_catalog_layer(world: Any) -> None:
 # tests), each with the reason. Everything else must be covered by a channel.
 NOT_LAYER_DATA: dict[str, str] = {
     "healthz": "database status only",
-    "i18n/": "language switch",
+    "i18n/setlang/": "language switch",
     "admin/": "Django admin: tested per role in tests/gis_ioc/test_admin.py",
     "login/": "sign-in page",
     "logout/": "sign-out",
@@ -97,6 +98,11 @@ NOT_LAYER_DATA: dict[str, str] = {
     "api/v1/analyses/<int:pk>/rerun/": "write (job)",
     "api/v1/analyses/types/": "parameters of analysis types",
     "api/v1/imports/": "upload door of imports (write)",
+    "api/v1/imports/<int:pk>/": "an import job's own record (GIS staff); its layer is a catalog layer",
+    "api/v1/imports/<int:pk>/rejects": "rows an import skipped, for the GIS staff who ran it",
+    "imports/": "import page (GIS staff); the imported layer is a catalog layer",
+    "imports/<int:pk>/": "an import job's page",
+    "open311/v2/tokens/<str:token>.<str:fmt>": "token -> request id, no data",
 }
 
 

@@ -9,7 +9,6 @@ Everything is created once per test module inside one transaction that is rolled
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -245,5 +244,21 @@ def _rasters(media_root: Path, tmp: Path) -> None:
                          visibility="staff")  # fmt: skip
 
 
-def today() -> dt.date:
-    return dt.date.today()
+def make_field_report(officer: User, petition_id: int) -> None:
+    """An officer's on-site report with a photo, about the petition outside the scoped communes."""
+    import uuid
+
+    from django.utils import timezone
+    from PIL import Image
+
+    from petitions import attachments
+    from petitions.models import FieldReport, Petition
+
+    petition = Petition.objects.get(pk=petition_id)
+    report = FieldReport.objects.create(
+        client_uuid=uuid.uuid4(), content_hash="lm", petition=petition, officer=officer, geom=petition.geom,
+        accuracy_m=5.0, note="Đã xác minh tại chỗ", captured_at=timezone.now(), commune_code=petition.commune_code,
+    )  # fmt: skip
+    out = io.BytesIO()
+    Image.new("RGB", (32, 24), (30, 200, 30)).save(out, "JPEG")
+    attachments.save_attachment(attachments.process_image(out.getvalue(), "b.jpg"), report=report)
