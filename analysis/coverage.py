@@ -50,7 +50,7 @@ class CoverageForm(forms.Form):
     communes = forms.JSONField(label=_("Giới hạn xã"), required=False)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("mode") == "distance" and not data.get("distance_m") and "distance_m" not in self.errors:
             self.add_error("distance_m", _("Nhập khoảng cách (m)."))
         if data.get("mode") == "travel_time" and not data.get("minutes") and "minutes" not in self.errors:

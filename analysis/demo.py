@@ -133,5 +133,5 @@ def load(stdout: TextIO, reset: bool = False) -> None:
                 ],
             },
         )
-        layer.touch()
+        layer.record_change()
     stdout.write(f"  demo roads: {count} roads, {km:.0f} km")

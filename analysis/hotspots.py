@@ -44,7 +44,7 @@ class HotspotForm(forms.Form):
     communes = forms.JSONField(label=_("Giới hạn xã"), required=False)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("start"), data.get("end")
         if start and end and end < start:
             self.add_error("end", _("Khoảng thời gian rỗng: ngày kết thúc phải sau ngày bắt đầu."))

@@ -152,6 +152,6 @@ def register_layer(
     if created:
         Layer.objects.filter(pk=layer.pk).update(data_updated_at=timezone.now())
     else:
-        layer.touch()
+        layer.record_change()
     layer.refresh_from_db()
     return layer

@@ -10,43 +10,48 @@ Reached roads are buffered by the access distance (the last stretch on foot) to 
 # ruff: noqa: S608 - table and column names come from the catalog and a whitelist; values are bound parameters.
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import connection
 
 from analysis.registry import METRIC_SRID, AnalysisError
 
 
-def _roads_source(slug: str) -> tuple[str, str, bool]:
+def _roads_source(slug: str) -> tuple[str, str, str, list[Any], bool]:
+    """(FROM, geometry expression, WHERE, its parameters, has a speed column) of the roads layer,
+    from the one layer source (so a filtered catalog view of a table reads only its rows)."""
     from layers.models import Layer
+    from layers.source import SourceUnavailable, layer_source, table_columns
 
     layer = Layer.objects.filter(slug=slug, kind=Layer.Kind.VECTOR).first()
-    if layer is None:
+    try:
+        source = layer_source(layer) if layer is not None else None
+    except SourceUnavailable:
+        source = None
+    if source is None or source.geom is None:
         raise AnalysisError(
             f"Chưa có lớp đường giao thông '{slug}' trong danh mục: không thể tính theo thời gian đi. "
             "Hãy nhập lớp đường hoặc dùng cách đo theo khoảng cách."
         )
-    table, geom = layer.db_table(), layer.geometry_field or "geom"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT 1 FROM information_schema.columns WHERE table_name = %s AND column_name = 'speed_kmh'", [table]
-        )
-        has_speed = cursor.fetchone() is not None
-    return table, geom, has_speed
+    has_speed = "speed_kmh" in table_columns(source.table)
+    where = f"{source.geom} IS NOT NULL AND ({source.base_where})"
+    return source.from_sql, source.geom, where, list(source.base_params), has_speed
 
 
 def served_by_travel_time(
     facility_table: str, roads_slug: str, *, minutes: float, speed_kmh: float, access_m: float
 ) -> bytes | None:
     """WKB (4326) of the area within `minutes` of any facility over the roads, plus `access_m` on foot."""
-    table, geom, has_speed = _roads_source(roads_slug)
-    speed = "COALESCE(NULLIF(r.speed_kmh, 0), %s)" if has_speed else "%s"
+    from_sql, geom, where, where_params, has_speed = _roads_source(roads_slug)
+    speed = "COALESCE(NULLIF(speed_kmh, 0), %s)" if has_speed else "%s"
     m = METRIC_SRID
     with connection.cursor() as cursor:
         cursor.execute("CREATE EXTENSION IF NOT EXISTS pgrouting")
         cursor.execute("DROP TABLE IF EXISTS _ioc_roads, _ioc_edges, _ioc_nodes")
         cursor.execute(
-            f"CREATE TEMP TABLE _ioc_roads AS SELECT ST_Transform(r.{geom}, {m}) AS g, {speed}::float AS kmh "
-            f"FROM {table} r WHERE r.{geom} IS NOT NULL",  # noqa: S608 - identifiers from the catalog
-            [speed_kmh],
+            f"CREATE TEMP TABLE _ioc_roads AS SELECT ST_Transform({geom}, {m}) AS g, {speed}::float AS kmh "
+            f"FROM {from_sql} WHERE {where}",  # noqa: S608 - identifiers from the layer source
+            [speed_kmh, *where_params],
         )
         cursor.execute("SELECT count(*) FROM _ioc_roads")
         if not cursor.fetchone()[0]:

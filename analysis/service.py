@@ -39,6 +39,9 @@ def scoped_parameters(user: Any, parameters: dict[str, Any]) -> dict[str, Any]:
         asked = None
     if asked is not None and (not isinstance(asked, list) or not all(isinstance(c, str) for c in asked)):
         raise forms.ValidationError({"communes": [_("Danh sách xã phải là mảng mã xã (chuỗi).")]})
+    if scope is not None and not scope:
+        # An empty scope is no commune at all: the analysis must not fall back to "every commune".
+        raise forms.ValidationError({"communes": [_("Bạn chưa được giao xã nào nên không chạy được phân tích.")]})
     if scope is not None:
         if asked is not None and not set(asked) <= scope:
             outside = ", ".join(sorted(set(asked) - scope))
@@ -57,12 +60,28 @@ def start(user: Any, type_code: str, parameters: dict[str, Any], title: str = ""
         raise PermissionDenied(_("Chỉ cán bộ GIS và cán bộ quy hoạch được chạy phân tích."))
     kind = registry.get(type_code)
     cleaned = kind.clean(scoped_parameters(user, parameters))
+    _check_input_layers(user, cleaned)
     with transaction.atomic():
         analysis = Analysis.objects.create(
             type=type_code, title=title or kind.title_vi, parameters=cleaned, created_by=user
         )
         enqueue(analysis)
     return analysis
+
+
+def _check_input_layers(user: Any, cleaned: dict[str, Any]) -> None:
+    """An analysis reads the catalog layers it names (e.g. `roads`) only if its author may see them."""
+    from layers.models import Layer
+
+    for key in ("roads",):
+        slug = cleaned.get(key)
+        if not slug:
+            continue
+        layer = Layer.objects.filter(slug=slug).first()
+        # An absent layer is reported by the run itself (only a travel-time run needs roads); a layer the
+        # author may not see is refused as if absent.
+        if layer is not None and not permissions.can_view_layer(user, layer):
+            raise forms.ValidationError({key: [_("Không có lớp bản đồ “%(slug)s”.") % {"slug": slug}]})
 
 
 def enqueue(analysis: Analysis) -> None:

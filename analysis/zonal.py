@@ -266,7 +266,7 @@ class ZonalForm(forms.Form):
         return values
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("zones") == "plan" and not data.get("plan"):
             self.add_error("plan", _("Chọn đồ án quy hoạch khi thống kê theo khu quy hoạch."))
         return data

@@ -26,7 +26,7 @@ class CompareForm(forms.Form):
     communes = forms.JSONField(label=_("Giới hạn xã"), required=False)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         for key in ("plan_a", "plan_b"):
             if data.get(key) and not _plan_exists(data[key]):
                 self.add_error(key, f"Không có đồ án quy hoạch mã {data[key]}.")

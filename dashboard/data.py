@@ -112,7 +112,7 @@ def catalog_for(user: Any) -> list[dict[str, Any]]:
     """The layer switcher: every layer the user may see, with its tile URL, style and legend."""
     lang = translation.get_language() or "vi"
     out = []
-    for layer in permissions.visible_layers(user).order_by("sort_order", "slug"):
+    for layer in Layer.objects.visible_to(user).order_by("sort_order", "slug"):
         if layer.kind == Layer.Kind.VECTOR and not layer.geometry_type:
             continue  # a table without geometry (plans) is not a map layer
         fields = permissions.visible_fields(user, layer, "dashboard")
@@ -247,6 +247,8 @@ def by_category(user: Any, codes: list[str], start: dt.date, end: dt.date) -> li
         layer = Layer.objects.filter(slug=slug).first()
         if layer is None or not permissions.can_view_layer(user, layer):
             continue
+        if field not in permissions.visible_fields(user, layer, "dashboard"):
+            continue  # a distribution over a field the user may not see would reveal it
         model = layer.model_class()
         qs = permissions.scope_queryset(user, layer.base_queryset()).filter(commune_code__in=codes)
         if layer.temporal_field:
@@ -264,7 +266,11 @@ def by_category(user: Any, codes: list[str], start: dt.date, end: dt.date) -> li
             }
         )
     layer = Layer.objects.filter(slug="budget-revenue").first()
-    if layer is not None and permissions.can_view_layer(user, layer):
+    if (
+        layer is not None
+        and permissions.can_view_layer(user, layer)
+        and {"source", "planned", "actual"} <= set(permissions.visible_fields(user, layer, "dashboard"))
+    ):
         model = layer.model_class()
         qs = permissions.scope_queryset(user, layer.base_queryset()).filter(
             commune_code__in=codes, month__range=(start.replace(day=1), end)

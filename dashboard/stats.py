@@ -1,15 +1,16 @@
 """The dashboard's view of layers.statistics: which statistics a user may see, the choropleth of one
 statistic over every commune at once, the KPI cards, and the series behind the charts.
 
-A statistic is drawn from one or more catalog layers; a user sees it when the permission layer lets the
-user see those layers (so revenue, a leaders' and agency layer, never reaches the public map). Values are
+A statistic declares the tables it reads (`layers.statistics.SOURCES`); a user sees it when the
+permission layer lets him see, for each of them, a catalog layer showing the whole table (so revenue, a
+leaders' and agency layer, never reaches the public map). A table no layer shows hides the statistic:
+visibility fails closed. Values are
 always computed for a list of communes the caller already scoped to the user.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from django.utils import translation
@@ -27,33 +28,30 @@ def _module() -> Any:
     return statistics
 
 
-def _table_layers() -> dict[str, Layer]:
-    """db table -> catalog layer, for the layers backed by a model or an imported table."""
-    out = {}
-    for layer in Layer.objects.exclude(kind=Layer.Kind.RASTER):
-        try:
-            table = layer.db_table()
-        except LookupError:
-            continue
-        if table:
-            out.setdefault(table, layer)
-    return out
+def _table_layers() -> dict[str, list[Layer]]:
+    """db table -> the catalog layers showing all of it (a filtered view, such as the approved zones
+    only, does not publish the whole table), for every table a statistic reads."""
+    tables = {table for stat in _module().STATISTICS.values() for table in stat.sources}
+    vector = Layer.objects.vector()
+    list(vector)  # one query: showing_all_of() iterates the evaluated queryset's cache
+    return {table: vector.showing_all_of(table) for table in tables}
 
 
-def _layers_of(stat: Any, tables: dict[str, Layer]) -> list[Layer]:
-    """The catalog layers a statistic is computed from: the tables its SQL reads."""
-    sql = getattr(stat, "sql", "") or ""
-    return [layer for table, layer in tables.items() if re.search(rf"\b{re.escape(table)}\b", sql)]
-
-
-def can_view(user: Any, stat: Any, tables: dict[str, Layer] | None = None) -> bool:
-    """May the user see this statistic? Only when the user may see every layer it is computed from.
-
-    Aggregates inherit their sources' visibility: a count of staff-only records (parcels, dossiers) is
-    not published on the public map, and revenue stays with the roles that see the revenue layer.
+def can_view(user: Any, stat: Any, tables: dict[str, list[Layer]] | None = None) -> bool:
+    """May the user see this statistic? Only when, for every table it reads, the user may see a layer
+    showing that table. Aggregates inherit their sources' visibility: a count of staff-only records
+    (parcels, dossiers) is not published on the public map; an undeclared or unpublished source hides it.
     """
+    module = _module()
+    sources = getattr(stat, "sources", ())
+    if not sources:
+        return permissions.is_admin(user)
     tables = tables if tables is not None else _table_layers()
-    return all(permissions.can_view_layer(user, layer) for layer in _layers_of(stat, tables))
+    return all(
+        table in module.REFERENCE_TABLES
+        or any(permissions.can_view_layer(user, layer) for layer in tables.get(table, ()))
+        for table in sources
+    )
 
 
 def title(stat: Any) -> str:

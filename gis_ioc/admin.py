@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -22,7 +23,7 @@ from gis_ioc.admin_units import update_areas
 from gis_ioc.admin_widgets import LocalMapWidget
 from gis_ioc.lib.text import fold
 from gis_ioc.models import AdminUnit, AdminUnitPopulation, UserScope
-from gis_ioc.roles import ROLES
+from gis_ioc.roles import ADD, CHANGE, DELETE, EVERY_MODEL, ROLE_PERMISSIONS, ROLES, VIEW
 
 admin.site.site_header = _("gis_ioc — Quản trị Trung tâm điều hành")
 admin.site.site_title = _("Quản trị gis_ioc")
@@ -56,7 +57,7 @@ class PopulationInline(admin.TabularInline):
 
 @admin.register(AdminUnit)
 class AdminUnitAdmin(gis_admin.GISModelAdmin):
-    gis_widget = LocalMapWidget
+    gis_widget = LocalMapWidget  # type: ignore[assignment]  # an OpenLayersWidget, not OSM: no online tiles
     list_display = ["code", "name", "unit_type", "area", "parent", "valid_from", "valid_to", "is_demo"]
     list_filter = ["level", "unit_type", ValidityFilter, "is_demo"]
     list_select_related = ["parent"]
@@ -115,6 +116,9 @@ class UserScopeInline(admin.StackedInline):
     verbose_name_plural = _("phạm vi địa bàn (để trống: toàn huyện)")
 
 
+_VERB_LABELS = {VIEW: _("xem"), ADD: _("thêm"), CHANGE: _("sửa"), DELETE: _("xoá")}
+
+
 def _role_labels(names: list[str]) -> str:
     return ", ".join(str(ROLES.get(name, name)) for name in names) or "—"
 
@@ -125,9 +129,21 @@ admin.site.unregister(Group)
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    """Users get roles (groups) and a commune scope. What a role may do is declared in gis_ioc/roles.py, so
+    there are no per-user permissions here, and admin access (is_staff) is shown, never set: it follows the
+    roles (gis_ioc.roles.staff_status)."""
+
     list_display = ["username", "first_name", "last_name", "roles", "scope_codes", "is_staff", "is_active"]
     list_filter = ["groups", "is_staff", "is_superuser", "is_active"]
     inlines = [UserScopeInline]
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Thông tin cá nhân"), {"fields": ("first_name", "last_name", "email")}),
+        (_("Quyền"), {"fields": ("is_active", "groups", "is_superuser", "is_staff")}),
+        (_("Ngày quan trọng"), {"fields": ("last_login", "date_joined")}),
+    )
+    filter_horizontal = ("groups",)
+    readonly_fields = ["is_staff"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return super().get_queryset(request).prefetch_related("groups").select_related("scope")
@@ -150,7 +166,31 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(Group)
 class GroupAdmin(DjangoGroupAdmin):
+    """The role groups' permissions are derived from gis_ioc/roles.py after every migrate: shown read-only
+    (an edit here would be undone by the next migrate)."""
+
     list_display = ["name", "role", "members"]
+
+    def get_fields(self, request: HttpRequest, obj: Group | None = None) -> Any:
+        if obj is not None and obj.name in ROLES:
+            return ["name", "declared"]
+        return super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Group | None = None) -> Any:
+        if obj is not None and obj.name in ROLES:
+            return ["name", "declared"]
+        return super().get_readonly_fields(request, obj)
+
+    @admin.display(description=_("quyền (theo vai trò)"))
+    def declared(self, obj: Group) -> str:
+        nouns = ROLE_PERMISSIONS.get(obj.name, {})
+        if not nouns:
+            return str(_("không có quyền trong trang quản trị"))
+        lines = []
+        for label, verbs in nouns.items():
+            name = _("mọi dữ liệu") if label == EVERY_MODEL else apps.get_model(label)._meta.verbose_name_plural
+            lines.append(f"{name}: {', '.join(str(_VERB_LABELS[v]) for v in verbs)}")
+        return "; ".join(lines)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Group]:
         return super().get_queryset(request).annotate(member_count=Count("user"))

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Q, QuerySet
 
 from gis_ioc import roles
@@ -71,15 +72,20 @@ def _level_allows(user: AnyUser, visibility: str, allowed_roles: Iterable[str]) 
 
 # --- communes ---------------------------------------------------------------------------------
 def commune_scope(user: AnyUser) -> frozenset[str] | None:
-    """GSO codes the user is limited to, or None when not limited."""
+    """GSO codes the user is limited to, or None when not limited.
+
+    A user without a scope row (district-level staff) and administrators are not limited. A scope row
+    limits the user to its codes — an empty list is no commune at all, never "everything": a scope that
+    lost its communes must fail closed."""
     if user is None or not user.is_authenticated or is_admin(user):
         return None
-    scope = getattr(user, "scope", None)
     try:
-        codes = scope.commune_codes if scope is not None else None
-    except Exception:  # noqa: BLE001 - RelatedObjectDoesNotExist: no scope row means no limit
-        codes = None
-    return frozenset(codes) if codes else None
+        scope = user.scope  # type: ignore[union-attr]
+    except ObjectDoesNotExist:  # no scope row: the whole district
+        return None
+    if scope is None:
+        return None
+    return frozenset(scope.commune_codes or ())
 
 
 def can_view_commune(user: AnyUser, code: str) -> bool:
@@ -88,19 +94,23 @@ def can_view_commune(user: AnyUser, code: str) -> bool:
 
 
 def scope_queryset(user: AnyUser, qs: QuerySet[Any], field: str = "commune_code") -> QuerySet[Any]:
-    """Filter a queryset to the user's communes (no-op when the user is not limited)."""
+    """Filter a queryset to the user's communes (no-op when the user is not limited; none when the scope
+    is empty)."""
     scope = commune_scope(user)
     if scope is None:
         return qs
     return qs.filter(**{f"{field}__in": sorted(scope)})
 
 
-def scope_sql(user: AnyUser, column: str = "commune_code") -> tuple[str, list[str]]:
-    """The same filter as SQL for channels that build SQL (tiles, GeoJSON assembly): (clause, params)."""
+def scope_sql(user: AnyUser, column: str = "commune_code") -> tuple[str, list[Any]]:
+    """The same filter as SQL for code that reads a table directly: (clause, params). Layers read through
+    `layers.source.LayerSource.scope`, which also refuses layers that cannot be scoped."""
     scope = commune_scope(user)
     if scope is None:
         return "TRUE", []
-    return f"{column} = ANY(%s)", [sorted(scope)]  # type: ignore[list-item]
+    if not scope:
+        return "FALSE", []
+    return f"{column} = ANY(%s)", [sorted(scope)]
 
 
 # --- layers -----------------------------------------------------------------------------------

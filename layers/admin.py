@@ -20,6 +20,7 @@ from django.db.models.functions import Lower
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from gis_ioc import permissions
 from gis_ioc.admin_widgets import LocalMapWidget
 from gis_ioc.lib.text import fold
 from gis_ioc.models import AdminUnit
@@ -37,6 +38,7 @@ from layers.models import (
     School,
 )
 from layers.models.catalog import Visibility
+from layers.models.imports import ImportJob, ImportMapping
 
 _CHANNELS = {"rest", "ogc", "tiles", "export", "dashboard"}
 _PARCEL_KEY = re.compile(r"^\s*(?:(\d{5})\s*[/ ]\s*)?(?:to\s*)?(\d+)\s*[/ ]\s*(?:thua\s*)?(\d+)\s*$")
@@ -54,31 +56,51 @@ class CommuneFilter(admin.SimpleListFilter):
     parameter_name = "commune"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(u.code, u.name) for u in AdminUnit.objects.current().communes().order_by("name")]
+        communes = AdminUnit.objects.current().communes().order_by("name")
+        return [(u.code, u.name) for u in permissions.scope_queryset(request.user, communes, "code")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.filter(commune_code=self.value()) if self.value() else queryset
 
 
 class SectorForm(forms.ModelForm):
-    """Runs the constraints Django skips because the commune is assigned by the model, not the form."""
+    """Runs the constraints Django skips because the commune is assigned by the model, not the form, and
+    refuses a record that would land outside the editing user's communes."""
+
+    user: Any = None  # set by SectorAdmin.get_form: the user whose commune scope the record must stay in
 
     def _post_clean(self) -> None:
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]  # Django's private hook, absent from the stubs
         # commune/commune_code are read-only here (set spatially in clean()), so Django's form validation
         # excludes them — and with them the parcel-key constraint, which would then fail as a 500 on save.
-        exclude = set(self._get_validation_exclusions()) - {"commune", "commune_code"}
+        exclude = set(self._get_validation_exclusions()) - {"commune", "commune_code"}  # type: ignore[attr-defined]
         try:
             self.instance.validate_constraints(exclude=exclude)
         except ValidationError as exc:
-            self._update_errors(exc)
+            self._update_errors(exc)  # type: ignore[attr-defined]
+        self._check_scope()
+
+    def _check_scope(self) -> None:
+        # The commune is known only after the model's clean() (spatially, or from the chosen commune), so
+        # the scope is checked here: a scoped officer may not create or move a record into another commune.
+        if self.errors or permissions.commune_scope(self.user) is None:
+            return
+        code = self.instance.commune_code
+        if not permissions.can_view_commune(self.user, code):
+            commune = getattr(self.instance, "commune", None)
+            field = self.instance.locate_by or "commune"
+            self.add_error(
+                field if field in self.fields else None,
+                _("Bản ghi này thuộc %(commune)s, ngoài phạm vi địa bàn của bạn.")
+                % {"commune": commune.name if commune is not None else code or "?"},
+            )
 
 
 class SectorAdmin(gis_admin.GISModelAdmin):
     """Shared behaviour: local map widget, commune and status filters, accent-insensitive search."""
 
     form = SectorForm
-    gis_widget = LocalMapWidget
+    gis_widget = LocalMapWidget  # type: ignore[assignment]  # an OpenLayersWidget, not OSM: no online tiles
     list_per_page = 50
     show_full_result_count = False  # counting 100,000 parcels on every page is wasted work
     search_help_text = _('Tìm có dấu hay không dấu ("thanh my" tìm được "Thạnh Mỹ")')
@@ -89,6 +111,37 @@ class SectorAdmin(gis_admin.GISModelAdmin):
         return [CommuneFilter, *extra, "is_demo"]
 
     filter_fields: tuple[str, ...] = ("status",)
+
+    # --- commune scope: a scoped user lists, opens and edits only his communes' records (fail closed: a
+    # record without a commune is outside every scope). Model permissions come from the role groups.
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return permissions.scope_queryset(request.user, super().get_queryset(request))
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            # Validating the form moves the instance to its new commune; the permission is about the stored one.
+            obj._stored_commune_code = obj.commune_code
+        return obj
+
+    def _in_scope(self, request: HttpRequest, obj: Any) -> bool:
+        if obj is None:
+            return True
+        return permissions.can_view_commune(request.user, getattr(obj, "_stored_commune_code", obj.commune_code))
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_view_permission(request, obj) and self._in_scope(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and self._in_scope(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and self._in_scope(request, obj)
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        form.user = request.user  # type: ignore[attr-defined]  # SectorForm.user
+        return form
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         located = getattr(self.model, "locate_by", None) is not None
@@ -112,9 +165,7 @@ class SectorAdmin(gis_admin.GISModelAdmin):
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         super().delete_queryset(request, queryset)
-        for layer in Layer.objects.filter(source_model=self.model._meta.label):
-            layer.touch()
-            _invalidate(layer, None)
+        Layer.objects.record_change(self.model)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
@@ -137,31 +188,17 @@ class SectorAdmin(gis_admin.GISModelAdmin):
 
 def _geometry_of(obj: Any) -> Any:
     """The feature's own geometry, or its commune's for tabular records (what the map draws)."""
-    if obj is None:
-        return None
-    locate_by = getattr(obj, "locate_by", None)
-    if locate_by:
-        return getattr(obj, locate_by)
-    commune = getattr(obj, "commune", None)
-    return commune.geom if commune is not None else None
-
-
-def _invalidate(layer: Layer, geometries: list[Any] | None) -> None:
-    try:
-        from tiles.cache import invalidate
-    except ImportError:  # the tiles app is optional for the admin
-        return
-    invalidate(layer, geometries)
+    return obj.drawn_geometry() if obj is not None and hasattr(obj, "drawn_geometry") else None
 
 
 def record_admin_change(request: HttpRequest, obj: Any, action: str, geometries: list[Any]) -> None:
-    """An admin edit, like an API edit: LayerChange row, layer version bump, tiles purged around it."""
-    for layer in Layer.objects.filter(source_model=obj._meta.label):
+    """An admin edit, like an API edit: a LayerChange row per layer over the model, and the one change
+    signal (versions bumped, tiles purged around the old and new places)."""
+    for layer in Layer.objects.over(type(obj)):
         LayerChange.objects.create(
             layer=layer, feature_id=str(obj.pk), action=action, user=request.user, note="admin"
         )  # fmt: skip
-        layer.touch()
-        _invalidate(layer, [g for g in geometries if g is not None])
+    Layer.objects.record_change(type(obj), geometries)
 
 
 def _folded(model: Any, name: str) -> Func:
@@ -327,7 +364,7 @@ class LayerForm(forms.ModelForm):
         return style
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         model_name = data.get("source_model")
         if model_name and not self.errors:
             from django.apps import apps
@@ -388,7 +425,7 @@ class LayerAdmin(admin.ModelAdmin):
     @admin.action(description=_("Đánh dấu dữ liệu đã thay đổi (làm mới bộ đệm tile)"))
     def bump_version(self, request: HttpRequest, queryset: QuerySet[Layer]) -> None:
         for layer in queryset:
-            layer.touch()
+            layer.record_change()
         self.message_user(request, _("Đã tăng phiên bản %(n)d lớp.") % {"n": queryset.count()}, messages.SUCCESS)
 
 
@@ -399,8 +436,65 @@ class LayerChangeAdmin(admin.ModelAdmin):
     list_select_related = ["layer", "user"]
     date_hierarchy = "at"
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[LayerChange]:
+        # The history of a layer the user may not see would show its rows' values.
+        visible = permissions.visible_layers(request.user)
+        return super().get_queryset(request).filter(layer__in=visible.values("pk"))
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # an audit trail is written by the system only
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# --- imports ---------------------------------------------------------------------------------------
+
+
+@admin.register(ImportMapping)
+class ImportMappingAdmin(admin.ModelAdmin):
+    """Saved field mappings (reused by name at /imports/ and by `import_layer --mapping`)."""
+
+    list_display = ["name", "target", "encoding", "srid", "created_by", "created_at"]
+    list_filter = ["target"]
+    search_fields = ["name", "target"]
+    readonly_fields = ["created_by", "created_at"]
+
+    def save_model(self, request: HttpRequest, obj: ImportMapping, form: Any, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    """The history of uploads, read-only: jobs are made and run by /imports/, the API and `import_layer`.
+    The stored file paths are left out (server paths are not for the page)."""
+
+    list_display = ["original_name", "status", "percent", "layer", "created_by", "created_at", "finished_at"]
+    list_filter = ["status"]
+    list_select_related = ["layer", "created_by"]
+    search_fields = ["original_name"]
+    date_hierarchy = "created_at"
+    fields = readonly_fields = ("original_name", "file_size", "status", "percent", "message", "counts", "layer",
+                                "created_by", "created_at", "started_at", "finished_at")  # fmt: skip
+
+    @admin.display(description=_("kết quả"))
+    def counts(self, obj: ImportJob) -> str:
+        report = obj.report or {}
+        if "inserted" not in report:
+            return "—"
+        return str(_("thêm %(i)s, cập nhật %(u)s, loại %(r)s")) % {
+            "i": report.get("inserted", 0),
+            "u": report.get("updated", 0),
+            "r": report.get("rejected", 0),
+        }
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # an import starts from an upload, not from a form
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # its state is the job's to write
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # deleting the row would orphan the stored upload and rejects files

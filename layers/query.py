@@ -23,7 +23,6 @@ or the catalog whitelist, never from the request.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 import re
@@ -35,7 +34,10 @@ from django.db import DataError, connection, transaction
 from django.utils.translation import gettext as _
 
 from gis_ioc import permissions
+from layers import catalog_cache
+from layers import source as sources
 from layers.models import Layer
+from layers.source import Column, LayerSource
 
 # --- errors -----------------------------------------------------------------------------------
 
@@ -109,31 +111,9 @@ def parse_crs(value: str | None, parameter: str = "crs") -> CRS:
     )
 
 
-# --- the layer's columns ----------------------------------------------------------------------
+# --- the layer's source ----------------------------------------------------------------------
 
 FIELD_TYPES = ("string", "integer", "number", "date", "datetime", "boolean")
-_INTERNAL_TYPES = {
-    "CharField": "string",
-    "TextField": "string",
-    "SlugField": "string",
-    "EmailField": "string",
-    "URLField": "string",
-    "IntegerField": "integer",
-    "BigIntegerField": "integer",
-    "SmallIntegerField": "integer",
-    "PositiveIntegerField": "integer",
-    "PositiveSmallIntegerField": "integer",
-    "PositiveBigIntegerField": "integer",
-    "AutoField": "integer",
-    "BigAutoField": "integer",
-    "ForeignKey": "integer",
-    "FloatField": "number",
-    "DecimalField": "number",
-    "DateField": "date",
-    "DateTimeField": "datetime",
-    "BooleanField": "boolean",
-}
-COMMUNE_TABLE_ALIAS = "ioc_commune"
 
 
 def _q(name: str) -> str:
@@ -141,214 +121,21 @@ def _q(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-@dataclass
-class Column:
-    """A whitelisted attribute: its public name, its SQL expression and its JSON-schema-like type."""
-
-    name: str
-    sql: str
-    type: str
-
-
-@dataclass
-class LayerSource:
-    """How to read a vector layer in SQL: table, key, geometry expression, whitelisted columns."""
-
-    layer: Layer
-    table: str
-    pk: str
-    pk_type: str
-    geom: str | None
-    srid: int
-    geom_column: str | None
-    join: str
-    columns: dict[str, Column]
-    commune_column: str | None
-    scope_column: str | None
-    base_where: str
-    base_params: list[Any]
-
-    @property
-    def from_sql(self) -> str:
-        return f"{_q(self.table)}{self.join}"
-
-
-def _model_source(layer: Layer) -> LayerSource:
-    model = layer.model_class()
-    assert model is not None
-    meta = model._meta
-    table = meta.db_table
-    fields_by_name: dict[str, Any] = {f.name: f for f in meta.concrete_fields} | {
-        f.attname: f for f in meta.concrete_fields
-    }
-    pk_field: Any = fields_by_name.get(layer.id_field) or meta.pk
-    columns: dict[str, Column] = {}
-    for attr in layer.attributes or []:
-        f = fields_by_name.get(attr["name"])
-        if f is None:
-            continue  # a catalog entry naming a missing column exposes nothing rather than failing
-        kind = _INTERNAL_TYPES.get(f.get_internal_type(), attr.get("type") or "string")
-        columns[attr["name"]] = Column(attr["name"], f"{_q(table)}.{_q(f.column)}", kind)
-    join, geom, srid, gfield_column = "", None, 4326, None
-    if layer.geometry_field == "commune__geom" and "commune" in fields_by_name:
-        # Tabular records (dossiers, revenue, indicators) are drawn as their commune.
-        join = (
-            f" LEFT JOIN gis_ioc_adminunit {COMMUNE_TABLE_ALIAS}"
-            f" ON {COMMUNE_TABLE_ALIAS}.id = {_q(table)}.{_q(fields_by_name['commune'].column)}"
-        )
-        geom = f"{COMMUNE_TABLE_ALIAS}.geom"
-    elif layer.geometry_field and layer.geometry_field in fields_by_name:
-        gfield = fields_by_name[layer.geometry_field]
-        geom = f"{_q(table)}.{_q(gfield.column)}"
-        srid, gfield_column = getattr(gfield, "srid", 4326), gfield.column
-    column_names = {f.column for f in meta.concrete_fields}
-    commune_column = (
-        "commune_code" if "commune_code" in column_names else ("code" if table == "gis_ioc_adminunit" else None)
-    )
-    scope_column = f"{_q(table)}.commune_code" if "commune_code" in column_names else None
-    base_where, base_params = _source_filter_sql(layer, table, pk_field.column)
-    return LayerSource(
-        layer=layer,
-        table=table,
-        pk=f"{_q(table)}.{_q(pk_field.column)}",
-        pk_type=_INTERNAL_TYPES.get(pk_field.get_internal_type(), "string"),
-        geom=geom,
-        srid=srid,
-        geom_column=gfield_column,
-        join=join,
-        columns=columns,
-        commune_column=f"{_q(table)}.{_q(commune_column)}" if commune_column else None,
-        scope_column=scope_column,
-        base_where=base_where,
-        base_params=base_params,
-    )
-
-
-def _source_filter_sql(layer: Layer, table: str, pk_column: str) -> tuple[str, list[Any]]:
-    """The catalog's `source_filter` (Django lookups) as SQL, compiled by the ORM itself."""
-    if not layer.source_filter:
-        return "TRUE", []
-    qs = layer.base_queryset()
-    query = qs.query
-    compiler = query.get_compiler(using=qs.db)
-    if len(query.alias_map) <= 1:
-        sql, params = compiler.compile(query.where)
-        return (sql or "TRUE"), list(params)
-    # Lookups across relations need joins: keep them in a sub-select on the key.
-    sub_sql, sub_params = qs.values("pk").query.sql_with_params()
-    return f"{_q(table)}.{_q(pk_column)} IN ({sub_sql})", list(sub_params)
-
-
-def _table_source(layer: Layer) -> LayerSource:
-    """An imported table: columns from the catalog whitelist checked against the table's real columns."""
-    table = layer.source_table
-    with connection.cursor() as cursor:
-        description = connection.introspection.get_table_description(cursor, table)
-        real = {c.name for c in description}
-        srid = 4326
-        if layer.geometry_field in real:
-            cursor.execute("SELECT Find_SRID(current_schema()::text, %s, %s)", [table, layer.geometry_field])
-            srid = cursor.fetchone()[0] or 4326
-    columns = {
-        a["name"]: Column(a["name"], f"{_q(table)}.{_q(a['name'])}", a.get("type") or "string")
-        for a in layer.attributes or []
-        if a["name"] in real
-    }
-    id_col = layer.id_field if layer.id_field in real else "id"
-    return LayerSource(
-        layer=layer,
-        table=table,
-        pk=f"{_q(table)}.{_q(id_col)}",
-        pk_type="integer",
-        geom=f"{_q(table)}.{_q(layer.geometry_field)}" if layer.geometry_field in real else None,
-        srid=srid,
-        geom_column=layer.geometry_field if layer.geometry_field in real else None,
-        join="",
-        columns=columns,
-        commune_column=f"{_q(table)}.commune_code" if "commune_code" in real else None,
-        scope_column=f"{_q(table)}.commune_code" if "commune_code" in real else None,
-        base_where="TRUE",
-        base_params=[],
-    )
-
-
 def layer_source(layer: Layer) -> LayerSource:
-    """The SQL description of a vector layer (sector model or imported table).
-
-    Memoised on the Layer instance (a request parses, checks and queries with the same instance; an
-    imported table costs two introspection queries), keyed by the fields it is built from so that an
-    edited instance is described afresh. Callers must not mutate the result."""
-    if layer.kind != Layer.Kind.VECTOR:
-        raise LayerNotFound(layer.slug)
-    key = (
-        layer.source_model,
-        layer.source_table,
-        layer.geometry_field,
-        layer.id_field,
-        repr(layer.attributes),
-        repr(layer.source_filter),
-        layer.version,
-    )
-    cached = layer.__dict__.get("_ioc_source")
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    if layer.source_model:
-        source = _model_source(layer)
-    elif layer.source_table:
-        source = _table_source(layer)
-    else:
-        raise LayerNotFound(layer.slug)
-    layer.__dict__["_ioc_source"] = (key, source)
-    return source
+    """The layer's one source (layers.source); LayerNotFound when it has no readable vector source."""
+    try:
+        return sources.layer_source(layer)
+    except sources.SourceUnavailable:
+        raise LayerNotFound(layer.slug) from None
 
 
 def get_layer(slug: str, user: permissions.AnyUser) -> Layer:
     """The vector layer `slug` if the user may see it; LayerNotFound otherwise (a private layer does not
-    exist for whoever may not see it)."""
-    shared = _current_layer(slug)
-    if shared is None or not permissions.can_view_layer(user, shared):
+    exist for whoever may not see it). Read through the one catalog cache (layers.catalog_cache)."""
+    layer = catalog_cache.current(slug)
+    if layer is None or layer.kind != Layer.Kind.VECTOR or not permissions.can_view_layer(user, layer):
         raise LayerNotFound(slug)
-    try:
-        layer_source(shared)  # memoised on the process's instance (once per row version), so copies share it
-    except LayerNotFound:
-        pass  # no readable source: the caller's own layer_source() raises it
-    # Each caller gets its own shallow copy: per-request changes never reach another request.
-    return copy.copy(shared)
-
-
-# (database, slug) -> (row version, Layer) of this process; see _current_layer. A row version means
-# nothing in another database (tests, notebooks pointed elsewhere), hence the database in the key.
-_LAYER_CACHE: dict[tuple[str, str], tuple[tuple[str, str], Layer]] = {}
-
-
-def _current_layer(slug: str) -> Layer | None:
-    """The catalog row of a vector layer, from a per-process cache checked against the row itself.
-
-    Each request still reads the row's version — `xmin` (the writing transaction) and `ctid` (where that
-    version lies: every UPDATE writes a new one, even within one transaction) — in one small query, so
-    an edit in the admin, a `QuerySet.update()` or raw SQL is seen by the next request of every process;
-    a match saves loading and compiling the 30-column row and keeps the memoised layer_source (no
-    re-introspection of imported tables). The instance returned is shared: callers must not change it."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT xmin::text, ctid::text FROM {_q(Layer._meta.db_table)} WHERE slug = %s AND kind = %s",  # noqa: S608
-            [slug, Layer.Kind.VECTOR],
-        )
-        row = cursor.fetchone()
-    key = (str(connection.settings_dict["NAME"]), slug)
-    if row is None:
-        _LAYER_CACHE.pop(key, None)
-        return None
-    version = (row[0], row[1])
-    cached = _LAYER_CACHE.get(key)
-    if cached is None or cached[0] != version:
-        layer = Layer.objects.filter(slug=slug, kind=Layer.Kind.VECTOR).first()
-        if layer is None:
-            return None
-        # The row is read after its version, so it is at least that new: a concurrent edit in between
-        # only means the next request sees a different version and reads the row again.
-        cached = _LAYER_CACHE[key] = (version, layer)
-    return cached[1]
+    return layer
 
 
 def visible_columns(source: LayerSource, user: permissions.AnyUser, channel: str) -> dict[str, Column]:
@@ -585,12 +372,9 @@ def build_where(
 ) -> Where:
     """The full filter of a request: catalog source filter, commune scope, then the request's filters."""
     where = Where()
-    if source.base_where != "TRUE":
-        where.add(source.base_where, source.base_params)
-    if source.scope_column:
-        scope_clause, scope_params = permissions.scope_sql(user, source.scope_column)
-        if scope_clause != "TRUE":
-            where.add(scope_clause, scope_params)
+    clauses, params = source.filter_sql(user)  # catalog filter and commune scope, as every channel has them
+    if clauses:
+        where.add(" AND ".join(f"({c})" for c in clauses), params)
     if query.bbox is not None:
         if source.geom is None:
             raise QueryError("bbox", _("Lớp này không có hình học, không lọc được theo bbox."))

@@ -111,7 +111,7 @@ def _save(slug: str, fields: dict[str, Any]) -> Layer:
     existed = layer.pk is not None
     layer.save()
     if existed:
-        layer.touch()
+        layer.record_change()
     return layer
 
 

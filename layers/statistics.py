@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
@@ -61,6 +61,9 @@ class Statistic:
     ratio: bool = False  # value = num / den
     zero: bool = False  # a commune with no rows counts 0 (counts and sums), not "no data"
     description: str = ""
+    # The tables the SQL reads (declared in SOURCES below): a user sees the statistic only when he may see
+    # a layer showing each whole table (dashboard.stats.can_view); a table no layer shows hides it.
+    sources: tuple[str, ...] = ()
 
     def title(self, language: str | None = None) -> str:
         """The title in the given language (Vietnamese unless "en")."""
@@ -370,7 +373,41 @@ _STATS: list[Statistic] = [
     ),
 ]
 
-STATISTICS: dict[str, Statistic] = {s.code: s for s in _STATS}
+# Boundaries and census population: reference data every user of the map already sees.
+REFERENCE_TABLES = frozenset({"gis_ioc_adminunit", "gis_ioc_adminunitpopulation"})
+_POP = ("gis_ioc_adminunitpopulation", "layers_indicator")
+# What each statistic reads, declared — never inferred from its SQL text. A statistic missing here fails
+# at import, so a new one cannot be published without saying whose data it aggregates.
+SOURCES: dict[str, tuple[str, ...]] = {
+    "population": _POP,
+    "households": ("layers_indicator",),
+    "poor_household_rate": ("layers_indicator",),
+    "area_km2": ("gis_ioc_adminunit",),
+    "population_density": _POP,
+    "schools": ("layers_school",),
+    "schools_per_10k": (*_POP, "layers_school"),
+    "pupils_per_teacher": ("layers_school",),
+    "health_facilities": ("layers_healthfacility",),
+    "health_facilities_per_10k": (*_POP, "layers_healthfacility"),
+    "household_businesses_active": ("layers_householdbusiness",),
+    "parcels": ("layers_landparcel",),
+    "parcel_area_ha": ("layers_landparcel",),
+    "land_agricultural_ha": ("layers_landparcel",),
+    "land_non_agricultural_ha": ("layers_landparcel",),
+    "land_unused_ha": ("layers_landparcel",),
+    "petitions_received": ("petitions_petition",),
+    "petitions_open": ("petitions_petition",),
+    "petitions_overdue": ("petitions_petition",),
+    "petition_resolution_rate": ("petitions_petition",),
+    "petition_avg_resolution_days": ("petitions_petition",),
+    "dossiers_received": ("layers_dossier",),
+    "dossier_on_time_rate": ("layers_dossier",),
+    "dossiers_overdue": ("layers_dossier",),
+    "revenue_actual": ("layers_budgetrevenue",),
+    "revenue_planned": ("layers_budgetrevenue",),
+    "revenue_vs_plan": ("layers_budgetrevenue",),
+}
+STATISTICS: dict[str, Statistic] = {s.code: replace(s, sources=SOURCES[s.code]) for s in _STATS}
 
 # What the dashboard's headline cards show, in order.
 KPI_CODES = [

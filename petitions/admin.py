@@ -1,7 +1,8 @@
 """Admin for the petitions' configuration (agencies, routing rules, deadlines) and read-mostly records.
 
-Workflow changes go through the staff desk (petitions.workflow), never through admin edits of `status`,
-so every step keeps its history; here status and history are read-only.
+Workflow changes go through the staff desk (petitions.workflow), never through admin edits, so every step
+keeps its history: what the workflow owns (Petition.workflow_fields) and the history are read-only here,
+and petitions are neither added nor deleted here.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from django.contrib.gis import admin as gis_admin
 from django.http import HttpRequest
 
 from gis_ioc.admin_widgets import LocalMapWidget
+from layers.admin import record_admin_change
+from layers.models import LayerChange
 from petitions.models import (
     Agency,
     CategoryDeadline,
@@ -70,13 +73,25 @@ class PetitionAdmin(gis_admin.GISModelAdmin):
     search_fields = ["tracking_code"]
     list_select_related = ["agency"]
     show_full_result_count = False
-    readonly_fields = [
-        "status", "version", "resolved_at", "duplicate_of", "rating", "rating_comment", "reopened_count", "token",
+    # Whatever the workflow owns (Petition.workflow_fields) is read-only here as in the editing API, plus the
+    # spatial context attached at intake.
+    readonly_fields = sorted(Petition.workflow_fields) + [
         "land_parcel", "planning_zone", "nearest_school", "nearest_school_m", "nearest_health", "nearest_health_m",
         "commune", "commune_code",
     ]  # fmt: skip
-    raw_id_fields = ["field_officer"]
     inlines = [ReporterInline, EventInline]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        """A correction (text, place, reporter) is recorded and signalled like any admin edit of a layer."""
+        old = Petition.objects.filter(pk=obj.pk).values_list("geom", flat=True).first()
+        super().save_model(request, obj, form, change)
+        record_admin_change(request, obj, LayerChange.Action.UPDATE, [old, obj.geom])
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # petitions come in through intake (form, Open311, desk), which records the first event
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # a petition leaves through the workflow (reject, mark duplicate, close), keeping its history
 
 
 @admin.register(FieldReport)

@@ -73,6 +73,8 @@ class IntakeResult:
     petition: Petition
     duplicates: list[Petition] = field(default_factory=list)
     agency: Agency | None = None
+    # The filer's receipt secret, in clear this once only (the petition keeps its digest): show it to him.
+    receipt: str = ""
 
 
 def parse_point(lat: Any, lon: Any, *, lat_field: str = "lat", lon_field: str = "lon") -> Point:
@@ -236,6 +238,7 @@ def create_petition(
             nearest_health_m=ctx.health_m,
         )
         petition.set_deadline()
+        receipt = petition.issue_receipt()
         petition.save()
         PetitionReporter.objects.create(
             petition=petition,
@@ -249,4 +252,4 @@ def create_petition(
         workflow.record(petition, "receive", "", actor=actor, actor_label=Source(source).label, note="", is_public=True)
         petition_changed(petition)
     duplicates = list(duplicate_candidates(category, point, exclude_id=petition.pk)[:5])
-    return IntakeResult(petition, duplicates, RoutingRule.agency_for(category, ctx.commune.code))
+    return IntakeResult(petition, duplicates, RoutingRule.agency_for(category, ctx.commune.code), receipt)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import secrets
 import uuid
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -67,6 +71,27 @@ def new_tracking_code() -> str:
 
 def new_token() -> str:
     return secrets.token_hex(16)
+
+
+RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def new_receipt_secret() -> str:
+    """The secret printed on a filer's receipt: 12 symbols (60 random bits) in groups, e.g. K7QM-4XRP-9DTA."""
+    raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _i in range(12))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def receipt_digest(secret: str) -> str:
+    """What is stored of a receipt secret. A plain SHA-256 is enough: the secret is 60 random bits, not a
+    password a person chose, so there is no dictionary to try; case, spaces and dashes do not matter."""
+    normal = "".join(ch for ch in str(secret).upper() if ch.isalnum())
+    return hashlib.sha256(normal.encode()).hexdigest()
+
+
+def unknown_receipt() -> str:
+    """The digest of a secret nobody is told: records created outside intake (demo, imports) are not rated."""
+    return receipt_digest(new_receipt_secret())
 
 
 class Agency(models.Model):
@@ -209,6 +234,9 @@ class Petition(SectorFeature):
     rating_comment = models.TextField(_("nhận xét của người dân"), blank=True)
     # Open311: the token handed back on POST, and the address text as sent.
     token = models.CharField(_("token"), max_length=32, unique=True, default=new_token)
+    # Proof of having filed the petition (the tracking code is public): only its digest is kept; the secret
+    # is shown once, on the filer's receipt. Rating the resolution needs it.
+    receipt_hash = models.CharField(_("mã bí mật biên nhận (băm)"), max_length=64, default=unknown_receipt)
     address = models.CharField(_("địa chỉ"), max_length=300, blank=True)
     location_approximate = models.BooleanField(_("vị trí gần đúng"), default=False)
 
@@ -250,6 +278,19 @@ class Petition(SectorFeature):
 
     objects = PetitionQuerySet.as_manager()
 
+    # Workflow-managed: these fields change only through a workflow step (petitions.workflow), which checks
+    # who may act and records the step in the history. The generic editing API (layers.api.editing) and
+    # the admin read this declaration: they refuse raw edits of these fields, and creating or deleting a
+    # petition outside intake and the workflow. Category is the workflow's too: routing (assign), the
+    # deadline and merging duplicates all key on it.
+    workflow_fields: ClassVar[frozenset[str]] = frozenset(
+        {
+            "tracking_code", "category", "status", "received_at", "resolved_at", "due_at", "source",
+            "version", "agency", "field_officer", "duplicate_of", "public_note", "reopened_count",
+            "rating", "rating_comment", "token", "receipt_hash", "created_at", "updated_at",
+        }
+    )  # fmt: skip
+
     class Meta:
         verbose_name = _("phản ánh kiến nghị")
         verbose_name_plural = _("phản ánh kiến nghị")
@@ -280,6 +321,29 @@ class Petition(SectorFeature):
     @property
     def open311_status(self) -> str:
         return "closed" if self.status in CLOSED_STATUSES else "open"
+
+    def issue_receipt(self) -> str:
+        """A new receipt secret for the filer (returned once, only its digest kept); the caller saves."""
+        secret = new_receipt_secret()
+        self.receipt_hash = receipt_digest(secret)
+        return secret
+
+    def receipt_matches(self, secret: str | None) -> bool:
+        """Is this the secret of the petition's receipt (compared in constant time)?"""
+        return bool(secret) and hmac.compare_digest(receipt_digest(secret or ""), self.receipt_hash)
+
+    def public_face_visible_to(self, user: Any) -> bool:
+        """May the user see what the petition shows the public (its point, public fields, photo copies)? The
+        catalog's layers over petitions decide (petitions.layer.readable_fields), with the user's commune
+        scope, as for their features."""
+        from gis_ioc import permissions
+        from petitions.layer import readable_fields
+
+        return readable_fields(user) is not None and permissions.can_view_commune(user, self.commune_code)
+
+    def workflow_url(self) -> str:
+        """Where a step of this petition's workflow is taken (the JSON transition endpoint)."""
+        return reverse("petitions:api-transition", args=[self.tracking_code])
 
     def set_deadline(self) -> None:
         """Deadline from the category's configured days, counted from reception."""
@@ -332,9 +396,22 @@ def _attachment_path(instance: Attachment, filename: str) -> str:
     return f"petitions/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{filename}"
 
 
-class Attachment(models.Model):
-    """A photo: the original (staff only), a public copy without EXIF, and a thumbnail (public too)."""
+class AttachmentQuerySet(models.QuerySet["Attachment"]):
+    def citizen_photos(self) -> AttachmentQuerySet:
+        """Photos sent with the petition (not an officer's field-report photos, which are never public)."""
+        return self.filter(report__isnull=True)
 
+
+class Attachment(models.Model):
+    """A photo: the original (with EXIF: entitled staff only), a copy without EXIF and a thumbnail, all
+    served through the photo view (petitions.views.citizen.attachment) by `key`, never by id or file path.
+
+    Who sees what (`viewable_by`): the copies of a citizen's photo follow the petition's public face (the
+    catalog's petitions layer and the viewer's commune scope); a field-report photo and every original
+    need the right to the petition's private data (gis_ioc.permissions.can_view_petition_private)."""
+
+    # Unguessable address of the photo in URLs (ids are sequential and would let anyone walk them).
+    key = models.UUIDField(_("mã ảnh"), unique=True, default=uuid.uuid4, editable=False)
     petition = models.ForeignKey(Petition, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
     report = models.ForeignKey(
         "FieldReport", null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
@@ -351,10 +428,30 @@ class Attachment(models.Model):
     exif_location = models.PointField(_("vị trí chụp (EXIF)"), srid=4326, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = AttachmentQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("ảnh đính kèm")
         verbose_name_plural = _("ảnh đính kèm")
         ordering = ["id"]
+
+    def viewable_by(self, user: Any, kind: str) -> bool:
+        """May the user get this copy ("original", "public" or "thumb") of the photo?"""
+        from gis_ioc import permissions
+
+        report = self.report
+        if report is None:
+            if kind in ("public", "thumb"):
+                return self.petition is not None and self.petition.public_face_visible_to(user)
+            petition = self.petition
+        elif report.petition_id is None and self.petition_id is None:
+            # An officer's report about no petition: judged as a petition of the report's commune that this
+            # officer verifies (his own photos, leaders and agency staff in scope, administrators).
+            subject = SimpleNamespace(commune_code=report.commune_code, field_officer_id=report.officer_id)
+            return permissions.can_view_petition_private(user, subject)
+        else:
+            petition = self.petition if self.petition_id is not None else report.petition
+        return petition is not None and permissions.can_view_petition_private(user, petition)
 
 
 class FieldReport(models.Model):

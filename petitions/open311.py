@@ -3,8 +3,14 @@ requests/{id}, tokens/{token}; every resource in JSON and XML with the specifica
 
 Mapping: a service is a petition category (service_code = Category value); service_request_id is the
 petition's tracking code; status is "open" until the petition needs no more work (resolved, closed,
-rejected, duplicate). Reporter names, phones and e-mails are never part of any response. The
-description appears only to users the catalog's "petitions" layer lets see it (gis_ioc.permissions).
+rejected, duplicate). Reporter names, phones and e-mails are never part of any response.
+
+Reading is one more channel of the catalog's layers over petitions, under the same policy as their
+feature APIs (gis_ioc.permissions, through petitions.layer.readable_fields): no layer view right, no
+listing; a commune-scoped user gets his communes' requests only; a field made of a catalog attribute
+(FIELD_SOURCES) is null unless the catalog shows that attribute to the user. The other fields are what
+the public status page shows beside the layer's point (deadline, agency, public note, and photos through
+the policy-checked photo view).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from django.views.decorators.csrf import csrf_exempt
 from gis_ioc import permissions
 from petitions import attachments, intake, throttle
 from petitions.jsonutil import json_response
+from petitions.layer import readable_fields
 from petitions.models import (
     CLOSED_STATUSES,
     HEAVY,
@@ -57,6 +64,18 @@ REQUEST_FIELDS = [
     "media_url",
 ]
 SERVICE_FIELDS = ["service_code", "service_name", "description", "metadata", "type", "keywords", "group"]
+# Open311 field → the catalog attribute (of the layers over petitions) it shows.
+FIELD_SOURCES = {
+    "service_request_id": "tracking_code",
+    "status": "status",
+    "status_notes": "status",
+    "service_name": "category",
+    "service_code": "category",
+    "description": "description",
+    "requested_datetime": "received_at",
+}
+# Open311 is the petitions layer read over REST: it follows the REST channel's field rules.
+CHANNEL = "rest"
 MAX_PAGE = 1000
 DEFAULT_PAGE = 100
 JURISDICTION = "don-duong.lamdong.gov.vn"
@@ -151,16 +170,18 @@ class Lookups:
         self.media = self._first_photos(petitions or [])
 
     @staticmethod
-    def _first_photos(petitions: list[Petition]) -> dict[int, int]:
-        """Petition id → id of its first photo, in one query. (prefetch_related("attachments") cloned a
-        queryset per petition: 180 ms of a 1,000-row page, for one number each.)"""
+    def _first_photos(petitions: list[Petition]) -> dict[int, Any]:
+        """Petition id → key of its first citizen photo, in one query. (prefetch_related("attachments")
+        cloned a queryset per petition: 180 ms of a 1,000-row page, for one number each.) The rows were
+        read under the petitions layer's policy, which also decides who sees their photos' copies."""
         if not petitions:
             return {}
         rows = (
-            Attachment.objects.filter(petition_id__in=[p.pk for p in petitions])
+            Attachment.objects.citizen_photos()
+            .filter(petition_id__in=[p.pk for p in petitions])
             .order_by("petition_id", "id")
             .distinct("petition_id")
-            .values_list("petition_id", "id")
+            .values_list("petition_id", "key")
         )
         return dict(rows)
 
@@ -172,21 +193,22 @@ class Lookups:
 
 
 def request_row(
-    request: HttpRequest, petition: Petition, show_description: bool, lookups: Lookups | None = None
+    request: HttpRequest, petition: Petition, visible: frozenset[str], lookups: Lookups | None = None
 ) -> dict[str, Any]:
-    """One service request with exactly the specification's fields (never any reporter's data).
+    """One service request with exactly the specification's fields (never any reporter's data); a field
+    made of a catalog attribute outside `visible` (see `Reader`) is null.
 
     `lookups` must have been built with this petition in its list (its first photo is the media_url)."""
     lookups = lookups or Lookups([petition])
     agency = lookups.agency(petition)
     media = lookups.media.get(petition.pk)
-    return {
+    row = {
         "service_request_id": petition.tracking_code,
         "status": petition.open311_status,
         "status_notes": petition.public_note or lookups.status[petition.status],
         "service_name": lookups.service[petition.category],
         "service_code": petition.category,
-        "description": petition.description if show_description else None,
+        "description": petition.description,
         "agency_responsible": agency.name if agency else None,
         "service_notice": lookups.notice[petition.category],
         "requested_datetime": _iso(petition.received_at),
@@ -201,13 +223,32 @@ def request_row(
         if media
         else None,
     }
+    for name, source in FIELD_SOURCES.items():
+        if source not in visible:
+            row[name] = None
+    return row
 
 
-def _show_description(request: HttpRequest) -> bool:
-    from layers.models import Layer
+class Reader:
+    """What this request may read, decided once by the policy: whether the catalog shows petitions to the
+    user at all, the attributes it shows him, and the petitions of his communes."""
 
-    layer = Layer.objects.filter(slug="petitions").first()
-    return layer is not None and permissions.can_view_field(request.user, layer, "description", "rest")
+    def __init__(self, request: HttpRequest) -> None:
+        fields = readable_fields(request.user, CHANNEL)
+        self.allowed = fields is not None
+        self.visible = fields or frozenset()
+        self.user = request.user
+
+    def petitions(self) -> Any:
+        """The petitions this user may read through Open311 (the user's commune scope applied)."""
+        qs = Petition.objects.select_related("agency", "commune").defer(*HEAVY)
+        return permissions.scope_queryset(self.user, qs)
+
+    def refusal(self, request: HttpRequest, fmt: str) -> HttpResponse | None:
+        """A 403 when the catalog does not let this user see petitions at all."""
+        if self.allowed:
+            return None
+        return error(request, fmt, 403, _("Bạn không có quyền xem danh sách phản ánh."))
 
 
 # --- resources -------------------------------------------------------------------------------
@@ -282,7 +323,10 @@ def requests_collection(request: HttpRequest, fmt: str) -> HttpResponse:
         return error(request, fmt if fmt in ("json", "xml") else "json", 405, _("Chỉ hỗ trợ GET và POST."))
     if refused := _guard(request, fmt):
         return refused
-    qs = Petition.objects.select_related("agency", "commune").defer(*HEAVY).order_by("-received_at")
+    reader = Reader(request)
+    if refused := reader.refusal(request, fmt):
+        return refused
+    qs = reader.petitions().order_by("-received_at")
     ids = [i.strip() for i in request.GET.get("service_request_id", "").split(",") if i.strip()]
     if ids:
         qs = qs.filter(tracking_code__in=ids[:MAX_PAGE])
@@ -296,10 +340,9 @@ def requests_collection(request: HttpRequest, fmt: str) -> HttpResponse:
         page = max(1, int(request.GET.get("page", 1)))
     except ValueError:
         return error(request, fmt, 400, _("page và page_size phải là số nguyên."))
-    show = _show_description(request)
     page_rows = list(qs[(page - 1) * size : page * size])
     lookups = Lookups(page_rows)
-    rows = [request_row(request, p, show, lookups) for p in page_rows]
+    rows = [request_row(request, p, reader.visible, lookups) for p in page_rows]
     return render(request, fmt, rows, "service_requests", "request")
 
 
@@ -371,6 +414,9 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     row = {
         "service_request_id": petition.tracking_code,
         "token": petition.token,
+        # Not in GeoReport v2: the filer's receipt secret, given this once, to rate the resolution on the
+        # public status page (only its digest is stored).
+        "receipt_secret": result.receipt,
         "service_notice": _("Thời hạn xử lý %(d)d ngày.") % {"d": CategoryDeadline.days_for(petition.category)},
         "account_id": None,
     }
@@ -401,14 +447,14 @@ def request_detail(request: HttpRequest, request_id: str, fmt: str) -> HttpRespo
     """One service request by its id (the tracking code)."""
     if refused := _guard(request, fmt):
         return refused
-    petition = (
-        Petition.objects.select_related("agency", "commune").defer(*HEAVY).filter(tracking_code=request_id).first()
-    )
+    reader = Reader(request)
+    if refused := reader.refusal(request, fmt):
+        return refused
+    # Outside the user's communes is "not found", as in the feature APIs.
+    petition = reader.petitions().filter(tracking_code=request_id).first()
     if petition is None:
         return error(request, fmt, 404, _("Không có service_request_id “%(i)s”.") % {"i": request_id[:40]})
-    return render(
-        request, fmt, [request_row(request, petition, _show_description(request))], "service_requests", "request"
-    )
+    return render(request, fmt, [request_row(request, petition, reader.visible)], "service_requests", "request")
 
 
 def token_detail(request: HttpRequest, token: str, fmt: str) -> HttpResponse:

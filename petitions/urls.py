@@ -18,7 +18,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("petitions/track/", citizen.track, name="track"),
     path("petitions/track/<str:code>/", citizen.status, name="status"),
     path("petitions/track/<str:code>/rate/", citizen.rate, name="rate"),
-    path("petitions/attachments/<int:pk>/<str:kind>.jpg", citizen.attachment, name="attachment"),
+    path("petitions/photos/<uuid:key>/<str:kind>.jpg", citizen.attachment, name="attachment"),
     # staff desk
     path("petitions/desk/", desk.desk, name="desk"),
     path("petitions/desk/escalations/", desk.escalations, name="escalations"),

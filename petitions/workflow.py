@@ -243,14 +243,23 @@ def dispatch(petition_id: int, officer: Any, user: Any, note: str = "") -> Petit
         return petition
 
 
-def rate(tracking_code: str, rating: int, comment: str = "") -> Petition:
-    """A citizen rates the resolution (1–5) once per resolution; a low rating escalates to leaders."""
+def rate(tracking_code: str, rating: int, comment: str = "", *, receipt: str | None = None) -> Petition:
+    """The filer rates the resolution (1–5) once per resolution; a low rating escalates to leaders.
+
+    The tracking code is public, so the filer proves himself with the receipt secret he was given."""
     if not isinstance(rating, int) or not 1 <= rating <= 5:
         raise WorkflowError(_("Đánh giá phải từ 1 đến 5 sao."))
     with transaction.atomic():
         petition = Petition.objects.select_for_update().filter(tracking_code=tracking_code).first()
         if petition is None:
             raise WorkflowError(_("Không tìm thấy mã tra cứu."))
+        if not petition.receipt_matches(receipt):
+            raise NotAllowed(
+                _(
+                    "Chỉ người gửi phản ánh mới đánh giá được: hãy nhập đúng mã bí mật ghi trên biên nhận "
+                    "khi gửi phản ánh (không phải mã tra cứu)."
+                )
+            )
         if petition.status not in (Status.RESOLVED, Status.CLOSED):
             raise Conflict(_("Chỉ đánh giá được khi phản ánh đã được giải quyết."))
         if petition.rating is not None:

@@ -1,18 +1,19 @@
-"""Disk cache of rendered vector tiles, and the invalidation every edit and import calls.
+"""Disk cache of rendered vector tiles, and its invalidation by the one change signal.
 
 Layout: `<root>/<slug>/g<generation>/<z>/<x>/<y>/<class>[-<filters>].mvt.gz`, where `class` names what
 the user may see (the attribute set of the "tiles" channel and the commune scope), so users who see the
 same thing share tiles and nobody is ever served another class's tile.
 
 Freshness, two ways:
-- **A whole layer** (an import, or any `layer.touch()` nobody accounted for): the tile key contains the
+- **A whole layer** (an import, or any version bump nobody accounted for): the tile key contains the
   cache *generation*, which moves whenever `Layer.version` moved without a per-tile purge. The next
   request renders from the database; old generations are deleted.
-- **A feature edit**: `invalidate(layer, geometries=[old, new])` deletes exactly the cached tiles whose
-  area (with the MVT buffer) meets the bounding box of the old or new geometry, at every cached zoom, in
-  every visibility class, and records the edit's version bump as accounted for: every other tile stays
-  cached. A `touch()` plus `invalidate()` pair is thus one bump the cache knows about; any other bump
-  falls back to a new generation (safe over-invalidation).
+- **A feature edit**: every writer calls `Layer.objects.record_change(model, geometries=[old, new])`
+  (layers.models.catalog), which bumps the version of *every* layer over that table and, on commit,
+  sends `data_changed`; `on_data_changed` (connected in tiles.apps) deletes exactly the cached tiles
+  whose area (with the MVT buffer) meets the bounding box of the old or new geometry, at every cached
+  zoom, in every visibility class, and records that version bump as accounted for: every other tile
+  stays cached. Any other bump falls back to a new generation (safe over-invalidation).
 
 Races: the purge runs after the edit's transaction commits (`on_commit`). A request that read features
 before the commit could still write its stale tile after the purge; so a request writes its tile, then
@@ -31,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.gis.geos import GEOSGeometry
-from django.db import transaction
 from django.db.models import F
 
 from gis_ioc import permissions
@@ -158,23 +158,22 @@ def _int_dirs(parent: Path) -> list[Path]:
         return []
 
 
-def invalidate(layer: Any, geometries: Iterable[GEOSGeometry | None] | None = None) -> None:
-    """Make the next tile request show an edit or import. Call it after `layer.touch()`.
-
-    With `geometries` (the old and the new geometry of each changed feature; None entries are skipped,
-    for a creation or a deletion): purge exactly the tiles they touch. For tabular layers drawn with
-    their commune (geometry_field "commune__geom") pass the commune's geometry. Without geometries
-    (an import, a bulk change): drop the whole layer's cache. Runs after the current transaction commits.
-    """
-    geoms = list(geometries) if geometries is not None else None
-    transaction.on_commit(lambda: _invalidate_now(layer.pk, geoms))
+def on_data_changed(
+    sender: Any, changes: list[tuple[int, int]], geometries: list[GEOSGeometry] | None, **kwargs: Any
+) -> None:
+    """Receiver of `layers.models.data_changed` (after the writing transaction committed): purge the tiles
+    the geometries touch in each changed layer, or the whole layer when `geometries` is None."""
+    for layer_pk, version in changes:
+        _invalidate_now(layer_pk, version, geometries)
 
 
-def _invalidate_now(layer_pk: int, geometries: list[GEOSGeometry | None] | None) -> None:
+def _invalidate_now(layer_pk: int, version: int, geometries: list[GEOSGeometry] | None) -> None:
     from layers.models import Layer
 
-    layer = Layer.objects.get(pk=layer_pk)
-    state, _created = TileCacheState.objects.get_or_create(layer=layer, defaults={"synced_version": layer.version})
+    layer = Layer.objects.filter(pk=layer_pk).first()
+    if layer is None:  # deleted since
+        return
+    state, _created = TileCacheState.objects.get_or_create(layer=layer, defaults={"synced_version": version})
     if geometries is None:
         TileCacheState.objects.filter(pk=state.pk).update(
             generation=F("generation") + 1, synced_version=layer.version, purges=F("purges") + 1
@@ -182,10 +181,10 @@ def _invalidate_now(layer_pk: int, geometries: list[GEOSGeometry | None] | None)
         shutil.rmtree(conf.cache_root() / layer.slug / f"g{state.generation}", ignore_errors=True)
         return
     # Bump the purge counter *before* deleting: a concurrent writer then either sees the new counter and
-    # removes its own file, or wrote before our deletion (see module doc).
-    synced = state.synced_version
-    # Exactly one unaccounted bump is this edit's touch(); more means someone else changed the layer too.
-    new_synced = layer.version if synced in (layer.version, layer.version - 1) else synced
+    # removes its own file, or wrote before our deletion (see module doc). This change's bump is accounted
+    # for when the cache was in step just before it; any other bump keeps the state behind, and the next
+    # request starts a new generation.
+    new_synced = version if state.synced_version in (version, version - 1) else state.synced_version
     TileCacheState.objects.filter(pk=state.pk).update(purges=F("purges") + 1, synced_version=new_synced)
     purge_tiles(layer, geometries)
 

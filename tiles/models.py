@@ -10,7 +10,7 @@ class TileCacheState(models.Model):
     """Per-layer state of the vector-tile cache (see tiles/cache.py).
 
     `generation` names the cache directory in use: bumping it drops every cached tile of the layer at
-    once (an import, or a `layer.touch()` that nobody accounted for). `synced_version` is the
+    once (an import, or a version bump that nobody accounted for). `synced_version` is the
     `Layer.version` the cache is known to reflect: a feature edit that purged its own tiles advances it
     without a new generation, so untouched tiles stay cached. `purges` counts purges, so a request that
     rendered a tile from a snapshot older than a purge does not put the stale tile back.

@@ -5,23 +5,26 @@ The features are selected with `geom && ST_Transform(envelope, 4326)`: the *enve
 never the indexed column, so the GiST index on the 4326 geometry answers the bbox test. A Web-Mercator
 envelope maps to an exact lon/lat rectangle (the projection is separable), so nothing is lost.
 
-Only whitelisted attributes the user may see through the "tiles" channel are selected; the commune
-scope comes from `gis_ioc.permissions.scope_sql`. Coordinates are validated before any query runs.
+Where the features live — table, join, key, typed columns, catalog filter and commune scope — is the one
+layer source (`layers.source`) that every channel reads; this module only wraps it in ST_AsMVT. Only
+whitelisted attributes the user may see through the "tiles" channel are selected. Coordinates are
+validated before any query runs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gis_ioc import permissions
 from gis_ioc.permissions import AnyUser
+from layers.source import LayerSource, SourceUnavailable
+from layers.source import layer_source as shared_source
 
 MAX_ZOOM = 24
 EXTENT = 4096
@@ -34,14 +37,12 @@ FEATURE_CAP: tuple[tuple[int, int], ...] = ((10, 5_000), (12, 10_000), (14, 20_0
 # Lines and polygons are simplified below this zoom with a tolerance of one display pixel (a 512-px
 # rendering of the 4096-unit tile); above it ST_AsMVTGeom's own grid snapping is enough.
 SIMPLIFY_BELOW_ZOOM = 16
-POINT_TYPES = {"point", "multipoint"}
 # Planner settings for the tile query only (SET LOCAL: they end with its transaction). The per-row
 # ST_Transform/ST_AsMVTGeom in the select list makes PostgreSQL's cost model prefer a *parallel seq scan*
 # over the GiST index (the projection cost is divided among workers), and push big tiles over the JIT
 # thresholds, where compiling costs 25–165 ms and speeds up nothing (the work is in PostGIS C functions).
 # Measured with EXPLAIN ANALYZE on the demo parcels: a z16 tile 27 ms -> 2.8 ms, z12 129 ms -> ~70 ms.
 TILE_QUERY_SETTINGS: dict[str, str] = {"jit": "off", "max_parallel_workers_per_gather": "0"}
-COMMUNE_TABLE = "gis_ioc_adminunit"
 
 
 class TileError(Exception):
@@ -181,161 +182,20 @@ def q(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-@dataclass
-class LayerSource:
-    """The table, geometry and column expressions of one catalog layer, resolved from its model or table."""
-
-    table: str
-    geom: str  # qualified SQL expression of the 4326 geometry
-    join: str  # extra FROM clause (the commune join for tabular records)
-    pk: str
-    pk_is_int: bool
-    commune_column: str | None
-    plan_column: str | None
-    temporal_column: str | None
-    temporal_is_datetime: bool
-    columns: dict[str, str] = field(default_factory=dict)  # attribute name -> SQL expression (typed for MVT)
-    where: str = "TRUE"
-    where_params: list[Any] = field(default_factory=list)
-    is_point: bool = False
-
-
-def _typed(expr: str, internal_type: str) -> str:
-    """Cast a column so ST_AsMVT writes a value MVT clients understand (numbers, text)."""
-    kind = internal_type.lower()
-    if kind in {"decimalfield", "numeric"}:
-        return f"{expr}::float8"
-    if kind in {"datetimefield", "timestamp with time zone"}:
-        return f"to_char({expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-    if kind in {"datefield", "date", "timestamp without time zone", "jsonfield", "jsonb", "json", "uuidfield", "uuid"}:
-        return f"{expr}::text"
-    return expr
-
-
 def layer_source(layer: Any) -> LayerSource:
-    """Resolve where a layer's features live. Raises TileError(404) for a layer without geometry.
-
-    A layer from tiles.catalog carries its source, resolved once when the process loaded that row (an
-    imported table's columns are introspected then, not on every request).
-    """
-    known = getattr(layer, "_tile_source", None)
-    if known is not None:
-        return known
-    return resolve_source(layer)
-
-
-def resolve_source(layer: Any) -> LayerSource:
-    """layer_source, always resolved afresh."""
-    if not layer.geometry_field:
+    """The layer's one source (layers.source), or TileError(404) for a layer without vector geometry."""
+    try:
+        source = shared_source(layer)
+    except SourceUnavailable:
+        raise TileError(404, _("Lớp %(slug)s không có nguồn dữ liệu véc-tơ.") % {"slug": layer.slug}) from None
+    if source.geom is None:
         raise TileError(404, _("Lớp %(slug)s không có hình học nên không có ô bản đồ.") % {"slug": layer.slug})
-    model = layer.model_class()
-    if model is None:
-        return _table_source(layer)
-    table = q(model._meta.db_table)
-    opts = model._meta
-    join = ""
-    if layer.geometry_field == "geom":
-        geom = f"{table}.{q(opts.get_field('geom').column)}"
-    elif layer.geometry_field == "commune__geom":
-        # Tabular records (dossiers, revenue, indicators) are drawn with their commune's boundary.
-        join = (
-            f" JOIN {q(COMMUNE_TABLE)} AS ioc_commune ON ioc_commune.id = {table}.{q(opts.get_field('commune').column)}"
-        )
-        geom = "ioc_commune.geom"
-    else:
-        geom = f"{table}.{q(opts.get_field(layer.geometry_field).column)}"
-    names = {f.name: f for f in opts.concrete_fields} | {f.attname: f for f in opts.concrete_fields}
-    columns = {}
-    for attr in layer.attributes or []:
-        fld = names.get(attr.get("name"))
-        if fld is not None:
-            columns[attr["name"]] = _typed(f"{table}.{q(fld.column)}", fld.get_internal_type())
-    commune = "commune_code" if "commune_code" in names else ("code" if model._meta.db_table == COMMUNE_TABLE else None)
-    temporal = names.get(layer.temporal_field) if layer.temporal_field else None
-    source = LayerSource(
-        table=table,
-        geom=geom,
-        join=join,
-        pk=f"{table}.{q(opts.pk.column)}",
-        pk_is_int=opts.pk.get_internal_type() in {"AutoField", "BigAutoField", "IntegerField", "BigIntegerField"},
-        commune_column=f"{table}.{q(commune)}" if commune else None,
-        plan_column=f"{table}.{q(names['plan'].column)}" if "plan" in names else None,
-        temporal_column=f"{table}.{q(temporal.column)}" if temporal else None,
-        temporal_is_datetime=bool(temporal and temporal.get_internal_type() == "DateTimeField"),
-        columns=columns,
-        is_point=(layer.geometry_type or "").lower() in POINT_TYPES,
-    )
-    if layer.source_filter:
-        source.where, source.where_params = _source_filter_sql(layer, source.pk)
     return source
-
-
-def _source_filter_sql(layer: Any, pk: str) -> tuple[str, list[Any]]:
-    """The layer's Django `source_filter` as SQL, compiled by Django (never hand-translated)."""
-    qs = layer.base_queryset()
-    query = qs.query
-    compiler = query.get_compiler(connection=connection)
-    sql, params = compiler.compile(query.where)
-    if len(query.alias_map) <= 1:
-        return sql or "TRUE", list(params)
-    # A filter across relations needs joins: fall back to a semi-join on the primary key.
-    inner_sql, inner_params = qs.values("pk").query.sql_with_params()
-    return f"{pk} IN ({inner_sql})", list(inner_params)
-
-
-def _table_columns(table: str) -> dict[str, str]:
-    with connection.cursor() as cur:
-        cur.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = %s", [table])
-        return dict(cur.fetchall())
-
-
-def _table_source(layer: Any) -> LayerSource:
-    """An imported table (layers/importers): columns are found by introspection."""
-    if not layer.source_table:
-        raise TileError(404, _("Lớp %(slug)s không có nguồn dữ liệu véc-tơ.") % {"slug": layer.slug})
-    cols = _table_columns(layer.source_table)
-    if layer.geometry_field not in cols:
-        raise TileError(404, _("Bảng của lớp %(slug)s không có cột hình học.") % {"slug": layer.slug})
-    table = q(layer.source_table)
-    columns = {
-        a["name"]: _typed(f"{table}.{q(a['name'])}", cols[a["name"]])
-        for a in layer.attributes or []
-        if a.get("name") in cols
-    }
-    pk = layer.id_field if layer.id_field in cols else None
-    temporal = layer.temporal_field if layer.temporal_field in cols else None
-    return LayerSource(
-        table=table,
-        geom=f"{table}.{q(layer.geometry_field)}",
-        join="",
-        pk=f"{table}.{q(pk)}" if pk else "NULL",
-        pk_is_int=bool(pk and cols[pk] in {"integer", "bigint", "smallint"}),
-        commune_column=f"{table}.{q('commune_code')}" if "commune_code" in cols else None,
-        plan_column=f"{table}.{q('plan_id')}" if "plan_id" in cols else None,
-        temporal_column=f"{table}.{q(temporal)}" if temporal else None,
-        temporal_is_datetime=bool(temporal and cols[temporal].startswith("timestamp")),
-        columns=columns,
-        is_point=(layer.geometry_type or "").lower() in POINT_TYPES,
-    )
 
 
 # --- the query ------------------------------------------------------------------------------------------
 def _filter_sql(source: LayerSource, user: AnyUser, filters: TileFilters) -> tuple[list[str], list[Any]]:
-    clauses: list[str] = [source.where]
-    params: list[Any] = list(source.where_params)
-    scope = permissions.commune_scope(user)
-    if source.commune_column:
-        clause, scope_params = permissions.scope_sql(user, source.commune_column)
-        clauses.append(clause)
-        params += scope_params
-    elif scope is not None:
-        # No commune column (an imported table): limit the scoped user spatially to the communes' shapes.
-        # Identifiers are quoted by q(); every value is a bound parameter.
-        clauses.append(
-            f"EXISTS (SELECT 1 FROM {q(COMMUNE_TABLE)} AS sc WHERE sc.level = 'commune'"  # noqa: S608
-            f" AND sc.valid_to IS NULL AND sc.code = ANY(%s) AND ST_Intersects(sc.geom, {source.geom}))"
-        )
-        params.append(sorted(scope))
+    clauses, params = source.filter_sql(user)  # catalog filter and commune scope, as every channel has them
     if filters.communes:
         if not source.commune_column:
             raise TileError(400, _("Lớp này không có mã xã để lọc."))
@@ -367,7 +227,7 @@ def tile_sql(
     geom3857 = f"ST_Transform({source.geom}, 3857)"
     if not source.is_point and tile.z < SIMPLIFY_BELOW_ZOOM:
         geom3857 = f"ST_Simplify({geom3857}, {tile.width_m / 512:.6f}, true)"
-    selected = [f"{source.columns[name]} AS {q(name)}" for name in fields if name in source.columns]
+    selected = [f"{source.columns[name].mvt_sql} AS {q(name)}" for name in fields if name in source.columns]
     fid = f"{source.pk} AS __fid" if source.pk_is_int else None
     select = ", ".join(
         [f"ST_AsMVTGeom({geom3857}, ST_TileEnvelope(%s, %s, %s), {EXTENT}, {BUFFER}, true) AS __geom"]
@@ -376,13 +236,14 @@ def tile_sql(
     )
     clauses, params = _filter_sql(source, user, filters)
     where = " AND ".join(
-        [f"{source.geom} && ST_Transform(ST_TileEnvelope(%s, %s, %s, margin => {margin}), 4326)"] + clauses
+        [f"{source.geom} && ST_Transform(ST_TileEnvelope(%s, %s, %s, margin => {margin}), {int(source.srid)})"]
+        + clauses
     )
     fid_arg = ", '__fid'" if fid else ""
     # Identifiers come from the catalog through q() (quoted) and model metadata; values are bound parameters.
     sql = (
         f"SELECT ST_AsMVT(f.*, %s, {EXTENT}, '__geom'{fid_arg}) FROM ("  # noqa: S608
-        f"SELECT {select} FROM {source.table}{source.join} WHERE {where} LIMIT {feature_cap(tile.z)}"
+        f"SELECT {select} FROM {source.from_sql} WHERE {where} LIMIT {feature_cap(tile.z)}"
         f") AS f WHERE f.__geom IS NOT NULL{' AND ' + only_if if only_if else ''}"
     )
     coords = [tile.z, tile.x, tile.y]
@@ -406,7 +267,7 @@ def render_tile_if(
 ) -> bytes | None:
     """The tile as render_tile makes it, if `guard` holds in the same statement; None if it does not.
 
-    `guard`: SQL returning one text value, its parameters, and the value expected (tiles.catalog's row hash:
+    `guard`: SQL returning one text value, its parameters, and the value expected (layers.catalog_cache's row hash:
     "the layer is still as this process knows it"). One round trip checks and renders.
     """
     sql, params = tile_sql(layer, user, tile, filters, fields, only_if="(SELECT value FROM ioc_guard) = %s")

@@ -141,7 +141,7 @@ def register_layer(
                 "max_zoom": max_zoom,
             },
         )
-        layer.touch()
+        layer.record_change()
     # MapProxy's pre-rendered tiles of the old file are stale now.
     for stale in conf.mapproxy_cache_dir().glob(f"{slug}_cache_*"):
         shutil.rmtree(stale, ignore_errors=True)

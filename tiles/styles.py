@@ -185,7 +185,7 @@ def style_document(request: Any, user: AnyUser) -> dict[str, Any]:
     layers: list[dict[str, Any]] = [
         {"id": "background", "type": "background", "paint": {"background-color": "#f4f4f0"}}
     ]
-    visible = list(permissions.visible_layers(user, Layer.objects.all()))
+    visible = list(Layer.objects.visible_to(user))
     for layer in [lyr for lyr in visible if lyr.kind == "raster" and lyr.raster_path]:
         sources[layer.slug] = {
             "type": "raster",

@@ -17,7 +17,8 @@ from django.views.decorators.http import require_GET
 from isal import igzip
 
 from gis_ioc import permissions
-from tiles import cache, catalog, conf, mvt, styles
+from layers import catalog_cache
+from tiles import cache, conf, mvt, styles
 from tiles.models import TileCacheState
 from tiles.mvt import Tile, TileError, TileFilters
 
@@ -46,7 +47,7 @@ def error(exc: TileError) -> JsonResponse:
 
 def _layer(slug: str, user: Any, kind: str | None = "vector") -> Any:
     """The catalog layer this user may see, with its cache state, or TileError(404)."""
-    layer = catalog.layer(slug)
+    layer = catalog_cache.current(slug)
     if layer is None or (kind and layer.kind != kind) or not permissions.can_view_layer(user, layer):
         # Same answer for "absent" and "not yours": the catalog does not leak private layer names.
         raise TileError(404, _("Không có lớp bản đồ “%(slug)s”.") % {"slug": slug})
@@ -125,7 +126,7 @@ def vector_tile(request: HttpRequest, slug: str, z: str, x: str, y: str) -> Http
 
 
 def _tile_from_known_layer(request: HttpRequest, slug: str, tile: Tile) -> tuple[Any, bytes, str] | None:
-    """The tile in one round trip, from this process's copy of the layer (tiles.catalog); None when the
+    """The tile in one round trip, from this process's copy of the layer (layers.catalog_cache); None when the
     copy cannot decide alone, and the caller takes the checked path.
 
     Same checks in the same order as the checked path, on the copy; then the database confirms the copy
@@ -134,7 +135,7 @@ def _tile_from_known_layer(request: HttpRequest, slug: str, tile: Tile) -> tuple
     the current row), a cache state needing a new generation, a changed row, SQL the current catalog no
     longer fits (an imported table re-created with other columns).
     """
-    known = catalog.known(slug)
+    known = catalog_cache.known(slug)
     if known is None:
         return None
     stamp, layer = known
@@ -159,12 +160,12 @@ def _tile_from_known_layer(request: HttpRequest, slug: str, tile: Tile) -> tuple
         path = cache.tile_path(layer, state, cache.visibility_class(user, fields), filters, tile)
         cached = cache.read(path)
         if cached is not None:
-            return (layer, cached, "HIT") if catalog.is_current(slug, stamp) else None
+            return (layer, cached, "HIT") if catalog_cache.is_current(slug, stamp) else None
         purges_seen = state.purges
     try:
         # In a caller's transaction (tests) a failed statement must not break it: a savepoint then.
         with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
-            raw = mvt.render_tile_if(catalog.guard(slug, stamp), layer, user, tile, filters, fields)
+            raw = mvt.render_tile_if(catalog_cache.guard(slug, stamp), layer, user, tile, filters, fields)
     except ProgrammingError:
         return None
     if raw is None:

@@ -5,6 +5,12 @@ moved out of — or into — a commune outside the user's scope); the model's fu
 geometry outside the district is rejected by SectorFeature.assign_commune); every change is written to
 LayerChange (who, when, before, after) in the same transaction, and the layer's version is bumped so
 cached tiles are invalidated.
+
+A model may declare itself workflow-managed (a `workflow_fields` class attribute naming the fields its
+workflow owns, and a `workflow_url()` method naming where a step is taken, as petitions.Petition does):
+then, for every catalog layer over it, this API refuses creating and deleting its records and any change
+of a workflow field, so that each of those changes is a workflow step with its permission check and its
+history event.
 """
 
 from __future__ import annotations
@@ -26,6 +32,32 @@ from gis_ioc.models import AdminUnit
 from layers.models import Layer, LayerChange
 
 _MULTI = {"MULTIPOLYGON": MultiPolygon, "MULTIPOINT": MultiPoint, "MULTILINESTRING": MultiLineString}
+
+
+def workflow_fields(model: type[models.Model] | None) -> frozenset[str] | None:
+    """The fields a workflow owns on this model (its `workflow_fields` declaration); None when it has none."""
+    declared = getattr(model, "workflow_fields", None)
+    return frozenset(declared) if declared is not None else None
+
+
+def _workflow_hint(instance: Any) -> str:
+    url = instance.workflow_url() if hasattr(instance, "workflow_url") else ""
+    if url:
+        return _("Hãy thực hiện thao tác của quy trình qua %(url)s.") % {"url": url}
+    return _("Hãy thực hiện thao tác của quy trình xử lý.")
+
+
+def _workflow_values(instance: Any, names: frozenset[str]) -> dict[str, Any]:
+    by_name = {f.name: f for f in type(instance)._meta.concrete_fields}
+    return {n: getattr(instance, by_name[n].attname) for n in names if n in by_name}
+
+
+def _refuse_workflow_changes(instance: Any, before: dict[str, Any]) -> None:
+    """Refuse a write that changed a workflow-owned field (an unchanged value, as a PUT resends, is fine)."""
+    changed = sorted(n for n, v in _workflow_values(instance, frozenset(before)).items() if v != before[n])
+    if changed:
+        message = _("Trường này do quy trình xử lý quản lý, không sửa trực tiếp được.") + " " + _workflow_hint(instance)
+        raise serializers.ValidationError({name: [message] for name in changed})
 
 
 def _geo_field(layer: Layer, model: type[models.Model]) -> GeometryField | None:
@@ -174,7 +206,16 @@ def get_instance(layer: Layer, user: permissions.AnyUser, fid: str) -> Any:
         raise NotFound(_("Không có đối tượng %(id)s.") % {"id": fid[:40]}) from None
 
 
-def _record(layer: Layer, user: permissions.AnyUser, action: str, fid: Any, before: Any, after: Any) -> None:
+def _drawn(instance: Any) -> Any:
+    drawn = getattr(instance, "drawn_geometry", None)
+    return drawn() if drawn is not None else None
+
+
+def _record(
+    layer: Layer, user: permissions.AnyUser, action: str, fid: Any, before: Any, after: Any, geometries: list[Any]
+) -> None:
+    """The audit row, and the one change signal for every layer over the feature's table (tiles purge
+    exactly the old and new places)."""
     LayerChange.objects.create(
         layer=layer,
         feature_id=str(fid),
@@ -183,7 +224,7 @@ def _record(layer: Layer, user: permissions.AnyUser, action: str, fid: Any, befo
         before=before,
         after=after,
     )
-    layer.touch()
+    Layer.objects.record_change(layer.db_table(), geometries)
 
 
 def _save(instance: models.Model) -> None:
@@ -207,13 +248,19 @@ def create_feature(layer: Layer, user: permissions.AnyUser, payload: dict[str, A
     model = layer.model_class()
     if model is None:
         raise PermissionDenied(_("Lớp này không sửa được qua API."))
+    if workflow_fields(model) is not None:
+        raise PermissionDenied(
+            _("Lớp này do quy trình xử lý quản lý: đối tượng chỉ được tạo qua kênh tiếp nhận, không qua API sửa lớp.")
+        )
     instance = model(**{k: v for k, v in (layer.source_filter or {}).items() if "__" not in k})
     _apply(layer, user, instance, payload, partial=False)
     _validate(instance)
     _check_edit(layer, user, instance)
     with transaction.atomic():
         _save(instance)
-        _record(layer, user, LayerChange.Action.CREATE, instance.pk, None, snapshot(layer, instance))
+        _record(
+            layer, user, LayerChange.Action.CREATE, instance.pk, None, snapshot(layer, instance), [_drawn(instance)]
+        )
     return instance
 
 
@@ -224,14 +271,26 @@ def update_feature(
     with transaction.atomic():
         instance = get_instance(layer, user, fid)
         _check_edit(layer, user, instance)
-        before = snapshot(layer, instance)
+        before, old_geometry = snapshot(layer, instance), _drawn(instance)
+        owned = workflow_fields(type(instance))
+        workflow_before = _workflow_values(instance, owned) if owned is not None else None
         _apply(layer, user, instance, payload, partial=partial)
+        if workflow_before is not None:
+            _refuse_workflow_changes(instance, workflow_before)
         if hasattr(instance, "commune_id") and getattr(type(instance), "locate_by", None) and "geometry" in payload:
             instance.commune = None  # re-located from the new geometry by full_clean
         _validate(instance)
         _check_edit(layer, user, instance)
         _save(instance)
-        _record(layer, user, LayerChange.Action.UPDATE, instance.pk, before, snapshot(layer, instance))
+        _record(
+            layer,
+            user,
+            LayerChange.Action.UPDATE,
+            instance.pk,
+            before,
+            snapshot(layer, instance),
+            [old_geometry, _drawn(instance)],
+        )
     return instance
 
 
@@ -240,7 +299,13 @@ def delete_feature(layer: Layer, user: permissions.AnyUser, fid: str) -> None:
     with transaction.atomic():
         instance = get_instance(layer, user, fid)
         _check_edit(layer, user, instance)
-        before = snapshot(layer, instance)
+        if workflow_fields(type(instance)) is not None:
+            raise PermissionDenied(
+                _("“%(obj)s” do quy trình xử lý quản lý nên không xoá được qua API sửa lớp.") % {"obj": instance}
+                + " "
+                + _workflow_hint(instance)
+            )
+        before, old_geometry = snapshot(layer, instance), _drawn(instance)
         pk = instance.pk
         try:
             with transaction.atomic():
@@ -249,4 +314,4 @@ def delete_feature(layer: Layer, user: permissions.AnyUser, fid: str) -> None:
             raise serializers.ValidationError(
                 {"non_field_errors": [_("Đối tượng đang được tham chiếu, không xoá được.")]}
             ) from None
-        _record(layer, user, LayerChange.Action.DELETE, pk, before, None)
+        _record(layer, user, LayerChange.Action.DELETE, pk, before, None, [old_geometry])

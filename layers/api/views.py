@@ -126,7 +126,7 @@ class LayerList(generics.ListAPIView):
     pagination_class = None
 
     def get_queryset(self) -> Any:
-        return permissions.visible_layers(self.request.user)
+        return Layer.objects.visible_to(self.request.user)
 
 
 class LayerDetail(generics.RetrieveAPIView):
@@ -136,7 +136,7 @@ class LayerDetail(generics.RetrieveAPIView):
     lookup_field = "slug"
 
     def get_queryset(self) -> Any:
-        return permissions.visible_layers(self.request.user)
+        return Layer.objects.visible_to(self.request.user)
 
 
 # --- features ---------------------------------------------------------------------------------

@@ -113,20 +113,17 @@ def load(stdout: TextIO, reset: bool = False, *, only: list[str] | None = None, 
             continue
         with transaction.atomic():
             count = step()
-            _touch(slug)
+            _record_change(model)
         _analyze(model)
         stdout.write(f"  {slug:<22} {count:>8,} bản ghi / rows   {time.monotonic() - t0:5.1f} s")
     stdout.write(f"  Dữ liệu mẫu các lớp / sector demo data: {time.monotonic() - started:.1f} s")
 
 
-def _touch(slug: str) -> None:
-    layer = Layer.objects.filter(slug=slug).first()
-    if layer is not None:
-        layer.touch()
-    if slug == "planning-zones":
-        plans = Layer.objects.filter(slug="planning-plans").first()
-        if plans is not None:
-            plans.touch()
+def _record_change(model: Any) -> None:
+    """The one change signal for every layer over the model (the plans are loaded with their zones)."""
+    Layer.objects.record_change(model)
+    if model is PlanningZone:
+        Layer.objects.record_change(PlanningPlan)
 
 
 def _analyze(model: Any) -> None:
@@ -231,4 +228,4 @@ def clear() -> None:
         for model in [HouseholdBusiness, HealthFacility, School]:
             model.objects.filter(is_demo=True).delete()
         for slug, _model_class in LAYERS:
-            _touch(slug)
+            _record_change(_model(slug))

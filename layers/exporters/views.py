@@ -70,7 +70,7 @@ def exports_page(request: HttpRequest) -> HttpResponse:
     """A form: layer, format, CRS, communes, bbox → the download link."""
     layers = [
         layer
-        for layer in permissions.visible_layers(request.user).filter(kind=Layer.Kind.VECTOR)
+        for layer in Layer.objects.vector().visible_to(request.user)
         if permissions.can_export_layer(request.user, layer)
     ]
     communes = AdminUnit.objects.current().communes().order_by("name")

@@ -268,7 +268,7 @@ def run_import(
                 seconds=round(time.monotonic() - started, 2),
             )
             layer = target.layer
-            layer.touch()
+            layer.record_change()
             LayerChange.objects.create(
                 layer=layer,
                 action=LayerChange.Action.IMPORT,

@@ -47,6 +47,14 @@ class SectorFeature(models.Model):
     class Meta:
         abstract = True
 
+    def drawn_geometry(self) -> Any:
+        """What the map draws for this record: its own geometry, or its commune's for tabular records
+        (dossiers, revenue, indicators). Writers pass it to `Layer.objects.record_change`."""
+        if self.locate_by:
+            return getattr(self, self.locate_by)
+        commune = getattr(self, "commune", None)
+        return commune.geom if commune is not None else None
+
     def assign_commune(self) -> None:
         """Set commune from the geometry (the current unit covering its point on surface).
 

@@ -3,12 +3,14 @@ exports, dashboard) reads it, so adding a layer needs no view code."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.apps import apps
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
-from django.db.models import F
+from django.db import connection, transaction
+from django.dispatch import Signal
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
@@ -19,12 +21,75 @@ class Visibility(models.TextChoices):
     ROLES = "roles", _("Theo vai trò")
 
 
+# The one "data changed" event. Sent once the writing transaction commits, with
+# `changes`: [(layer pk, the version its change produced)] for every layer over the changed data, and
+# `geometries`: the old and new geometries of the changed features (None: the whole layer changed).
+# Subscribers: the tile caches (tiles.cache), anything that must follow edits.
+data_changed = Signal()
+
+
 class LayerQuerySet(models.QuerySet["Layer"]):
     def vector(self) -> LayerQuerySet:
         return self.filter(kind=Layer.Kind.VECTOR)
 
     def raster(self) -> LayerQuerySet:
         return self.filter(kind=Layer.Kind.RASTER)
+
+    def visible_to(self, user: Any) -> LayerQuerySet:
+        """The layers of this queryset the user may see (the rule is gis_ioc.permissions')."""
+        from gis_ioc import permissions
+
+        return permissions.visible_layers(user, self)  # type: ignore[return-value]
+
+    def over(self, source: type[models.Model] | str) -> list[Layer]:
+        """Every catalog layer whose features live in this model's table (or this table): a filtered
+        view, a second slug, an imported table — all show the same rows."""
+        table = source if isinstance(source, str) else source._meta.db_table
+        found: list[Layer] = []
+        for layer in self:  # the catalog is small: whole rows, so callers can check visibility and fields
+            try:
+                layer_table = layer.db_table()
+            except LookupError:  # a catalog row naming a model that is no longer installed
+                continue
+            if layer_table == table:
+                found.append(layer)
+        return found
+
+    def showing_all_of(self, source: type[models.Model] | str) -> list[Layer]:
+        """The layers over this model or table that show all of it (no source filter): only these speak
+        for the whole table — a statistic over it, a channel outside the feature APIs (Open311)."""
+        return [layer for layer in self.over(source) if not layer.source_filter]
+
+    def record_change(
+        self, source: type[models.Model] | str | Layer, geometries: Iterable[Any | None] | None = None
+    ) -> list[tuple[int, int]]:
+        """Record that rows of a model or table changed — THE call every writer makes (admin, REST,
+        imports, the petitions workflow, analyses, notebooks, the demo).
+
+        Bumps the version and data time of every layer over that data in one statement, then, after the
+        transaction commits, sends `data_changed` so caches drop exactly what the geometries touch (all of
+        each layer when `geometries` is None). `source` may be a layer: the layers over its table, or the
+        layer alone when it has none (a raster, whose file is its data). Returns [(layer pk, new version)]."""
+        from django.utils import timezone
+
+        if isinstance(source, Layer):
+            table = source.db_table()
+            ids = [layer.pk for layer in self.over(table)] if table else [source.pk]
+        else:
+            ids = [layer.pk for layer in self.over(source)]
+        if not ids:
+            return []
+        catalog = connection.ops.quote_name(Layer._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {catalog} SET version = version + 1, data_updated_at = %s"  # noqa: S608 - model metadata
+                " WHERE id = ANY(%s) RETURNING id, version",
+                [timezone.now(), ids],
+            )
+            changes = [(int(pk), int(version)) for pk, version in cursor.fetchall()]
+        geoms = None if geometries is None else [g for g in geometries if g is not None]
+        transaction.on_commit(lambda: data_changed.send(sender=Layer, changes=changes, geometries=geoms))
+        return changes
 
 
 class Layer(models.Model):
@@ -138,11 +203,10 @@ class Layer(models.Model):
         model = self.model_class()
         return model._meta.db_table if model is not None else self.source_table
 
-    def touch(self) -> None:
-        """Record that the layer's data changed: bump the version (invalidates its tiles) and the time."""
-        from django.utils import timezone
-
-        Layer.objects.filter(pk=self.pk).update(version=F("version") + 1, data_updated_at=timezone.now())
+    def record_change(self, geometries: Iterable[Any | None] | None = None) -> None:
+        """Record that this layer's data changed (and so every layer over the same table): see
+        `LayerQuerySet.record_change`. Without geometries the whole layer changed (an import)."""
+        Layer.objects.record_change(self, geometries)
         self.refresh_from_db(fields=["version", "data_updated_at"])
 
 

@@ -168,7 +168,7 @@ def conformance(request: HttpRequest) -> HttpResponse:
 @ogc_view()
 def api(request: HttpRequest) -> HttpResponse:
     """The OpenAPI 3.0 definition of this service (collections as the user sees them)."""
-    layers = list(permissions.visible_layers(request.user).filter(kind=Layer.Kind.VECTOR))
+    layers = list(Layer.objects.vector().visible_to(request.user))
     json_types = {"date": "string", "datetime": "string"}
     queryables = {}
     for layer in layers:
@@ -225,7 +225,7 @@ def collection_info(request: HttpRequest, layer: Layer) -> dict[str, Any]:
 def collections(request: HttpRequest) -> HttpResponse:
     """Every vector layer the user may see."""
     base = base_url(request)
-    layers = permissions.visible_layers(request.user).filter(kind=Layer.Kind.VECTOR)
+    layers = Layer.objects.vector().visible_to(request.user)
     data = {
         "links": [
             link(f"{base}/collections?f=json", "self", JSON),

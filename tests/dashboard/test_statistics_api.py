@@ -97,3 +97,48 @@ def test_a_leader_signs_in_on_the_dashboards_own_page_and_gets_the_full_dashboar
     assert anon_client.get("/").context["signed_in"] is True
     r = anon_client.post("/login/", {"username": "leader", "password": "wrong"})
     assert r.status_code == 200 and "không đúng" in r.content.decode()
+
+
+def test_every_table_a_statistic_reads_is_declared_as_its_source(db):
+    """Visibility rests on the declared sources, so a statistic must not read a table it does not declare."""
+    import re
+
+    from django.apps import apps
+
+    from layers.statistics import STATISTICS
+
+    tables = {m._meta.db_table for m in apps.get_models()}
+    for stat in STATISTICS.values():
+        read = {t for t in tables if re.search(rf"\b{re.escape(t)}\b", stat.sql)}
+        assert read <= set(stat.sources), (stat.code, read - set(stat.sources))
+
+
+def test_a_statistic_whose_source_no_layer_shows_is_hidden(db, leader):
+    """Fails closed: when the only layer over the schools table is removed (or shows a filtered part of
+    it), school statistics disappear instead of being published from data nobody may see."""
+    from dashboard import stats
+    from layers.models import Layer
+
+    assert "schools" in {s["code"] for s in stats.visible(None)}
+    Layer.objects.filter(slug="schools").update(source_filter={"level": "thpt"})
+    assert "schools" not in {s["code"] for s in stats.visible(None)}
+    assert "schools" not in {s["code"] for s in stats.visible(leader)}
+    Layer.objects.filter(slug="schools").delete()
+    assert "schools" not in {s["code"] for s in stats.visible(leader)}
+    assert "population" in {s["code"] for s in stats.visible(None)}  # reference data stays public
+
+
+def test_a_chart_by_a_field_the_visitor_may_not_see_is_left_out(demo, anon_client):
+    """The petitions-by-category chart reveals the category of every petition: it follows the field."""
+    from layers.models import Layer
+
+    def chart_slugs() -> set[str]:
+        return {c["slug"] for c in anon_client.get("/dashboard/api/view", YEAR_RANGE).json()["categories"]}
+
+    assert "petitions" in chart_slugs()
+    layer = Layer.objects.get(slug="petitions")
+    layer.attributes = [
+        {**a, "visibility": "staff"} if a["name"] == "category" else a for a in layer.attributes
+    ]  # fmt: skip
+    layer.save()
+    assert "petitions" not in chart_slugs()

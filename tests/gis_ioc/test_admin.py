@@ -91,3 +91,23 @@ def test_editing_a_boundary_recomputes_its_area(admin_client_vi):
     assert response.status_code == 302, response.content.decode()[:2000]
     unit.refresh_from_db()
     assert unit.area_km2 == pytest.approx(1.2, rel=0.05)  # 0.01° × 0.01° at 11.8° N ≈ 1.09 × 1.11 km
+
+
+def test_a_role_groups_permissions_are_shown_from_the_declaration_and_cannot_be_edited(admin_client_vi):
+    from django.contrib.auth.models import Group
+
+    group = Group.objects.get(name="planner")
+    page = admin_client_vi.get(f"/admin/auth/group/{group.pk}/change/")
+    html = page.content.decode()
+    assert "quy hoạch" in html.lower() and "xem, thêm, sửa, xoá" in html
+    assert 'name="permissions"' not in html  # nothing to tick: the next migrate would undo it
+    admin_client_vi.post(f"/admin/auth/group/{group.pk}/change/", {"name": "renamed", "permissions": []})
+    group.refresh_from_db()
+    assert group.name == "planner" and group.permissions.exists()
+
+
+def test_admin_access_is_shown_on_a_user_never_set_by_hand(admin_client_vi):
+    user = make_user("gis_c", "gis_staff")
+    html = admin_client_vi.get(f"/admin/auth/user/{user.pk}/change/").content.decode()
+    assert 'name="is_staff"' not in html and 'name="user_permissions"' not in html
+    assert 'name="groups"' in html

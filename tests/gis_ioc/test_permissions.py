@@ -141,9 +141,12 @@ def test_unscoped_users_and_administrators_are_not_limited(district, field_offic
         assert perms.scope_sql(user, "code") == ("TRUE", [])
 
 
-def test_an_empty_scope_row_means_no_limit(district, field_officer):
+def test_an_empty_scope_row_limits_the_user_to_nothing(district, field_officer):
+    """A scope that lost its communes fails closed: nothing, never the whole district."""
     UserScope.objects.create(user=field_officer, commune_codes=[])
-    assert perms.commune_scope(field_officer) is None
+    assert perms.commune_scope(field_officer) == frozenset()
+    assert perms.scope_queryset(field_officer, AdminUnit.objects.current().communes(), field="code").count() == 0
+    assert perms.scope_sql(field_officer, "code") == ("FALSE", [])
 
 
 IMPORT = {  # user: (new layer, into the staff layer, into the role-limited layer)

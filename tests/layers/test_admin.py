@@ -198,3 +198,17 @@ def test_the_catalog_admin_rejects_a_graduated_style_without_breaks(admin_client
     assert admin_client_vi.post(url, data).status_code == 302
     layer.refresh_from_db()
     assert layer.style["breaks"] == [200, 500, 1000]
+
+
+def test_the_import_history_opens_read_only_without_server_paths(admin_client_vi, db):
+    from layers.models import ImportJob
+
+    job = ImportJob.objects.create(
+        original_name="truong.geojson", file_path="/srv/private/imports/abc/truong.geojson", status="succeeded",
+        report={"inserted": 12, "updated": 3, "rejected": 1, "rejects_file": "/srv/private/imports/abc/rejects.csv"},
+    )  # fmt: skip
+    html = admin_client_vi.get(reverse("admin:layers_importjob_change", args=[job.pk])).content.decode()
+    assert "truong.geojson" in html and "thêm 12, cập nhật 3, loại 1" in html
+    assert "/srv/private" not in html
+    assert admin_client_vi.get(reverse("admin:layers_importjob_add")).status_code == 403
+    assert admin_client_vi.get(reverse("admin:layers_importjob_delete", args=[job.pk])).status_code == 403

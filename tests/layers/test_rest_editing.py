@@ -165,3 +165,105 @@ def test_an_unreadable_geometry_is_400(client, district, gis_staff):
     response = post(client, SCHOOLS, bad)
     assert response.status_code == 400 and "geometry" in body(response)
     assert not School.objects.filter(name="X").exists()
+
+
+# --- workflow-managed layers (petitions): state changes go through the workflow, never raw edits ---------
+PETITIONS = "/api/v1/layers/petitions/features/"
+
+
+def _petition(district):
+    from tests.petitions.conftest import new_petition
+
+    return new_petition(description="Rác thải đổ trộm bên đường")
+
+
+def _patch(client, url, props):
+    return client.patch(url, json.dumps({"properties": props}), content_type="application/json")
+
+
+@pytest.mark.parametrize("persona", ["agency_staff", "administrator"])
+def test_workflow_fields_of_a_petition_cannot_be_patched(client, district, persona, request):
+    from petitions.models import Petition, PetitionEvent
+
+    petition = _petition(district)
+    client.force_login(request.getfixturevalue(persona))
+    url = f"{PETITIONS}{petition.pk}/"
+    for props in (
+        {"status": "resolved"},
+        {"received_at": "2020-01-01T00:00:00+07:00"},
+        {"resolved_at": "2030-01-01T00:00:00+07:00"},
+        {"category": "dat_dai"},
+    ):
+        response = _patch(client, url, props)
+        assert response.status_code == 400, (props, response.content)
+        [field] = props
+        message = body(response)[field][0]
+        assert "quy trình" in message and f"/api/v1/petitions/{petition.tracking_code}/transition/" in message
+    after = Petition.objects.get(pk=petition.pk)
+    assert (after.status, after.category, after.received_at) == ("received", "moi_truong", petition.received_at)
+    assert list(PetitionEvent.objects.filter(petition=petition).values_list("action", flat=True)) == ["receive"]
+    assert not LayerChange.objects.filter(layer__slug="petitions").exists()
+
+
+def test_a_put_may_resend_workflow_fields_unchanged_and_fix_the_text(client, district, agency_staff):
+    from petitions.models import Petition
+
+    petition = _petition(district)
+    client.force_login(agency_staff)
+    url = f"{PETITIONS}{petition.pk}/"
+    props = {"status": "received", "category": "moi_truong", "description": "Rác thải đổ trộm cạnh cầu"}
+    response = client.put(
+        url,
+        json.dumps({"type": "Feature", "geometry": json.loads(petition.geom.geojson), "properties": props}),
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    assert Petition.objects.get(pk=petition.pk).description == "Rác thải đổ trộm cạnh cầu"
+    props["status"] = "closed"
+    response = client.put(
+        url,
+        json.dumps({"type": "Feature", "geometry": json.loads(petition.geom.geojson), "properties": props}),
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and "status" in body(response)
+    assert Petition.objects.get(pk=petition.pk).status == "received"
+
+
+@pytest.mark.parametrize("persona", ["agency_staff", "administrator"])
+def test_petitions_cannot_be_deleted_or_created_through_the_layer_api(client, district, persona, request):
+    from petitions.models import Petition
+
+    petition = _petition(district)
+    client.force_login(request.getfixturevalue(persona))
+    response = client.delete(f"{PETITIONS}{petition.pk}/")
+    assert response.status_code == 403
+    assert f"/api/v1/petitions/{petition.tracking_code}/transition/" in body(response)["detail"]
+    assert Petition.objects.filter(pk=petition.pk).exists()
+    created = post(client, PETITIONS, feature(petition.geom, category="khac", description="Tạo thẳng"))
+    assert created.status_code == 403 and "quy trình" in body(created)["detail"]
+    assert Petition.objects.count() == 1
+    assert not LayerChange.objects.filter(layer__slug="petitions").exists()
+
+
+def test_any_catalog_layer_over_the_petition_model_is_workflow_managed(client, district, administrator):
+    """The refusal follows the model, not the slug: a second layer over petitions refuses the same writes."""
+    from petitions.models import Petition
+
+    base = Layer.objects.get(slug="petitions")
+    Layer.objects.create(
+        slug="petitions-open",
+        title_vi="Phản ánh đang xử lý",
+        title_en="Open petitions",
+        source_model="petitions.Petition",
+        geometry_field="geom",
+        geometry_type="Point",
+        visibility=base.visibility,
+        edit_roles=["agency_staff"],
+        attributes=base.attributes,
+    )
+    petition = _petition(district)
+    client.force_login(administrator)
+    url = f"/api/v1/layers/petitions-open/features/{petition.pk}/"
+    assert _patch(client, url, {"status": "closed"}).status_code == 400
+    assert client.delete(url).status_code == 403
+    assert Petition.objects.get(pk=petition.pk).status == "received"

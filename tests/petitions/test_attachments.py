@@ -112,11 +112,11 @@ def test_a_photo_with_gps_locates_a_petition_sent_without_coordinates(client, di
     assert petition.commune_code == "24937"
     attachment = petition.attachments.get()
     assert attachment.exif_location is not None and attachment.taken_at is not None
-    public = client.get(f"/petitions/attachments/{attachment.pk}/public.jpg")
+    public = client.get(f"/petitions/photos/{attachment.key}/public.jpg")
     data = b"".join(public.streaming_content)
     assert not Image.open(io.BytesIO(data)).getexif()
     # The original with its EXIF is not for the public.
-    assert client.get(f"/petitions/attachments/{attachment.pk}/original.jpg").status_code == 404
+    assert client.get(f"/petitions/photos/{attachment.key}/original.jpg").status_code == 404
 
 
 def test_the_original_is_served_to_entitled_staff(client, district, leader):
@@ -133,7 +133,7 @@ def test_the_original_is_served_to_entitled_staff(client, district, leader):
     )
     attachment = Attachment.objects.get()
     client.force_login(leader)
-    response = client.get(f"/petitions/attachments/{attachment.pk}/original.jpg")
+    response = client.get(f"/petitions/photos/{attachment.key}/original.jpg")
     assert response.status_code == 200 and response["Content-Type"] == "image/png"
 
 

@@ -145,4 +145,16 @@ def test_the_citizen_form_and_status_page_work_on_a_phone(live_server, district,
     assert petition.category == "moi_truong" and petition.commune_code
     # The GPS fix moved the map there; the tap at the centre of the map lands in the same commune.
     assert petition.commune_code == "24937"
+    # The receipt shows the secret once; with it (typed as read back from paper) the filer rates.
+    secret = page.locator(".receipt-secret").inner_text()
+    assert petition.receipt_matches(secret)
+    Petition.objects.filter(pk=petition.pk).update(status="resolved")
+    page.goto(f"{live_server.url}/petitions/track/{petition.tracking_code}/")
+    assert page.locator(".receipt-secret").count() == 0
+    page.check("input[name=rating][value='5']")
+    page.fill("#receipt", secret.lower())
+    page.click("form[action$='/rate/'] button[type=submit]")
+    page.wait_for_url("**/?rated=1")
+    petition.refresh_from_db()
+    assert petition.rating == 5
     context.close()

@@ -100,15 +100,18 @@ def test_csv_cells_cannot_become_spreadsheet_formulas(client, district, leader):
 
 def test_a_resolved_petition_can_be_rated_once(client, district, agency):
     petition = set_status(new_petition(), Status.RESOLVED, agency=agency)
+    secret = petition.issue_receipt()
+    petition.save(update_fields=["receipt_hash"])
     page = client.get(f"/petitions/track/{petition.tracking_code}/").content.decode()
     assert "Đánh giá kết quả xử lý" in page
-    response = client.post(f"/petitions/track/{petition.tracking_code}/rate/", {"rating": "4", "comment": "Tốt"})
+    url = f"/petitions/track/{petition.tracking_code}/rate/"
+    response = client.post(url, {"rating": "4", "comment": "Tốt", "receipt": secret})
     assert response.status_code == 302
     petition.refresh_from_db()
     assert petition.rating == 4
-    again = client.post(f"/petitions/track/{petition.tracking_code}/rate/", {"rating": "1"})
+    again = client.post(url, {"rating": "1", "receipt": secret})
     assert again.status_code == 409
-    assert client.post(f"/petitions/track/{petition.tracking_code}/rate/", {"rating": "x"}).status_code == 400
+    assert client.post(url, {"rating": "x", "receipt": secret}).status_code == 400
 
 
 def test_a_flood_of_form_submissions_is_throttled(client, district, settings):

@@ -67,7 +67,7 @@ def test_a_client_discovers_lists_services_posts_and_follows_its_request(client,
     )
     assert created.status_code == 201
     [receipt] = created.json()
-    assert set(receipt) == {"service_request_id", "token", "service_notice", "account_id"}
+    assert set(receipt) == {"service_request_id", "token", "service_notice", "account_id", "receipt_secret"}
 
     [by_token] = client.get(f"{base}tokens/{receipt['token']}.json").json()
     assert by_token["service_request_id"] == receipt["service_request_id"]
@@ -204,7 +204,7 @@ def test_media_uploaded_with_a_request_becomes_a_public_media_url(client, distri
     )
     assert response.status_code == 201
     [row] = client.get(f"/open311/v2/requests/{response.json()[0]['service_request_id']}.json").json()
-    assert row["media_url"].startswith("http://testserver/petitions/attachments/")
+    assert row["media_url"].startswith("http://testserver/petitions/photos/")
     image = client.get(row["media_url"].replace("http://testserver", ""))
     assert image.status_code == 200 and image["Content-Type"] == "image/jpeg"
 
@@ -228,7 +228,7 @@ def test_the_listing_links_each_request_to_its_own_first_photo(client, district)
     rows = {row["service_request_id"]: row for row in client.get("/open311/v2/requests.json").json()}
     first = Attachment.objects.filter(petition__tracking_code=with_photos).order_by("id").first()
     assert Attachment.objects.filter(petition__tracking_code=with_photos).count() == 2
-    assert rows[with_photos]["media_url"] == f"http://testserver/petitions/attachments/{first.pk}/public.jpg"
+    assert rows[with_photos]["media_url"] == f"http://testserver/petitions/photos/{first.key}/public.jpg"
     assert rows[without]["media_url"] is None
 
 

@@ -151,14 +151,22 @@ def test_deadline_comes_from_the_category_and_overdue_petitions_escalate(persona
     assert petition in Petition.objects.overdue() and petition in Petition.objects.escalations()
 
 
+def _with_receipt(petition: Petition) -> str:
+    secret = petition.issue_receipt()
+    petition.save(update_fields=["receipt_hash"])
+    return secret
+
+
 def test_citizens_rate_once_and_a_low_rating_escalates(personas, agency):
     petition = set_status(new_petition(), Status.RESOLVED, agency=agency)
-    rated = workflow.rate(petition.tracking_code, 1, "Chưa dọn sạch")
+    secret = _with_receipt(petition)
+    rated = workflow.rate(petition.tracking_code, 1, "Chưa dọn sạch", receipt=secret)
     assert rated.rating == 1 and rated in Petition.objects.escalations()
     with pytest.raises(workflow.Conflict):
-        workflow.rate(petition.tracking_code, 5)
+        workflow.rate(petition.tracking_code, 5, receipt=secret)
 
 
 def test_an_open_petition_cannot_be_rated(personas):
+    petition = new_petition()
     with pytest.raises(workflow.Conflict):
-        workflow.rate(new_petition().tracking_code, 5)
+        workflow.rate(petition.tracking_code, 5, receipt=_with_receipt(petition))

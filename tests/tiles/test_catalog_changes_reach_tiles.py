@@ -88,7 +88,7 @@ def test_a_touched_layer_serves_fresh_tiles_on_the_next_request(client, school_t
     assert client.get(url("schools", *tile))["X-Cache"] == "HIT"
     school.name = "Trường Mầm non Hoa Sen"
     school.save()
-    Layer.objects.get(slug="schools").touch()  # an import or bulk change: no per-tile purge
+    Layer.objects.get(slug="schools").record_change()  # an import or bulk change: no per-tile purge
     fresh = client.get(url("schools", *tile))
     assert fresh["X-Cache"] == "MISS"
     assert {f["properties"]["name"] for f in decode(fresh)["schools"]["features"]} == {"Trường Mầm non Hoa Sen"}

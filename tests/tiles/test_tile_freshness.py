@@ -8,7 +8,6 @@ from django.contrib.gis.geos import Point
 from layers.models import Layer
 from tests.factories import PetitionFactory, SchoolFactory, point_in
 from tests.tiles.conftest import decode, tile_of
-from tiles import cache
 
 pytestmark = pytest.mark.django_db
 
@@ -40,8 +39,7 @@ def test_a_feature_edit_purges_its_tiles_and_leaves_the_others_cached(
     edited.name = "Trường A (đổi tên)"
     edited.save()
     with django_capture_on_commit_callbacks(execute=True):
-        layer.touch()
-        cache.invalidate(layer, [old_geom, edited.geom])
+        layer.record_change([old_geom, edited.geom])
 
     changed = client.get(url("schools", *t_edited))
     assert changed["X-Cache"] == "MISS"
@@ -64,8 +62,7 @@ def test_moving_a_feature_clears_both_its_old_and_new_tiles(client, district, dj
     school.save()
     with django_capture_on_commit_callbacks(execute=True):
         layer = Layer.objects.get(slug="schools")
-        layer.touch()
-        cache.invalidate(layer, [old_geom, school.geom])
+        layer.record_change([old_geom, school.geom])
 
     assert client.get(url("schools", *old_tile)).status_code == 204
     assert names(client.get(url("schools", *new_tile))) == {"Trường di dời"}
@@ -79,19 +76,19 @@ def test_a_touch_nobody_accounted_for_drops_the_whole_layer_cache(client, distri
         client.get(url("schools", *t))
     b.name = "Trường B (nhập lại)"
     b.save()
-    Layer.objects.get(slug="schools").touch()  # e.g. an import
+    Layer.objects.get(slug="schools").record_change()  # e.g. an import
     assert [client.get(url("schools", *t))["X-Cache"] for t in tiles] == ["MISS", "MISS"]
     assert names(client.get(url("schools", *tiles[1]))) == {"Trường B (nhập lại)"}
 
 
-def test_invalidate_without_geometries_drops_every_tile_of_the_layer(
+def test_a_change_without_geometries_drops_every_tile_of_the_layer(
     client, district, django_capture_on_commit_callbacks
 ):
     school = SchoolFactory()
     t = tile_of(school.geom.x, school.geom.y, 13)
     client.get(url("schools", *t))
     with django_capture_on_commit_callbacks(execute=True):
-        cache.invalidate(Layer.objects.get(slug="schools"))
+        Layer.objects.get(slug="schools").record_change()
     assert client.get(url("schools", *t))["X-Cache"] == "MISS"
 
 
@@ -114,6 +111,5 @@ def test_the_purge_covers_every_cached_zoom(client, district, django_capture_on_
         client.get(url("schools", *t))
     with django_capture_on_commit_callbacks(execute=True):
         layer = Layer.objects.get(slug="schools")
-        layer.touch()
-        cache.invalidate(layer, [school.geom])
+        layer.record_change([school.geom])
     assert [client.get(url("schools", *t))["X-Cache"] for t in zooms] == ["MISS", "MISS", "MISS"]

@@ -35,9 +35,9 @@ class Command(BaseCommand):
             # second `make demo` stays fast.
             if created or reset:
                 user.set_password(demo_password(role))
-            user.is_staff = role in (ADMINISTRATOR, "gis_staff")
             user.is_superuser = role == ADMINISTRATOR
             user.save()
+            # is_staff follows from the role (gis_ioc.roles.admin_roles): set by the group change or the save.
             user.groups.set([Group.objects.get(name=role)])
             rows.append((role, demo_password(role), str(label)))
         scoped, created = User.objects.get_or_create(
