@@ -294,6 +294,7 @@ class PhotoChannel(Channel):
 
     kind: str = "public"
     only_slugs = frozenset({"petitions"})
+    denial_ok = True  # a photo's address is its unguessable key, not a layer name: a 403 reveals nothing more
 
     def serves(self, cell: Cell) -> bool:
         return cell.slug == "petitions"
@@ -305,7 +306,7 @@ class PhotoChannel(Channel):
 
         served, statuses = set(), set()
         for att in Attachment.objects.filter(petition__isnull=False):
-            r = cell.client.get(reverse("petitions:attachment", args=[att.pk, self.kind]))
+            r = cell.client.get(reverse("petitions:attachment", args=[att.key, self.kind]))
             statuses.add(r.status_code)
             if r.status_code == 200:
                 served.add(str(att.petition_id))
@@ -316,7 +317,7 @@ class PhotoChannel(Channel):
 
 class PhotoPublic(PhotoChannel):
     name = "photo-public"
-    routes = ("petitions/attachments/<int:pk>/<str:kind>.jpg",)
+    routes = ("petitions/photos/<uuid:key>/<str:kind>.jpg",)
     kind = "public"
 
 

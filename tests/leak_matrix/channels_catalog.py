@@ -208,7 +208,8 @@ class FieldReportPhotos(Channel):
 
     name = "field-report-photos"
     only_slugs = frozenset({"petitions"})
-    routes = ("petitions/attachments/<int:pk>/<str:kind>.jpg",)
+    routes = ("petitions/photos/<uuid:key>/<str:kind>.jpg",)
+    denial_ok = True
 
     def expect(self, cell: Cell) -> Expected:
         from gis_ioc import permissions
@@ -223,7 +224,7 @@ class FieldReportPhotos(Channel):
             for p in Petition.objects.filter(pk__in=[int(i) for i in expected.rows if int(i) in reported])
             if permissions.can_view_petition_private(cell.user, p)
         }
-        return Expected(bool(allowed), frozenset(allowed))
+        return Expected(bool(allowed), frozenset(allowed), denial_ok=True)
 
     def fetch(self, cell: Cell) -> Observed:
         from django.urls import reverse
@@ -233,7 +234,7 @@ class FieldReportPhotos(Channel):
         served, statuses = set(), set()
         for att in Attachment.objects.filter(report__isnull=False).select_related("report"):
             for kind in ("public", "original"):
-                r = cell.client.get(reverse("petitions:attachment", args=[att.pk, kind]))
+                r = cell.client.get(reverse("petitions:attachment", args=[att.key, kind]))
                 statuses.add(r.status_code)
                 if r.status_code == 200:
                     served.add(str(att.report.petition_id))
