@@ -108,11 +108,16 @@ class Channel:
         """The policy's field names as this format writes them (Shapefile cuts them to 10 characters)."""
         return names
 
-    def expect(self, cell: Cell) -> Expected:
+    def effective(self, cell: Cell) -> Cell:
+        """The cell as the policy judges it: on a browser page a token is no sign-in (anonymous)."""
         if self.browser_page and cell.persona.name == TOKEN:
             from django.contrib.auth.models import AnonymousUser
 
-            cell = Cell(cell.world, cell.layer, Persona(ANONYMOUS, AnonymousUser(), cell.client))
+            return Cell(cell.world, cell.layer, Persona(ANONYMOUS, AnonymousUser(), cell.client))
+        return cell
+
+    def expect(self, cell: Cell) -> Expected:
+        cell = self.effective(cell)
         user, layer = cell.user, cell.layer
         refused = Expected(False, denial_ok=self.denial_ok)
         if not self.serves(cell) or not oracle.can_view(user, layer):

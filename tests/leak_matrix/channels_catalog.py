@@ -182,7 +182,7 @@ class DeskCSV(Channel):
     def expect(self, cell: Cell) -> Expected:
         from gis_ioc import permissions
 
-        if not permissions.can_manage_petitions(cell.user):
+        if not permissions.can_manage_petitions(self.effective(cell).user):
             return Expected(False, denial_ok=True)
         return super().expect(cell)
 
@@ -200,6 +200,82 @@ class DeskCSV(Channel):
         points = [f"POINT({line[idx['lon']]} {line[idx['lat']]})" for line in data]
         names = frozenset(h for h in header if h in DESK_FIELDS and any(line[idx[h]] for line in data))
         return Observed(False, 200, rows, len(rows), names | {"tracking_code"}, communes_of(points, "ST_GeomFromText"))
+
+
+def _world_codes() -> dict[str, str]:
+    """Tracking code -> id of the world's petitions."""
+    from petitions.models import Petition
+    from tests.leak_matrix.world import TRACKING_PREFIX
+
+    world = Petition.objects.filter(tracking_code__startswith=TRACKING_PREFIX)
+    return {code: str(pk) for code, pk in world.values_list("tracking_code", "pk")}
+
+
+class DeskDetail(Channel):
+    """/petitions/desk/<code>/: one petition's page on the staff desk (petition staff, in their communes)."""
+
+    name = "desk-detail"
+    only_slugs = frozenset({"petitions"})
+    routes = ("petitions/desk/<str:code>/",)
+    browser_page = True
+    denial_ok = True
+
+    def expect(self, cell: Cell) -> Expected:
+        from gis_ioc import permissions
+
+        if not permissions.can_manage_petitions(self.effective(cell).user):
+            return Expected(False, denial_ok=True)
+        expected = super().expect(cell)
+        expected.fields = expected.allowed_fields = frozenset()
+        return expected
+
+    def fetch(self, cell: Cell) -> Observed:
+        seen = {
+            pk for code, pk in _world_codes().items() if cell.client.get(f"/petitions/desk/{code}/").status_code == 200
+        }
+        if not seen:
+            return absent(404)
+        return Observed(False, 200, frozenset(seen), len(seen))
+
+
+class Escalations(Channel):
+    """The leaders' escalation list (/api/v1/petitions/escalations/ and its page): overdue, reopened and
+    poorly rated petitions, for leaders, in their communes."""
+
+    name = "escalations"
+    only_slugs = frozenset({"petitions"})
+    routes = ("api/v1/petitions/escalations/", "petitions/desk/escalations/")
+    denial_ok = True
+
+    def expect(self, cell: Cell) -> Expected:
+        from gis_ioc import permissions, roles
+        from petitions.models import Petition
+
+        if not permissions.has_role(cell.user, roles.LEADER):
+            return Expected(False, denial_ok=True)
+        expected = super().expect(cell)
+        escalated = {str(pk) for pk in Petition.objects.escalations().values_list("pk", flat=True)}
+        rows = expected.rows & escalated
+        communes = frozenset(r.geo_commune for r in cell.visible_rows() if r.id in rows and r.geo_commune)
+        return Expected(bool(rows), rows, frozenset(), communes, denial_ok=True)
+
+    def fetch(self, cell: Cell) -> Observed:
+        codes = _world_codes()
+        r = cell.client.get("/api/v1/petitions/escalations/")
+        page = cell.client.get("/petitions/desk/escalations/")
+        rows: set[str] = set()
+        communes: set[str] = set()
+        if r.status_code == 200:
+            for item in r.json()["results"]:
+                if item["tracking_code"] in codes:
+                    rows.add(codes[item["tracking_code"]])
+                    communes.add(item["commune_code"])
+        if page.status_code == 200:
+            html = page.content.decode()
+            rows |= {pk for code, pk in codes.items() if code in html}
+        if not rows:
+            return absent(max(r.status_code, page.status_code))
+        return Observed(False, 200, frozenset(rows), len(rows), None, frozenset(communes))
 
 
 class FieldReportPhotos(Channel):
@@ -282,4 +358,6 @@ CATALOG_CHANNELS: list[type[Channel]] = [
     DeskCSV,
     FieldReportPhotos,
     PlanningZones,
+    DeskDetail,
+    Escalations,
 ]

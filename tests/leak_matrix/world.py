@@ -9,6 +9,7 @@ Everything is created once per test module inside one transaction that is rolled
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,10 +133,17 @@ def make_rows() -> list[int]:
     plan = f.PlanningPlanFactory()
     for code in WORLD_COMMUNES:
         f.PlanningZoneFactory(in_commune=code, plan=plan)
+    from django.utils import timezone
+
     petitions = [
         f.PetitionFactory(in_commune=code, tracking_code=f"{TRACKING_PREFIX}{i:02d}")
         for i, code in enumerate(WORLD_COMMUNES, start=1)
     ]
+    # Two overdue petitions (one inside the scoped communes, one outside): the leaders' escalation list.
+    for petition in (petitions[0], petitions[-1]):
+        petition.received_at = timezone.now() - dt.timedelta(days=30)
+        petition.due_at = timezone.now() - dt.timedelta(days=5)
+        petition.save(update_fields=["received_at", "due_at"])
     _photos(petitions)
     _imported_table()
     _analysis_table()
