@@ -23,7 +23,7 @@ from tests.leak_matrix.observe import (
     ogr_file,
     xlsx_table,
 )
-from tests.leak_matrix.world import ANONYMOUS, TOKEN, Persona, World
+from tests.leak_matrix.world import ANONYMOUS, World
 
 START, END = "2015-01-01", None  # a range covering every row of the world (temporal layers)
 
@@ -89,8 +89,6 @@ class Channel:
     person_only: ClassVar[bool] = False  # the door acts for a named person (notebooks): nothing for anonymous
     may_hide: ClassVar[bool] = False  # a door for some roles only: not serving a visible layer is no finding
     denial_ok: ClassVar[bool] = False  # a door naming no layer: 401/403 instead of 404 reveal nothing
-    # A page for browsers (sessions): a token is not a way in, so the token user sees what anonymous sees.
-    browser_page: ClassVar[bool] = False
 
     @classmethod
     def covers(cls, slug: str) -> bool:
@@ -108,16 +106,7 @@ class Channel:
         """The policy's field names as this format writes them (Shapefile cuts them to 10 characters)."""
         return names
 
-    def effective(self, cell: Cell) -> Cell:
-        """The cell as the policy judges it: on a browser page a token is no sign-in (anonymous)."""
-        if self.browser_page and cell.persona.name == TOKEN:
-            from django.contrib.auth.models import AnonymousUser
-
-            return Cell(cell.world, cell.layer, Persona(ANONYMOUS, AnonymousUser(), cell.client))
-        return cell
-
     def expect(self, cell: Cell) -> Expected:
-        cell = self.effective(cell)
         user, layer = cell.user, cell.layer
         refused = Expected(False, denial_ok=self.denial_ok)
         if not self.serves(cell) or not oracle.can_view(user, layer):

@@ -88,7 +88,7 @@ def _user(name: str, *role_list: str, communes: list[str] | None = None) -> User
 
 def make_personas() -> dict[str, Persona]:
     """One user and one client per persona (sessions through force_login; the token user by header)."""
-    from rest_framework.authtoken.models import Token
+    from gis_ioc.models import ApiToken
 
     roles.ensure_role_groups()
     personas: dict[str, Persona] = {}
@@ -106,7 +106,7 @@ def make_personas() -> dict[str, Persona]:
         else:
             user = _user(name, name)
         if name == TOKEN:
-            key = Token.objects.create(user=user).key
+            key = ApiToken.issue(user, "leak matrix").key
             client = Client(
                 REMOTE_ADDR=remote, raise_request_exception=False, headers={"Authorization": f"Token {key}"}
             )
