@@ -343,6 +343,60 @@ class PlanningZones(Channel):
         return geojson_features(json.dumps({"features": features}))
 
 
+class Analyses(Channel):
+    """/api/v1/analyses/ and /api/v1/analyses/<id>/: an analysis names its result layer and carries
+    statistics rows by commune. Rows observed are `<table>:<commune>` ("-" for a row without commune); the
+    field `result_layer` is the layer's name showing."""
+
+    name = "analyses-api"
+    only_slugs = frozenset({"lm-analysis"})
+    routes = ("api/v1/analyses/", "api/v1/analyses/<int:pk>/")
+    denial_ok = True  # the record is not the layer: a 401/403 names nothing
+
+    def expect(self, cell: Cell) -> Expected:
+        from analysis import service
+        from analysis.models import Analysis
+        from tests.leak_matrix import oracle
+
+        if not service.can_view(cell.user):
+            return Expected(False, denial_ok=True)
+        limit = oracle.scope(cell.user)
+        rows = set()
+        for analysis in Analysis.objects.filter(result_layer=cell.layer):
+            for table in analysis.statistics:
+                for row in table["rows"]:
+                    code = row.get("commune_code") or ""
+                    if limit is None or code in limit:
+                        rows.add(f"{table['key']}:{code or '-'}")
+        names = frozenset({"result_layer"}) if oracle.can_view(cell.user, cell.layer) else frozenset()
+        communes = frozenset(r.split(":")[1] for r in rows) - {"-"}
+        return Expected(True, frozenset(rows), names, communes, denial_ok=True)
+
+    def fetch(self, cell: Cell) -> Observed:
+        from analysis.models import Analysis
+
+        rows: set[str] = set()
+        names: set[str] = set()
+        statuses = set()
+        for pk in Analysis.objects.filter(result_layer=cell.layer).values_list("pk", flat=True):
+            listing = cell.client.get("/api/v1/analyses/", {"ids": str(pk)})
+            r = cell.client.get(f"/api/v1/analyses/{pk}/")
+            statuses |= {listing.status_code, r.status_code}
+            if listing.status_code == 200:
+                if any(a.get("result_layer") or a.get("links") for a in listing.json()["results"]):
+                    names.add("result_layer")
+            if r.status_code == 200:
+                data = r.json()
+                if data.get("result_layer") or data.get("links"):
+                    names.add("result_layer")
+                for table in data.get("statistics", []):
+                    rows |= {f"{table['key']}:{row.get('commune_code') or '-'}" for row in table["rows"]}
+        if not (statuses & {200}):
+            return absent(max(statuses) if statuses else None)
+        communes = frozenset(r.split(":")[1] for r in rows) - {"-"}
+        return Observed(False, 200, frozenset(rows), len(rows), frozenset(names), communes)
+
+
 CATALOG_CHANNELS: list[type[Channel]] = [
     RestCatalog,
     OgcCollections,
@@ -356,4 +410,5 @@ CATALOG_CHANNELS: list[type[Channel]] = [
     PlanningZones,
     DeskDetail,
     Escalations,
+    Analyses,
 ]

@@ -21,7 +21,14 @@ import pytest
 from django.db import transaction
 from django.test import override_settings
 
-from tests.leak_matrix.world import World, make_field_report, make_personas, make_rows, register_layers
+from tests.leak_matrix.world import (
+    World,
+    make_analysis,
+    make_field_report,
+    make_personas,
+    make_rows,
+    register_layers,
+)
 
 
 class _Rollback(Exception):
@@ -111,6 +118,7 @@ def world(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any, u
                     mapproxy.write_config(upstream=upstream)
                     personas = make_personas()
                     make_field_report(personas["field_officer"].user, photos[-1])
+                    make_analysis(personas["gis_staff"].user)
                     yield World(personas, media, photo_petitions=photos)
                     raise _Rollback
             except _Rollback:

@@ -98,6 +98,8 @@ NOT_LAYER_DATA: dict[str, str] = {
     "api/v1/analyses/<int:pk>/rerun/": "write (job)",
     "api/v1/analyses/types/": "parameters of analysis types",
     "api/v1/imports/": "upload door of imports (write)",
+    "field/": "field app shell (its data comes from field/api/…)",
+    "field/api/reports/": "write (field reports sync)",
     "api/v1/imports/<int:pk>/": "an import job's own record (GIS staff); its layer is a catalog layer",
     "api/v1/imports/<int:pk>/rejects": "rows an import skipped, for the GIS staff who ran it",
     "imports/": "import page (GIS staff); the imported layer is a catalog layer",

@@ -41,9 +41,11 @@ EXTRA_LAYERS: dict[str, str] = {
 }
 TRACKING_PREFIX = "PA-LMX"
 
-# Roles of the matrix: anonymous, every role of gis_ioc.roles, a commune-scoped officer, an officer whose
-# scope list is empty (means nothing), and a token user (signs in with `Authorization: Token …` only).
+# Roles of the matrix: anonymous, every role of gis_ioc.roles, a commune-scoped field officer and agency
+# officer, an officer whose scope list is empty (means nothing), and a token user (signs in with
+# `Authorization: Token …` only).
 SCOPED = "scoped_officer"
+SCOPED_AGENCY = "scoped_agency_staff"  # entitled to reporters and photo originals, but only in two communes
 EMPTY_SCOPE = "empty_scope_officer"
 TOKEN = "token_user"
 ANONYMOUS = "anonymous"
@@ -52,7 +54,7 @@ TOKEN_ROLE = roles.AGENCY_STAFF  # the richest field set (owners' phones, report
 
 def role_names() -> list[str]:
     """Every persona of the matrix; a role added to gis_ioc.roles joins it by itself."""
-    return [ANONYMOUS, *roles.ROLES, SCOPED, EMPTY_SCOPE, TOKEN]
+    return [ANONYMOUS, *roles.ROLES, SCOPED, SCOPED_AGENCY, EMPTY_SCOPE, TOKEN]
 
 
 @dataclass
@@ -99,6 +101,8 @@ def make_personas() -> dict[str, Persona]:
             continue
         if name == SCOPED:
             user = _user(name, roles.FIELD_OFFICER, communes=SCOPE)
+        elif name == SCOPED_AGENCY:
+            user = _user(name, roles.AGENCY_STAFF, communes=SCOPE)
         elif name == EMPTY_SCOPE:
             user = _user(name, roles.FIELD_OFFICER, communes=[])
         elif name == TOKEN:
@@ -208,7 +212,10 @@ def register_layers(media_root: Path, tmp: Path) -> None:
         if attr["name"] == "name":
             attr["visibility"] = "public"
     register_table_layer(IMPORTED_TABLE, "lm-wells", "Giếng (nhập)", "Wells (imported)", attributes=wells)
-    register_table_layer(ANALYSIS_TABLE, "lm-analysis", "Kết quả phân tích", "Analysis result")
+    register_table_layer(
+        ANALYSIS_TABLE, "lm-analysis", "Kết quả phân tích", "Analysis result", visibility="roles",
+        allowed_roles=[roles.PLANNER, roles.GIS_STAFF, roles.FIELD_OFFICER],
+    )  # fmt: skip
 
     def attr(name: str, visibility: str = "public", roles_: list[str] | None = None) -> dict[str, Any]:
         return {"name": name, "title_vi": name, "title_en": name, "type": "string", "visibility": visibility,
@@ -250,6 +257,24 @@ def _rasters(media_root: Path, tmp: Path) -> None:
     rasters.register_cog(src, "lm-elevation", "Độ cao", "Elevation", rescale=(800, 1800), visibility="public")
     rasters.register_cog(src, "lm-secret-raster", "Raster mật", "Secret raster", rescale=(800, 1800),
                          visibility="staff")  # fmt: skip
+
+
+def make_analysis(author: User) -> None:
+    """A finished analysis whose result is the lm-analysis layer, with a statistics table by commune (and a
+    district row without commune, which tells about every commune)."""
+    from analysis.models import Analysis
+    from layers.models import Layer
+
+    Analysis.objects.create(
+        type="hotspots", title="Điểm nóng", created_by=author, status=Analysis.Status.SUCCEEDED, percent=100,
+        result_layer=Layer.objects.get(slug="lm-analysis"),
+        statistics=[{
+            "key": "by_commune", "title_vi": "Theo xã", "title_en": "By commune",
+            "columns": [{"name": "commune_code"}, {"name": "hot_cells"}],
+            "rows": [{"commune_code": code, "hot_cells": i} for i, code in enumerate(WORLD_COMMUNES, start=1)]
+            + [{"commune_code": "", "hot_cells": 6}],
+        }],
+    )  # fmt: skip
 
 
 def make_field_report(officer: User, petition_id: int) -> None:
