@@ -229,6 +229,7 @@ class WMSGetMapRepeatedKey(MapProxyChannel):
     (the last on top); the gate must read the request the same way, not the last value of one key."""
 
     name = "wms-getmap-repeated-key"
+    may_hide = True  # an ambiguous request may be refused outright; it must never draw a hidden layer
 
     def fetch(self, cell: Cell) -> Observed:
         r = _getmap(cell, f"layers=lm-elevation&LAYERS=lm-elevation&layers={cell.slug}")
@@ -297,12 +298,13 @@ class TilesAliasTile(MapProxyChannel):
 
 # --- raw files --------------------------------------------------------------------------------------------
 class Media(Channel):
-    """`/media/<path>` as `make demo` serves it: no file of any layer may be served raw, to anyone (tile
-    caches, COGs, photo originals go through views that ask the policy)."""
+    """`/media/<path>` and `/static/<path>` with `make demo`'s settings (IOC_SERVE_STATIC): no file of any
+    layer may be served raw, to anyone (tile caches, COGs, photos live in the private data root and go
+    through views that ask the policy)."""
 
     name = "media"
     kinds = frozenset({"vector", "raster"})
-    routes = ("^media/(?P<path>.*)$",)
+    routes = ("^media/(?P<path>.*)$", "^static/(?P<path>.*)$")
 
     def expect(self, cell: Cell) -> Expected:
         return Expected(False, nothing=True)
@@ -322,9 +324,10 @@ class Media(Channel):
                 files += [root / att.original.name, root / att.public.name]
         served = []
         for path in files:
-            r = cell.client.get("/media/" + str(path.relative_to(root)))
-            if r.status_code == 200:
-                served.append(str(path.relative_to(root)))
+            for prefix in ("/media/", "/static/", "/static/../media/"):
+                r = cell.client.get(prefix + str(path.relative_to(root)))
+                if r.status_code == 200:
+                    served.append(prefix + str(path.relative_to(root)))
         if not served:
             return absent(404, f"{len(files)} files tried")
         return Observed(False, 200, rows=frozenset(served), count=len(served))
