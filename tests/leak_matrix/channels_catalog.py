@@ -133,6 +133,40 @@ class CommuneOutlines(Channel):
         return Observed(False, 200, frozenset(ids), len(ids), None, frozenset(codes))
 
 
+class CommunePages(Channel):
+    """/communes/<code>/ (the map opened on a commune) and /reports/communes/<code>/ (its printable
+    report): a commune the user may not see does not exist."""
+
+    name = "commune-pages"
+    only_slugs = frozenset({"communes"})
+    routes = ("communes/<str:code>/", "reports/communes/<str:code>/")
+
+    def expect(self, cell: Cell) -> Expected:
+        from tests.leak_matrix.world import WORLD_COMMUNES
+
+        expected = super().expect(cell)
+        expected.rows = frozenset(r.id for r in cell.visible_rows() if r.scope_commune in WORLD_COMMUNES)
+        expected.fields = expected.allowed_fields = frozenset()
+        expected.communes = frozenset(c for c in expected.communes if c in WORLD_COMMUNES)
+        return expected
+
+    def fetch(self, cell: Cell) -> Observed:
+        from tests.leak_matrix.world import WORLD_COMMUNES
+
+        ids = _commune_ids()
+        served: set[str] = set()
+        statuses = set()
+        for code in WORLD_COMMUNES:
+            for url in (f"/communes/{code}/", f"/reports/communes/{code}/"):
+                r = cell.client.get(url)
+                statuses.add(r.status_code)
+                if r.status_code == 200:
+                    served.add(code)
+        if not served:
+            return absent(max(statuses))
+        return Observed(False, 200, frozenset(str(ids[c]) for c in served), len(served), None, frozenset(served))
+
+
 def _commune_ids() -> dict[str, int]:
     from gis_ioc.models import AdminUnit
 
@@ -411,4 +445,5 @@ CATALOG_CHANNELS: list[type[Channel]] = [
     DeskDetail,
     Escalations,
     Analyses,
+    CommunePages,
 ]
