@@ -431,6 +431,51 @@ class Analyses(Channel):
         return Observed(False, 200, frozenset(rows), len(rows), frozenset(names), communes)
 
 
+class PlanningConflicts(Channel):
+    """/planning/api/plans/<id>/conflicts?commune=: parcels whose use differs from the plan (planners'
+    comparison), one commune at a time; rows are the parcels the world was built to conflict."""
+
+    name = "planning-conflicts"
+    policy = "dashboard"
+    only_slugs = frozenset({"land-parcels"})
+    routes = ("planning/api/plans/<int:plan_id>/conflicts",)
+    SHOWN = frozenset({"commune_code", "sheet_number", "parcel_number", "land_use"})
+
+    def field_names(self, names: frozenset[str], cell: Cell) -> frozenset[str]:
+        return names & self.SHOWN
+
+    def expect(self, cell: Cell) -> Expected:
+        from tests.leak_matrix.world import conflicting_parcels
+
+        expected = super().expect(cell)
+        conflicts = conflicting_parcels()
+        rows = [r for r in cell.visible_rows() if r.id in conflicts]
+        expected.rows = frozenset(r.id for r in rows)
+        expected.communes = frozenset(r.geo_commune for r in rows if r.geo_commune)
+        expected.visible = expected.visible and bool(rows)
+        return expected
+
+    def fetch(self, cell: Cell) -> Observed:
+        from layers.models import PlanningPlan
+        from tests.leak_matrix.observe import geojson_features
+        from tests.leak_matrix.world import WORLD_COMMUNES
+
+        features: list[dict[str, Any]] = []
+        statuses = set()
+        for plan_id in PlanningPlan.objects.values_list("pk", flat=True):
+            for code in WORLD_COMMUNES:
+                r = cell.client.get(f"/planning/api/plans/{plan_id}/conflicts", {"commune": code})
+                statuses.add(r.status_code)
+                if r.status_code == 200:
+                    features += r.json().get("features", [])
+        if not features:
+            return absent(max(statuses) if statuses else None)
+        seen = geojson_features(json.dumps({"features": features}))
+        # The plan's own (public) fields and the key are not parcel attributes.
+        seen.fields = frozenset(seen.fields or ()) - {"id", "planned_land_use", "zone_code"}
+        return seen
+
+
 CATALOG_CHANNELS: list[type[Channel]] = [
     RestCatalog,
     OgcCollections,
@@ -446,4 +491,5 @@ CATALOG_CHANNELS: list[type[Channel]] = [
     Escalations,
     Analyses,
     CommunePages,
+    PlanningConflicts,
 ]

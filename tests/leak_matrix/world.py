@@ -137,6 +137,15 @@ def make_rows() -> list[int]:
     plan = f.PlanningPlanFactory()
     for code in WORLD_COMMUNES:
         f.PlanningZoneFactory(in_commune=code, plan=plan)
+    # A zone planned for housing over the (perennial crop) parcels of IN_A and OUT: two conflicts.
+    from django.contrib.gis.geos import MultiPolygon
+
+    from layers.models import LandParcel
+
+    for parcel in LandParcel.objects.filter(commune_code__in=[IN_A, OUT]):
+        around = parcel.geom.buffer(0.0003)  # one polygon a little larger than the parcel
+        f.PlanningZoneFactory(in_commune=parcel.commune_code, plan=plan, land_use="ONT",
+                              geom=MultiPolygon(around, srid=4326))  # fmt: skip
     from django.utils import timezone
 
     petitions = [
@@ -257,6 +266,13 @@ def _rasters(media_root: Path, tmp: Path) -> None:
     rasters.register_cog(src, "lm-elevation", "Độ cao", "Elevation", rescale=(800, 1800), visibility="public")
     rasters.register_cog(src, "lm-secret-raster", "Raster mật", "Secret raster", rescale=(800, 1800),
                          visibility="staff")  # fmt: skip
+
+
+def conflicting_parcels() -> set[str]:
+    """The parcels the world's plan puts in conflict (built so: a housing zone over a CLN parcel)."""
+    from layers.models import LandParcel
+
+    return {str(pk) for pk in LandParcel.objects.filter(commune_code__in=[IN_A, OUT]).values_list("pk", flat=True)}
 
 
 def make_analysis(author: User) -> None:
