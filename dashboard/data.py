@@ -189,7 +189,9 @@ def layer_rows(
     layer = Layer.objects.filter(slug=slug).first()
     if layer is None or not permissions.can_view_layer(user, layer) or layer.model_class() is None:
         return None
-    fields = [f for f in permissions.visible_fields(user, layer, "dashboard") if f != "commune_code"]
+    visible = permissions.visible_fields(user, layer, "dashboard")
+    fields = [f for f in visible if f != "commune_code"]
+    show_commune = "commune_code" in visible  # the commune column follows the field's own visibility
     model = layer.model_class()
     qs = permissions.scope_queryset(user, layer.base_queryset()).filter(commune_code__in=codes)
     if layer.temporal_field and start and end:
@@ -209,7 +211,7 @@ def layer_rows(
             choices[name] = {str(k): str(v) for k, v in f.flatchoices}
     rows = []
     for obj in qs.values("pk", "commune_code", *fields):
-        row = {"id": obj["pk"], "commune_code": obj["commune_code"]}
+        row = {"id": obj["pk"], **({"commune_code": obj["commune_code"]} if show_commune else {})}
         for name in fields:
             value = obj[name]
             row[name] = choices[name].get(str(value), value) if name in choices else _display(value)
@@ -217,7 +219,7 @@ def layer_rows(
     return {
         "slug": slug,
         "title": layer.title,
-        "columns": [{"name": "commune_code", "title": layer.attribute_title("commune_code")}]
+        "columns": ([{"name": "commune_code", "title": layer.attribute_title("commune_code")}] if show_commune else [])
         + [{"name": f, "title": layer.attribute_title(f)} for f in fields],
         "rows": rows,
         "total": total,

@@ -100,7 +100,8 @@ def _tabular(cell: Cell) -> bool:
 
 
 class DashboardTable(Channel):
-    """/dashboard/tables/<slug>.csv: headers are attribute titles (Vietnamese), the first column the commune."""
+    """/dashboard/tables/<slug>.csv: headers are attribute titles (Vietnamese); the commune column when the
+    user may see commune_code."""
 
     name = "dashboard-table"
     policy = "dashboard"
@@ -122,13 +123,19 @@ class DashboardTable(Channel):
         import io
 
         lines = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
-        seen.fields = frozenset(by_title.get(h, h) for h in (lines[0] if lines else []))
-        seen.communes = frozenset(line[0] for line in lines[1:] if line and line[0])
+        names = [by_title.get(h, h) for h in (lines[0] if lines else [])]
+        seen.fields = frozenset(names)
+        # The commune column is there only when the user may see the commune_code field.
+        at = names.index("commune_code") if "commune_code" in names else None
+        seen.communes = frozenset(line[at] for line in lines[1:] if at is not None and len(line) > at and line[at])
         return seen
 
     def expect(self, cell: Cell) -> Expected:
         expected = super().expect(cell)
-        expected.communes = frozenset(r.scope_commune for r in cell.visible_rows() if r.scope_commune)
+        if "commune_code" in expected.fields:
+            expected.communes = frozenset(r.scope_commune for r in cell.visible_rows() if r.scope_commune)
+        else:
+            expected.communes = frozenset()
         return expected
 
 
