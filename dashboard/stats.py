@@ -29,19 +29,12 @@ def _module() -> Any:
 
 
 def _table_layers() -> dict[str, list[Layer]]:
-    """db table -> the catalog layers showing all of it (no source filter: a filtered view, such as the
-    approved zones only, does not publish the whole table)."""
-    out: dict[str, list[Layer]] = {}
-    for layer in Layer.objects.vector():
-        if layer.source_filter:
-            continue
-        try:
-            table = layer.db_table()
-        except LookupError:  # a row naming a model that is no longer installed
-            continue
-        if table:
-            out.setdefault(table, []).append(layer)
-    return out
+    """db table -> the catalog layers showing all of it (a filtered view, such as the approved zones
+    only, does not publish the whole table), for every table a statistic reads."""
+    tables = {table for stat in _module().STATISTICS.values() for table in stat.sources}
+    vector = Layer.objects.vector()
+    list(vector)  # one query: showing_all_of() iterates the evaluated queryset's cache
+    return {table: vector.showing_all_of(table) for table in tables}
 
 
 def can_view(user: Any, stat: Any, tables: dict[str, list[Layer]] | None = None) -> bool:

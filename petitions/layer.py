@@ -18,8 +18,8 @@ def readable_fields(user: Any, channel: str = "rest") -> frozenset[str] | None:
     from petitions.models import Petition
 
     fields: set[str] | None = None
-    for layer in Layer.objects.filter(source_model__iexact=Petition._meta.label):
-        if layer.source_filter or not permissions.can_view_layer(user, layer):
+    for layer in Layer.objects.showing_all_of(Petition):
+        if not permissions.can_view_layer(user, layer):
             continue
         fields = (fields or set()) | set(permissions.visible_fields(user, layer, channel))
     return frozenset(fields) if fields is not None else None

@@ -46,7 +46,7 @@ class LayerQuerySet(models.QuerySet["Layer"]):
         view, a second slug, an imported table — all show the same rows."""
         table = source if isinstance(source, str) else source._meta.db_table
         found: list[Layer] = []
-        for layer in self.only("pk", "slug", "source_model", "source_table", "kind"):
+        for layer in self:  # the catalog is small: whole rows, so callers can check visibility and fields
             try:
                 layer_table = layer.db_table()
             except LookupError:  # a catalog row naming a model that is no longer installed
@@ -54,6 +54,11 @@ class LayerQuerySet(models.QuerySet["Layer"]):
             if layer_table == table:
                 found.append(layer)
         return found
+
+    def showing_all_of(self, source: type[models.Model] | str) -> list[Layer]:
+        """The layers over this model or table that show all of it (no source filter): only these speak
+        for the whole table — a statistic over it, a channel outside the feature APIs (Open311)."""
+        return [layer for layer in self.over(source) if not layer.source_filter]
 
     def record_change(
         self, source: type[models.Model] | str | Layer, geometries: Iterable[Any | None] | None = None
