@@ -261,12 +261,14 @@ class TabularImporter(Importer):
     """Rows and a header; the geometry comes from x/y columns or a WKT column."""
 
     infer_types = True  # CSV cells are all text; spreadsheet cells carry their own types
+    _table: pa.Table | None = None  # read once by _load, then reused
+    _geom_kind = ""
 
     def rows(self) -> tuple[list[str], list[list[object]]]:
         raise NotImplementedError
 
     def _load(self) -> tuple[pa.Table, str]:
-        if getattr(self, "_table", None) is not None:
+        if self._table is not None:
             return self._table, self._geom_kind
         header, rows = self.rows()
         if not header:

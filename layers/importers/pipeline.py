@@ -139,7 +139,9 @@ def preview(importer: Importer, sample_size: int = 20) -> dict[str, Any]:
     if importer.raster:
         return out
     sample = next(iter(importer.batches(sample_size)), None)
-    rows, types, issues = [], {}, []
+    rows: list[list[Any]] = []
+    types: dict[str, int] = {}  # geometry type -> rows of the sample
+    issues: list[dict[str, Any]] = []
     if sample is not None:
         sample = sample.slice(0, sample_size)
         geoms = shapely.from_wkb(sample[GEOM].to_numpy(zero_copy_only=False))
