@@ -11,12 +11,13 @@ MANAGE := $(PY) manage.py
 demo: setup db messages
 	$(MANAGE) prepare_demo
 	$(MANAGE) mapproxy_config --upstream http://127.0.0.1:$(PORT)
-	@echo "gis_ioc is serving on http://127.0.0.1:$(PORT)/  (admin: http://127.0.0.1:$(PORT)/admin/, health: /healthz)"
+	@echo "gis_ioc is serving on http://127.0.0.1:$(PORT)/  (admin: http://127.0.0.1:$(PORT)/admin/, health: /healthz; web + job workers)"
 	@$(MAKE) --no-print-directory serve
 
-# Serve only (after `make demo` once): gunicorn with processes, static files from static_root/.
+# Serve only (after `make demo` once): scripts/ioc-run supervises gunicorn (processes; static files from
+# static_root/) and one procrastinate worker per job queue, restarts any that dies; Ctrl-C stops them all.
 serve:
-	IOC_SERVE_STATIC=1 .venv/bin/gunicorn gis_ioc.wsgi --preload --bind 127.0.0.1:$(PORT) --workers 3 --timeout 120
+	IOC_SERVE_STATIC=1 $(PY) scripts/ioc-run --port $(PORT)
 
 test: setup db messages
 	.venv/bin/ruff check .
@@ -62,9 +63,11 @@ lint: venv
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 
+# Every benchmark in turn (benchmarks/run.py: a summary at the end, goes on past a failure). Pass e.g.
+# BENCH_ARGS="--only tiles" or BENCH_ARGS="--load-host http://127.0.0.1:8000" (load test: `make demo` running).
 bench: setup db
 	.venv/bin/pip install -q -e '.[dev,bench]'
-	$(PY) benchmarks/run.py
+	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
 clean: db-stop
 	rm -rf .venv node_modules static/vendor static_root

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from analysis import registry, service
 from analysis.models import Analysis
 from analysis.serializers import analysis_json
+from gis_ioc import jobqueue
 
 MAX_LIST = 200
 
@@ -82,7 +83,10 @@ class AnalysisListView(_Base):
             )
         except forms.ValidationError as exc:
             return _validation_response(exc)
-        return Response(analysis_json(analysis, request.user, detail=True), status=status.HTTP_201_CREATED)
+        return Response(
+            jobqueue.with_worker_notice(analysis_json(analysis, request.user, detail=True)),
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class AnalysisDetailView(_Base):
@@ -90,7 +94,7 @@ class AnalysisDetailView(_Base):
     def get(self, request: Request, pk: int) -> Response:
         self.check_view(request)
         analysis = get_object_or_404(Analysis.objects.select_related("created_by", "result_layer"), pk=pk)
-        return Response(analysis_json(analysis, request.user, detail=True))
+        return Response(jobqueue.with_worker_notice(analysis_json(analysis, request.user, detail=True)))
 
 
 class AnalysisRerunView(_Base):
@@ -102,7 +106,9 @@ class AnalysisRerunView(_Base):
             analysis = service.rerun(request.user, analysis)
         except forms.ValidationError as exc:
             return Response({"detail": " ".join(exc.messages)}, status=409)
-        return Response(analysis_json(analysis, request.user), status=status.HTTP_202_ACCEPTED)
+        return Response(
+            jobqueue.with_worker_notice(analysis_json(analysis, request.user)), status=status.HTTP_202_ACCEPTED
+        )
 
 
 class AnalysisTypesView(_Base):

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from analysis import registry, service
 from analysis.models import Analysis
 from analysis.serializers import analysis_json
-from gis_ioc import permissions
+from gis_ioc import jobqueue, permissions
 from gis_ioc.models import AdminUnit
 
 PAGE_ROWS = 500  # rows of a statistics table shown on the page (the API and the layer have them all)
@@ -88,6 +88,8 @@ def analysis_list(request: HttpRequest) -> HttpResponse:
         "communes": _communes(request.user),
         "chosen_communes": request.POST.getlist("communes"),
         "unfinished": [a.pk for a in analyses if not a.is_finished],
+        # Said before anyone waits in vain: without a worker, a started analysis stays queued.
+        "no_worker": jobqueue.no_worker_notice(),
     }
     return render(request, "analysis/list.html", context, status=status_code)
 
@@ -121,7 +123,13 @@ def analysis_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "analysis/detail.html",
-        {"a": analysis, "data": data, "params": _param_rows(analysis), "can_run": service.can_run(request.user)},
+        {
+            "a": analysis,
+            "data": data,
+            "params": _param_rows(analysis),
+            "can_run": service.can_run(request.user),
+            "no_worker": jobqueue.no_worker_notice() if not analysis.is_finished else "",
+        },
     )
 
 

@@ -97,6 +97,10 @@ if not _database_url:
     )
 DATABASES = {"default": parse_database_url(_database_url)}
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
+# A kept connection is checked (one cheap round trip) at the first query of each request: after a
+# PostgreSQL restart the old socket is dead, and without the check every process would answer its next
+# request with a 500 before reconnecting.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Several agents/CI jobs may share one cluster; each can name its own test database.
 DATABASES["default"]["TEST"] = {"NAME": env_str("IOC_TEST_DB_NAME", "test_gis_ioc")}
 

@@ -22,11 +22,14 @@ re-reads the purge counter, and deletes its own file if a purge happened meanwhi
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import math
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -39,6 +42,8 @@ from gis_ioc.permissions import AnyUser
 from tiles import conf
 from tiles.models import TileCacheState
 from tiles.mvt import BUFFER, EXTENT, Tile, TileFilters
+
+log = logging.getLogger(__name__)
 
 
 def visibility_class(user: AnyUser, fields: list[str]) -> str:
@@ -77,23 +82,52 @@ def tile_path(layer: Any, state: TileCacheState, cls: str, filters: TileFilters,
 
 
 def read(path: Path) -> bytes | None:
-    """The cached gzip bytes (b"" for a cached empty tile), or None on a miss."""
+    """The cached gzip bytes (b"" for a cached empty tile), or None on a miss (or an unreadable cache)."""
     try:
         return path.read_bytes()
     except (FileNotFoundError, NotADirectoryError):
         return None
+    except OSError as exc:  # an I/O error on the cache disk: render from the database instead
+        _log_cache_fault("read", path, exc)
+        return None
 
 
-def write(path: Path, data: bytes, layer: Any, purges_seen: int) -> None:
-    """Store a tile atomically; drop it again if a purge ran while it was being rendered (see module doc)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
+def write(path: Path, data: bytes, layer: Any, purges_seen: int) -> bool:
+    """Store a tile atomically; drop it again if a purge ran while it was being rendered (see module doc).
+
+    A cache that cannot be written (disk full, read-only, a path that is not a directory) costs speed, not
+    answers: the tile is served uncached, the fault logged, and False returned.
+    """
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        _log_cache_fault("write", path, exc)
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        return False
     current = TileCacheState.objects.filter(pk=layer.pk).values_list("purges", flat=True).first()
     if current is not None and current != purges_seen:
         path.unlink(missing_ok=True)
+    return True
+
+
+_last_fault_log = 0.0
+
+
+def _log_cache_fault(action: str, path: Path, exc: OSError) -> None:
+    """One warning a minute per process: a full disk fails every tile, the log must stay readable."""
+    global _last_fault_log
+    now = time.monotonic()
+    if now - _last_fault_log >= 60.0:
+        _last_fault_log = now
+        log.warning("tile cache %s failed, serving tiles uncached: %s (%s)", action, exc.strerror or exc, path.parent)
 
 
 # --- invalidation --------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from gis_ioc import jobqueue
 from gis_ioc.permissions import is_admin
 from layers.importers import jobs
 from layers.importers.safety import ImportRefused, max_upload_bytes
@@ -75,7 +76,9 @@ def _commit(request: Request, job: ImportJob, options: jobs.ImportOptions) -> Re
         return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
     job.options = options.as_dict()
     jobs.enqueue(job)
-    return Response({**job.as_dict(), "preview": job.preview}, status=status.HTTP_202_ACCEPTED)
+    return Response(
+        jobqueue.with_worker_notice({**job.as_dict(), "preview": job.preview}), status=status.HTTP_202_ACCEPTED
+    )
 
 
 def _drop(job: ImportJob) -> None:
@@ -92,7 +95,7 @@ class ImportDetail(APIView):
 
     def get(self, request: Request, pk: int) -> Response:
         job = _job_for(request, pk)
-        return Response({**job.as_dict(), "preview": job.preview})
+        return Response(jobqueue.with_worker_notice({**job.as_dict(), "preview": job.preview}))
 
     def post(self, request: Request, pk: int) -> Response:
         job = _job_for(request, pk)
@@ -107,7 +110,7 @@ class ImportDetail(APIView):
             return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
         job.options = options.as_dict()
         jobs.enqueue(job)
-        return Response(job.as_dict(), status=status.HTTP_202_ACCEPTED)
+        return Response(jobqueue.with_worker_notice(job.as_dict()), status=status.HTTP_202_ACCEPTED)
 
 
 class ImportRejects(APIView):

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from gis_ioc import jobqueue
 from gis_ioc.permissions import is_admin
 from layers.importers import encodings, jobs
 from layers.importers.crs import crs_name
@@ -59,7 +60,14 @@ def imports_home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "imports/home.html",
-        {"recent": recent, "error": error, "limit_mb": max_upload_bytes() // 2**20, "targets": _targets(request.user)},
+        {
+            "recent": recent,
+            "error": error,
+            "limit_mb": max_upload_bytes() // 2**20,
+            "targets": _targets(request.user),
+            # Said before anyone waits in vain: without a worker, an import stays queued.
+            "no_worker": jobqueue.no_worker_notice(),
+        },
         status=400 if error else 200,
     )
 
@@ -121,5 +129,6 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "encodings": list(encodings.ENCODING_LABELS.items()),
         "encoding_samples": (job.preview.get("encoding_samples") or {}).items(),
         "saved_mappings": ImportMapping.objects.all()[:50],
+        "no_worker": jobqueue.no_worker_notice() if job.status in (job.Status.UPLOADED, job.Status.QUEUED) else "",
     }
     return render(request, "imports/detail.html", context, status=400 if error else 200)

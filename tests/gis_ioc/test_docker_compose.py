@@ -54,7 +54,8 @@ def test_services_postgis_healthchecked_web_on_gunicorn_processes_worker_and_map
     assert "--threads" not in web and "gthread" not in web  # processes: GDAL is not thread-safe
     assert services["web"]["depends_on"]["postgis"]["condition"] == "service_healthy"
     assert services["web"]["environment"]["DATABASE_URL"] == "postgresql://gis_ioc:pw@postgis:5432/gis_ioc"
-    assert "procrastinate worker" in str(services["worker"]["command"])
+    # The same supervisor as `make demo`: one procrastinate worker per queue, restarted when it dies.
+    assert "scripts/ioc-run --no-web" in str(services["worker"]["command"])
     assert "mapproxy_config" in str(services["setup"]["command"])
     assert "mapproxy.wsgiapp:make_wsgi_app('/data/mapproxy/mapproxy-public.yaml'" in str(
         services["mapproxy"]["command"]
