@@ -5,7 +5,7 @@ role (group) names, in one statement — for the session backend here and the AP
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
@@ -65,7 +65,8 @@ class ScopedModelBackend(ModelBackend):
 
     def get_user(self, user_id: Any) -> Any:
         user_model = get_user_model()
-        pk = connection.ops.quote_name(user_model._meta.pk.column)
+        # cast: the stubs allow a None column (virtual fields); a primary key always has one.
+        pk = connection.ops.quote_name(cast(str, user_model._meta.pk.column))
         try:
             user_id = user_model._meta.pk.to_python(user_id)
         except Exception:  # noqa: BLE001 - a malformed id in a session is "no user", as in ModelBackend
