@@ -1,4 +1,4 @@
-"""Django admin for administrative units, user scopes and roles.
+"""Django admin for administrative units, user scopes, roles and API tokens.
 
 The map widget loads OpenLayers from our static files (district networks are often closed), and the
 search ignores Vietnamese accents: "thanh my" finds "Thị trấn Thạnh Mỹ" through the stored ASCII name.
@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from gis_ioc.admin_units import update_areas
 from gis_ioc.admin_widgets import LocalMapWidget
 from gis_ioc.lib.text import fold
-from gis_ioc.models import AdminUnit, AdminUnitPopulation, UserScope
+from gis_ioc.models import AdminUnit, AdminUnitPopulation, ApiToken, UserScope
 from gis_ioc.roles import ADD, CHANGE, DELETE, EVERY_MODEL, ROLE_PERMISSIONS, ROLES, VIEW
 
 admin.site.site_header = _("gis_ioc — Quản trị Trung tâm điều hành")
@@ -202,3 +202,25 @@ class GroupAdmin(DjangoGroupAdmin):
     @admin.display(description=_("số người dùng"), ordering="member_count")
     def members(self, obj: Group) -> int:
         return obj.member_count  # type: ignore[attr-defined]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Everyone's API tokens, for an administrator to see who uses what and revoke (someone leaves, a
+    laptop is lost). Tokens are issued by their owner (/account/tokens/) or `manage.py create_api_token`:
+    no key is ever shown here."""
+
+    list_display = ["user", "name", "hint", "created_at", "last_used_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["user__username", "name"]
+    readonly_fields = ["user", "name", "hint", "created_at", "last_used_at", "revoked_at"]
+    exclude = ["digest"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description=_("Thu hồi các khóa đã chọn"))
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        for token in queryset.filter(revoked_at__isnull=True):
+            token.revoke()

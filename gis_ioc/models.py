@@ -1,8 +1,11 @@
-"""Administrative units (province, district, commune) with validity periods, and user scope."""
+"""Administrative units (province, district, commune) with validity periods, user scope and API tokens."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
+from typing import Any
 
 from django.conf import settings
 from django.contrib.gis.db import models
@@ -10,6 +13,7 @@ from django.contrib.gis.geos import GEOSGeometry
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import ArrayField, DateRangeField, RangeOperators
 from django.db.models import Func, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -138,3 +142,68 @@ class UserScope(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {', '.join(self.commune_codes) or '—'}"
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def active(self) -> ApiTokenQuerySet:
+        """Tokens that still open the platform (not revoked)."""
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiToken(models.Model):
+    """A named key that a person's scripts and desktop GIS sign in with: `Authorization: Token <key>`, or
+    HTTP Basic with the user name and the key as password (gis_ioc.accounts). A person may hold several
+    (one per machine or notebook) and revoke each alone.
+
+    Only the SHA-256 of the key is stored, so a database dump or backup holds no working credential and the
+    key is shown once, when it is issued. A plain digest (no salt, no slow hash) is enough because the key
+    is 256 random bits, not a password a person chose: nothing can be guessed from the digest, and the
+    lookup stays one indexed equality on every request."""
+
+    PREFIX = "ioc_"  # recognisable in a config file, and by secret scanners
+    NAME_MAX = 100
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("người dùng"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("tên"), max_length=NAME_MAX)
+    digest = models.CharField(_("mã băm của khóa"), max_length=64, unique=True, editable=False)
+    hint = models.CharField(_("đầu khóa"), max_length=12, editable=False)  # tells a person's tokens apart
+    created_at = models.DateTimeField(_("tạo lúc"), default=timezone.now, editable=False)
+    # Written at most once a minute per token (gis_ioc.accounts), not on every tile.
+    last_used_at = models.DateTimeField(_("dùng lần cuối"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("thu hồi lúc"), null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+    key: str  # the plain key, on the object issue() returns only
+
+    class Meta:
+        verbose_name = _("khóa API")
+        verbose_name_plural = pgettext_lazy("plural", "khóa API")  # Vietnamese has no plural; English does
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.name} ({self.hint}…)"
+
+    @staticmethod
+    def digest_of(key: str) -> str:
+        """The stored form of a key."""
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user: Any, name: str) -> ApiToken:
+        """A new token for the user; its key is on `.key` of the returned object only, never stored."""
+        key = cls.PREFIX + secrets.token_urlsafe(32)
+        token = cls.objects.create(user=user, name=nfc(name.strip()), digest=cls.digest_of(key), hint=key[:8])
+        token.key = key
+        return token
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def revoke(self) -> None:
+        """Refused from the next request on; the row stays so its owner sees when it was revoked."""
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])

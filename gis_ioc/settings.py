@@ -43,7 +43,6 @@ INSTALLED_APPS = [
     "django.contrib.gis",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "rest_framework_gis",
     "django_filters",
     "drf_spectacular",
@@ -65,6 +64,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The one sign-in: the session above, or an API token (`Authorization: Token`, or HTTP Basic with the
+    # user name and a token) for every channel; a bad token is a 401 here (gis_ioc/accounts.py).
+    "gis_ioc.middleware.SignInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -136,14 +138,14 @@ LOGIN_URL = "/login/"
 # gunicorn serves static files itself only for `make demo`; production puts nginx in front.
 IOC_SERVE_STATIC = env_bool("IOC_SERVE_STATIC", False)
 LOGIN_REDIRECT_URL = "/"
+# HTTP Basic with the user name and an API token (QGIS). Turn it off when a reverse proxy in front of the
+# platform asks for its own Basic password: its header would otherwise be read as a wrong token (401).
+IOC_API_BASIC_AUTH = env_bool("IOC_API_BASIC_AUTH", True)
 
 REST_FRAMEWORK = {
-    # Token first: a failed login is answered with the first scheme's challenge (401 + WWW-Authenticate:
-    # Token); session authentication has none, so a bad token would get a bare 403.
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
-    ],
+    # DRF reads what SignInMiddleware decided (session with CSRF, or an API token): one sign-in for every
+    # channel, and an anonymous write is answered 401 + WWW-Authenticate: Token.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["layers.api.auth.SignInAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }

@@ -5,13 +5,15 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
-from gis_ioc import views
+from gis_ioc import token_views, views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/communes.geojson", views.communes_geojson, name="admin-communes-geojson"),
     path("admin/", admin.site.urls),
+    path("account/tokens/", token_views.tokens, name="account-tokens"),
+    path("account/tokens/<int:token_id>/revoke", token_views.revoke, name="account-token-revoke"),
     path("", include("layers.urls")),
     path("", include("tiles.urls")),
     path("", include("petitions.urls")),

@@ -1,48 +1,51 @@
-"""Token authentication for the feature APIs with the permission data fetched in the same query."""
+"""DRF's side of the one sign-in (gis_ioc.accounts, gis_ioc.middleware.SignInMiddleware)."""
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
-from django.db import connection
-from django.utils.translation import gettext_lazy as _
-from rest_framework.authentication import TokenAuthentication
-from rest_framework.exceptions import AuthenticationFailed
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.request import Request
 
-from gis_ioc.accounts import instance, scope_join_sql, user_columns_sql, user_from_row, user_table_sql
-
-
-@cache
-def _token_sql() -> str:
-    """One statement for token, user, commune scope and role names (gis_ioc.accounts writes the user part)."""
-    from rest_framework.authtoken.models import Token
-
-    q = connection.ops.quote_name
-    columns = ", ".join(f"t.{q(f.column)}" for f in Token._meta.concrete_fields)
-    return (
-        f"SELECT {columns}, {user_columns_sql()} FROM {q(Token._meta.db_table)} t "  # noqa: S608
-        f"JOIN {user_table_sql()} u ON u.id = t.user_id {scope_join_sql()} WHERE t.key = %s"
-    )
+from gis_ioc import accounts
 
 
-class FastTokenAuthentication(TokenAuthentication):
-    """DRF's token check (same errors), with the user's commune scope and role names fetched in the same
-    query: one round trip and no ORM compilation on every request of a desktop client. Every request
-    reads the token row, so a deleted token or a deactivated user is refused on the next request."""
+class SignInAuthentication(SessionAuthentication):
+    """What SignInMiddleware decided, as DRF wants it: the token's user (and the token as `request.auth`)
+    for a request that carried valid credentials — wrong ones never reach a view, the middleware answered
+    401 — else the session's user with DRF's CSRF check, as SessionAuthentication does."""
 
-    def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
-        model = self.get_model()
-        with connection.cursor() as cursor:
-            cursor.execute(_token_sql(), [key])
-            row = cursor.fetchone()
-        if row is None:
-            raise AuthenticationFailed(_("Invalid token."))
-        n_token = len(model._meta.concrete_fields)
-        row = list(row)
-        token = instance(model, row[:n_token])
-        user = user_from_row(row[n_token:])  # with scope and roles cached for gis_ioc.permissions
-        token.user = user
-        if not user.is_active:
-            raise AuthenticationFailed(_("User inactive or deleted."))
-        return user, token
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        django_request = request._request
+        token = getattr(django_request, "api_token", None)
+        if token is None:
+            return super().authenticate(request)
+        if django_request.auth_scheme == "basic":
+            self.enforce_csrf(request)  # a browser may send cached Basic credentials by itself
+        return django_request.user, token
+
+    def authenticate_header(self, request: Request) -> str:
+        """401 rather than 403 for an anonymous write; the Token challenge only, so that a browser page
+        whose session ended does not pop up the browser's own Basic login box."""
+        return accounts.TOKEN_CHALLENGE
+
+
+class SignInScheme(OpenApiAuthenticationExtension):
+    """The OpenAPI document lists the three ways in, each enough alone."""
+
+    target_class = SignInAuthentication
+    name = ["tokenAuth", "basicAuth", "cookieAuth"]
+
+    def get_security_requirement(self, auto_schema: Any) -> list[dict[str, list[Any]]]:
+        return [{name: []} for name in self.name]
+
+    def get_security_definition(self, auto_schema: Any) -> list[dict[str, Any]]:
+        from django.conf import settings
+
+        return [
+            build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Token"),
+            {"type": "http", "scheme": "basic", "description": "user name + API token"},
+            {"type": "apiKey", "in": "cookie", "name": settings.SESSION_COOKIE_NAME},
+        ]

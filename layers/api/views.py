@@ -16,7 +16,6 @@ from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -26,7 +25,6 @@ from rest_framework.views import APIView
 from gis_ioc import permissions
 from layers import query as q
 from layers.api import editing
-from layers.api.auth import FastTokenAuthentication
 from layers.api.params import parse_feature_query
 from layers.models import Layer
 
@@ -187,10 +185,6 @@ class FeatureList(APIView):
     """Features of a layer: GeoJSON (assembled in PostGIS) or CSV; POST creates one on editable layers."""
 
     renderer_classes = [GeoJSONRenderer, JSONRenderer, CSVRenderer]
-    # The project's two schemes, the token one fetching roles and scope in the same query. Token first: DRF
-    # answers a failed login with the first scheme's challenge, and only the token scheme has one (401 +
-    # WWW-Authenticate instead of a bare 403 for a bad token).
-    authentication_classes = [FastTokenAuthentication, SessionAuthentication]
 
     @extend_schema(parameters=FEATURE_LIST_PARAMS, responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, slug: str) -> HttpResponse | Response:

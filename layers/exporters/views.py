@@ -3,7 +3,6 @@ form. Text formats stream as they are read; file formats are built in a temporar
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 from django.contrib.auth.decorators import login_required
@@ -11,8 +10,6 @@ from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse, S
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from rest_framework.authentication import TokenAuthentication
-from rest_framework.exceptions import AuthenticationFailed
 
 from gis_ioc import permissions
 from gis_ioc.models import AdminUnit
@@ -23,24 +20,13 @@ from layers.exporters.rows import EXPORT_SRIDS, ExportError
 from layers.models import Layer
 
 
-def _user(request: HttpRequest):  # noqa: ANN202 - User or AnonymousUser
-    """The session user, or the user of an `Authorization: Token …` header (scripts, QGIS)."""
-    if request.user.is_authenticated:
-        return request.user
-    with contextlib.suppress(AuthenticationFailed):
-        found = TokenAuthentication().authenticate(request)
-        if found:
-            return found[0]
-    return request.user
-
-
 def _error(message: str, status: int = 400) -> JsonResponse:
     return JsonResponse({"detail": message}, status=status)
 
 
 def export_layer(request: HttpRequest, slug: str) -> HttpResponseBase:
     """Download a layer (filtered) in the requested format and CRS, with the user's rights."""
-    user = _user(request)
+    user = request.user  # the session's, or the API token's (gis_ioc.middleware.SignInMiddleware)
     layer = Layer.objects.filter(slug=slug, kind=Layer.Kind.VECTOR).first()
     if layer is None or not permissions.can_export_layer(user, layer):
         return _error(_("Không có lớp %(slug)s (hoặc bạn không có quyền xuất lớp này).") % {"slug": slug}, 404)

@@ -17,11 +17,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
-from rest_framework.exceptions import AuthenticationFailed
 
 from gis_ioc import permissions
 from layers import query as q
-from layers.api.auth import FastTokenAuthentication
 from layers.models import Layer
 from layers.ogc import openapi
 from layers.ogc.cql import parse_filter
@@ -83,19 +81,6 @@ ITEM_PARAMS = {"f", "crs", "properties"}
 SIMPLE_PARAMS = {"f"}
 
 
-def authenticate_token(request: HttpRequest) -> None:
-    """Desktop clients and scripts send `Authorization: Token <key>` (the REST API's token) to see staff
-    layers; a bad token is a 401, never a silent downgrade to anonymous."""
-    if request.user.is_authenticated or "HTTP_AUTHORIZATION" not in request.META:
-        return
-    try:
-        result = FastTokenAuthentication().authenticate(request)  # reads only request.META
-    except AuthenticationFailed as exc:
-        raise OGCError(401, "Unauthorized", str(exc.detail)) from None
-    if result is not None:
-        request.user = result[0]
-
-
 def ogc_view(allowed: set[str] | None = SIMPLE_PARAMS) -> Callable[..., Callable[..., HttpResponse]]:
     """Decorate a view: GET/HEAD only, unknown parameters rejected, OGC errors as exception bodies."""
 
@@ -104,7 +89,6 @@ def ogc_view(allowed: set[str] | None = SIMPLE_PARAMS) -> Callable[..., Callable
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             try:
-                authenticate_token(request)
                 if allowed is not None:
                     unknown = [k for k in request.GET if k not in allowed]
                     if unknown:
@@ -335,7 +319,6 @@ def parse_items_query(request: HttpRequest, layer: Layer) -> q.FeatureQuery:
 def items(request: HttpRequest, collection_id: str) -> HttpResponse:
     """Features of a collection: GeoJSON assembled in PostGIS, with numberMatched and next/prev links."""
     try:
-        authenticate_token(request)
         layer = _layer(request, collection_id)
         return _items(request, layer)
     except q.QueryError as exc:

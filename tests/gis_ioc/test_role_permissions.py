@@ -39,7 +39,7 @@ PERSONAS = {
 # rights, the petitions' records and settings (agency and leader work goes through the desk's workflow),
 # analyses (run and read at /analyses/, which applies scope), API tokens and the job queue.
 ADMINISTRATORS_ONLY = {
-    "auth.User", "auth.Group", "gis_ioc.UserScope", "authtoken.TokenProxy", "procrastinate.ProcrastinateJob",
+    "auth.User", "auth.Group", "gis_ioc.UserScope", "gis_ioc.ApiToken", "procrastinate.ProcrastinateJob",
     "analysis.Analysis", "petitions.Petition", "petitions.FieldReport", "petitions.Agency", "petitions.RoutingRule",
     "petitions.CategoryDeadline",
 }  # fmt: skip

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 
+from gis_ioc.models import ApiToken
 from tests.conftest import make_user
 from tests.layers.test_query_data import body, sample_fixture, sample_module  # noqa: F401  (registers the fixtures)
 
@@ -22,7 +22,7 @@ def get(client, url, token=None, **params):
 
 
 def test_a_deactivated_users_token_is_refused_on_the_next_request(client, sample, agency_staff):
-    token = Token.objects.create(user=agency_staff)
+    token = ApiToken.issue(agency_staff, "QGIS")
     url = OGC.format("household-businesses")
     assert get(client, url, token).status_code == 200
     agency_staff.is_active = False
@@ -32,17 +32,23 @@ def test_a_deactivated_users_token_is_refused_on_the_next_request(client, sample
     assert get(client, REST.format("household-businesses"), token).status_code == 401
 
 
-def test_a_deleted_token_is_refused_on_the_next_request(client, sample, agency_staff):
-    token = Token.objects.create(user=agency_staff)
+def test_a_revoked_or_deleted_token_is_refused_on_the_next_request(client, sample, agency_staff):
+    token = ApiToken.issue(agency_staff, "QGIS")
     url = OGC.format("household-businesses")
     assert get(client, url, token).status_code == 200
-    Token.objects.filter(user=agency_staff).delete()
+    token.revoke()
+    assert get(client, url, token).status_code == 401
+    assert get(client, REST.format("household-businesses"), token).status_code == 401
+    other = ApiToken.issue(agency_staff, "notebook")
+    assert get(client, url, other).status_code == 200
+    ApiToken.objects.filter(user=agency_staff).delete()
+    token = other
     assert get(client, url, token).status_code == 401
     assert get(client, REST.format("household-businesses"), token).status_code == 401
 
 
 def test_a_token_carries_the_users_roles(client, sample, agency_staff, field_officer):
-    staff_token, officer_token = Token.objects.create(user=agency_staff), Token.objects.create(user=field_officer)
+    staff_token, officer_token = ApiToken.issue(agency_staff, "QGIS"), ApiToken.issue(field_officer, "QGIS")
     url = OGC.format("household-businesses")
     assert "owner_phone" in body(get(client, url, staff_token))["features"][0]["properties"]
     assert "owner_phone" not in body(get(client, url, officer_token))["features"][0]["properties"]
@@ -54,7 +60,7 @@ def test_a_token_carries_the_users_roles(client, sample, agency_staff, field_off
 
 def test_a_token_carries_the_users_communes(client, sample, district):
     officer = make_user("scoped_token", "field_officer", communes=["24937"])
-    token = Token.objects.create(user=officer)
+    token = ApiToken.issue(officer, "QGIS")
     for url in (OGC.format("schools"), REST.format("schools")):
         data = body(get(client, url, token, limit=100))
         assert {f["properties"]["commune_code"] for f in data["features"]} == {"24937"}
@@ -62,7 +68,7 @@ def test_a_token_carries_the_users_communes(client, sample, district):
 
 
 def test_a_token_request_for_a_page_is_three_statements(client, sample, agency_staff):
-    token = Token.objects.create(user=agency_staff)
+    token = ApiToken.issue(agency_staff, "QGIS")
     url = OGC.format("household-businesses")
     get(client, url, token)  # the process's first look at the layer loads its row
     with CaptureQueriesContext(connection) as ctx:
@@ -77,4 +83,5 @@ def test_a_bad_token_on_the_rest_api_is_a_401_with_a_challenge(client, sample):
     for url in (REST.format("household-businesses"), "/api/v1/layers/"):
         response = client.get(url, HTTP_AUTHORIZATION="Token not-a-real-token")
         assert response.status_code == 401, url
-        assert response["WWW-Authenticate"] == "Token"
+        assert response["WWW-Authenticate"] == 'Token realm="gis_ioc", Basic realm="gis_ioc", charset="UTF-8"'
+        assert "Khóa API không đúng" in body(response)["detail"]

@@ -10,8 +10,8 @@ from pathlib import Path
 import pyogrio
 import pytest
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 
+from gis_ioc.models import ApiToken
 from layers.importers.base import ImportOptions
 from layers.importers.pipeline import run_import
 from layers.models import LandParcel, Layer
@@ -42,7 +42,7 @@ def test_anyone_may_export_a_public_layer_and_staff_layers_stay_private(client, 
 
 @pytest.mark.django_db
 def test_a_token_exports_a_staff_layer_as_a_zipped_shapefile_with_cpg_and_prj(client, parcels, gis_staff) -> None:
-    token = Token.objects.create(user=gis_staff)
+    token = ApiToken.issue(gis_staff, "QGIS")
     response = client.get(
         "/api/v1/layers/land-parcels/export?format=shp&srid=5899", HTTP_AUTHORIZATION=f"Token {token.key}"
     )

@@ -228,9 +228,9 @@ def test_html_pages_for_every_resource(client, sample):
 
 
 def test_a_rest_token_opens_staff_collections_and_a_bad_one_is_401(client, sample, agency_staff):
-    from rest_framework.authtoken.models import Token
+    from gis_ioc.models import ApiToken
 
-    token = Token.objects.create(user=agency_staff)
+    token = ApiToken.issue(agency_staff, "QGIS")
     url = "/ogc/collections/household-businesses/items"
     assert get(client, url, HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 200
     assert get(client, url).status_code == 404

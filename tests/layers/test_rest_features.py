@@ -7,8 +7,8 @@ import io
 import re
 
 import pytest
-from rest_framework.authtoken.models import Token
 
+from gis_ioc.models import ApiToken
 from tests.layers.test_query_data import body, sample_fixture, sample_module  # noqa: F401  (registers the fixtures)
 
 pytestmark = pytest.mark.django_db
@@ -124,7 +124,7 @@ def test_bad_parameters_are_400_naming_them(client, sample, query, parameter):
 
 
 def test_token_authentication(client, sample, agency_staff):
-    token = Token.objects.create(user=agency_staff)
+    token = ApiToken.issue(agency_staff, "QGIS")
     response = client.get("/api/v1/layers/budget-revenue/features/", HTTP_AUTHORIZATION=f"Token {token.key}")
     assert response.status_code == 200
     assert client.get("/api/v1/layers/budget-revenue/features/").status_code == 404
