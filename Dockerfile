@@ -4,14 +4,14 @@
 FROM debian:bookworm-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 VIRTUAL_ENV=/opt/venv \
-    PATH=/opt/venv/bin:$PATH MEDIA_ROOT=/data/media IOC_MAPPROXY_DIR=/data/mapproxy
+    PATH=/opt/venv/bin:$PATH IOC_DATA_ROOT=/data/private IOC_MAPPROXY_DIR=/data/mapproxy
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       python3 python3-venv python3-dev build-essential gdal-bin libgdal-dev libgeos-c1v5 libproj25 \
       gettext nodejs npm postgresql-client fonts-dejavu-core ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && python3 -m venv $VIRTUAL_ENV \
- && useradd --create-home --uid 1000 ioc && mkdir -p /data/media /data/mapproxy && chown -R ioc /data
+ && useradd --create-home --uid 1000 ioc && mkdir -p /data/private /data/mapproxy && chown -R ioc /data
 
 WORKDIR /app
 # Dependencies first so a code change does not reinstall them.

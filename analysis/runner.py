@@ -16,6 +16,7 @@ from django.utils import timezone
 from analysis import registry
 from analysis.models import Analysis
 from analysis.results import register_layer, write_features
+from gis_ioc.lib.errors import without_paths
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ def execute(analysis_id: int, job_id: int | None = None) -> Analysis:
         analysis.mark_failed(str(exc))
     except Exception as exc:  # noqa: BLE001 - the record must say why, whatever broke
         log.exception("analysis %s failed", analysis.pk)
-        analysis.mark_failed(f"Lỗi hệ thống: {type(exc).__name__}: {exc}")
+        # The log keeps the paths; the user reads file names (GDAL quotes the absolute path it could not open).
+        analysis.mark_failed(f"Lỗi hệ thống: {type(exc).__name__}: {without_paths(str(exc))}")
     analysis.refresh_from_db()
     return analysis

@@ -8,7 +8,15 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from gis_ioc.lib.env import env_bool, env_int, env_list, env_str, local_database_url, parse_database_url
+from gis_ioc.lib.env import (
+    env_bool,
+    env_int,
+    env_list,
+    env_path,
+    env_str,
+    local_database_url,
+    parse_database_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -130,8 +138,16 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "static_root"
 STATICFILES_DIRS = [BASE_DIR / "static"]  # static/vendor/ is filled from npm by scripts/vendor-assets
-MEDIA_URL = "/media/"
-MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Private files: import uploads and their work folders, COGs, petition photos and every tile cache
+# (tiles/conf.py). No URL serves this folder: there is no /media/ route (and a proxy must not add one);
+# files leave it only through views that check the policy. Django's file storage writes here, so the code
+# reads it as MEDIA_ROOT; MEDIA_URL stays unset. `MEDIA_ROOT` in the environment (the former name) is read
+# when IOC_DATA_ROOT is not set.
+MEDIA_ROOT = env_path(
+    "IOC_DATA_ROOT",
+    Path(env_str("MEDIA_ROOT", "") or BASE_DIR / "data"),
+    outside=[STATIC_ROOT, *STATICFILES_DIRS],
+)
 
 # The site's own sign-in page (dashboard): leaders and officers are not Django staff, the admin's would refuse them.
 LOGIN_URL = "/login/"

@@ -22,7 +22,8 @@ urlpatterns = [
 ]
 
 if settings.IOC_SERVE_STATIC:
+    # Only the collected static files. The private data root (MEDIA_ROOT: tile caches, imports, rasters,
+    # photos) is never served raw: its files leave through views that check the policy.
     urlpatterns += [
         re_path(r"^static/(?P<path>.*)$", serve, {"document_root": settings.STATIC_ROOT}),
-        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
     ]

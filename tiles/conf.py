@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from django.conf import settings
 
-from gis_ioc.lib.env import env_bool, env_int, env_str
+from gis_ioc.lib.env import env_bool, env_int, env_str, private_path
+
+
+@functools.lru_cache(maxsize=16)
+def _private(name: str, path: str) -> Path:
+    # Checked once per value (tiles ask for their folder on every request; resolving costs syscalls).
+    served = [Path(settings.STATIC_ROOT), *(Path(p) for p in settings.STATICFILES_DIRS)]
+    return private_path(name, Path(path), served)
 
 
 def cache_enabled() -> bool:
@@ -15,12 +23,15 @@ def cache_enabled() -> bool:
 
 
 def cache_root() -> Path:
-    """Where rendered vector tiles live: MEDIA_ROOT/tilecache unless IOC_TILE_CACHE_DIR says otherwise."""
-    return Path(env_str("IOC_TILE_CACHE_DIR", "") or Path(settings.MEDIA_ROOT) / "tilecache")
+    """Where rendered vector tiles live: the private data root's tilecache/ unless IOC_TILE_CACHE_DIR says
+    otherwise (never under a served folder: a staff tile there would be anyone's)."""
+    return _private(
+        "IOC_TILE_CACHE_DIR", env_str("IOC_TILE_CACHE_DIR", "") or str(Path(settings.MEDIA_ROOT) / "tilecache")
+    )
 
 
 def raster_root() -> Path:
-    """Cloud-Optimized GeoTIFFs are stored here (catalog paths are relative to MEDIA_ROOT)."""
+    """Cloud-Optimized GeoTIFFs are stored here, in the private data root (catalog paths are relative to it)."""
     return Path(settings.MEDIA_ROOT) / "rasters"
 
 
@@ -40,8 +51,16 @@ def mapproxy_dir() -> Path:
 
 
 def mapproxy_cache_dir() -> Path:
-    """MapProxy's disk cache."""
-    return Path(env_str("IOC_MAPPROXY_CACHE_DIR", "") or Path(settings.MEDIA_ROOT) / "mapproxy_cache")
+    """MapProxy's disk cache (private rasters included): the private data root's mapproxy_cache/."""
+    default = str(Path(settings.MEDIA_ROOT) / "mapproxy_cache")
+    return _private("IOC_MAPPROXY_CACHE_DIR", env_str("IOC_MAPPROXY_CACHE_DIR", "") or default)
+
+
+def mapproxy_max_size() -> int:
+    """Largest WMS image side in pixels (GetMap/GetFeatureInfo WIDTH and HEIGHT); larger requests are a 400.
+
+    A 4000×4000 GetMap took 30 s of a web worker; 2048 covers a print page at 150 dpi."""
+    return env_int("IOC_MAPPROXY_MAX_SIZE", 2048, minimum=256, maximum=8192)
 
 
 def mapproxy_upstream() -> str:

@@ -8,9 +8,9 @@ cadastral zone of Lâm Đồng). MapProxy transforms coordinates with pyproj, i.
 which carries the VN-2000 → WGS 84 datum shift (tests/tiles/test_mapproxy.py checks it against PostGIS).
 
 Two files are written:
-- `mapproxy.yaml`: every raster layer, for Django's `/mapproxy/` mount, which filters capabilities and
-  refuses private layers per user (tiles/mapproxy_views.py). Its sources send a service token so the
-  upstream tile endpoint serves private rasters to MapProxy only.
+- `mapproxy.yaml`: every raster layer, for Django's `/mapproxy/` mount, which refuses private layers per
+  user and has MapProxy filter its capabilities for that user (tiles/mapproxy_views.py). Its sources send
+  a service token so the upstream tile endpoint serves private rasters to MapProxy only.
 - `mapproxy-public.yaml`: public layers only and no token, for MapProxy running alone (compose service),
   where there is no user to ask about.
 Plus `seed.yaml` (`mapproxy-seed`, limited to the district) and `district.geojson` (its coverage).
@@ -18,6 +18,7 @@ Plus `seed.yaml` (`mapproxy-seed`, limited to the district) and `district.geojso
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -37,8 +38,6 @@ GRIDS: dict[str, dict[str, Any]] = {
 }
 VN2000_GRID = "vn2000_tm3_10745"
 WMS_SRS = ["EPSG:3857", "EPSG:4326", "EPSG:5899", "EPSG:4756", "EPSG:32648", "EPSG:900913"]
-MAX_OUTPUT = [4000, 4000]  # a larger GetMap is a ServiceException, not an out-of-memory
-MAX_PIXELS = MAX_OUTPUT[0] * MAX_OUTPUT[1]
 SEED_MAX_ZOOM = 14
 
 
@@ -61,7 +60,7 @@ def _vn2000_grid(bbox4326: list[float]) -> dict[str, Any]:
     """A grid in EPSG:5899 over the district (+5 km), on round kilometres; 256 px tiles, 200 m → 0.4 m."""
     from django.contrib.gis.geos import Polygon
 
-    poly = Polygon.from_bbox(bbox4326)
+    poly = Polygon.from_bbox((bbox4326[0], bbox4326[1], bbox4326[2], bbox4326[3]))
     poly.srid = 4326
     minx, miny, maxx, maxy = poly.transform(5899, clone=True).extent
     km = 1000.0
@@ -133,7 +132,9 @@ def build_config(
                 "srs": WMS_SRS,
                 "bbox_srs": ["EPSG:4326", "EPSG:3857", "EPSG:5899"],
                 "image_formats": ["image/png", "image/jpeg"],
-                "max_output_pixels": MAX_OUTPUT,
+                # The gate (mapproxy_views) refuses a larger side first, with a message; this is MapProxy's own
+                # limit behind it, so a larger image is never rendered whatever the route.
+                "max_output_pixels": [conf.mapproxy_max_size()] * 2,
                 "strict": True,
                 "md": {
                     "title": "gis_ioc – Đơn Dương",
@@ -146,6 +147,8 @@ def build_config(
             # TMS 1.0.0 as the spec says: the global-mercator profile (level = z - 1, rows from the south);
             # XYZ clients use WMTS REST (/wmts/<layer>/webmercator/{z}/{x}/{y}.png) instead.
             "tms": {"use_grid_names": True},
+            # KML super-overlays for Google Earth; each request names its layer, so the gate checks it.
+            "kml": {"use_grid_names": True},
         },
         "grids": grids,
         "sources": sources,
@@ -239,6 +242,11 @@ def load_app(path: Path, cached: bool = True) -> Any:
 
 
 def layer_names(path: Path) -> set[str]:
-    """Names of the layers a configuration file publishes."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return {entry["name"] for entry in data.get("layers", [])}
+    """Names of the layers a configuration file publishes (read again when the file changes)."""
+    return set(_layer_names(str(path), path.stat().st_mtime))
+
+
+@functools.lru_cache(maxsize=8)
+def _layer_names(path: str, _mtime: float) -> frozenset[str]:
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    return frozenset(entry["name"] for entry in data.get("layers", []))

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from gis_ioc import permissions, roles
+from gis_ioc.lib.errors import without_paths
 from tiles import mapproxy, mvt, rasters
 from tiles.mvt import TileError
 from tiles.views import _check_zoom, _layer, error
@@ -133,7 +134,8 @@ def upload(request: HttpRequest) -> HttpResponse:
                 visibility=visibility,
             )
         except rasters.RasterError as exc:
-            return JsonResponse({"detail": f"{upload_file.name}: {exc}"}, status=400)
+            shown = without_paths(str(exc), {path.name: upload_file.name or path.name})
+            return JsonResponse({"detail": f"{upload_file.name}: {shown}"}, status=400)
     return JsonResponse(
         {"slug": layer.slug, "tilejson": request.build_absolute_uri(f"/tiles/{layer.slug}.json")}, status=201
     )

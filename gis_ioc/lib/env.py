@@ -7,6 +7,7 @@ stops the platform at start-up instead of surfacing as odd behaviour later.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -56,6 +57,28 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_path(name: str, default: Path, *, outside: Iterable[Path] = ()) -> Path:
+    """Return the variable as an absolute folder, refusing one inside any of `outside` (served folders)."""
+    raw = os.environ.get(name)
+    return private_path(name, Path(raw) if raw and raw.strip() else Path(default), outside)
+
+
+def private_path(name: str, path: Path, outside: Iterable[Path]) -> Path:
+    """The path itself if it is absolute and shares nothing with the `outside` folders; names `name` if not."""
+    if not path.is_absolute():
+        raise ImproperlyConfigured(f"{name}={str(path)!r} must be an absolute path.")
+    resolved = path.resolve()
+    for served in outside:
+        served_path = Path(served).resolve()
+        if resolved.is_relative_to(served_path) or served_path.is_relative_to(resolved):
+            # Anything under a folder that a URL serves would be readable by anyone who guesses its name.
+            raise ImproperlyConfigured(
+                f"{name}={str(path)!r} overlaps the served folder {str(served)!r}: private files must live "
+                "outside every folder a URL serves."
+            )
+    return path
 
 
 def parse_database_url(url: str, *, setting: str = "DATABASE_URL") -> dict[str, object]:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from pyogrio.errors import DataLayerError, DataSourceError
 from pyogrio.raw import open_arrow
 
+from gis_ioc.lib.errors import without_paths
 from layers.importers import dbf, encodings
 from layers.importers.base import GEOM, Importer, SourceInfo, normalise_table, register
 from layers.importers.crs import epsg_of
@@ -26,7 +27,7 @@ from layers.importers.safety import ImportRefused, safe_extract
 def _ogr_error(path: Path, exc: Exception) -> ImportRefused:
     return ImportRefused(
         _("Không đọc được %(name)s: tệp hỏng hoặc không đúng định dạng (%(err)s).")
-        % {"name": path.name, "err": str(exc).splitlines()[0][:200]}
+        % {"name": path.name, "err": without_paths(str(exc).splitlines()[0])[:200]}
     )
 
 

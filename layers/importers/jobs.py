@@ -13,6 +13,8 @@ import re
 import shutil
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gis_ioc.lib.errors import without_paths
 from layers.importers.base import ImportOptions
 from layers.importers.pipeline import ImportRejected, open_source, preview, run_import
 from layers.importers.safety import ImportRefused, check_upload, max_upload_bytes
@@ -68,11 +71,27 @@ def discard(path: Path) -> None:
     shutil.rmtree(path.parent, ignore_errors=True)
 
 
+def shown_names(path: Path, name: str) -> dict[str, str]:
+    """The names the server gave a stored upload, mapped to the one the user gave it (for messages)."""
+    return {path.name: name, "source" + Path(name).suffix.lower(): name}
+
+
+@contextmanager
+def named_as_uploaded(path: Path, name: str) -> Iterator[None]:
+    """An ImportRefused raised inside names the user's file, never where or how the server stored it."""
+    try:
+        yield
+    except ImportRefused as exc:
+        exc.args = (without_paths(str(exc), shown_names(path, name)), *exc.args[1:])
+        raise
+
+
 def inspect_file(path: Path, name: str, options: ImportOptions) -> dict[str, Any]:
     """Preview of a stored file (raises ImportRefused with a readable message)."""
     workdir = path.parent / "inspect"
     try:
-        return preview(open_source(path, name, options, workdir))
+        with named_as_uploaded(path, name):
+            return preview(open_source(path, name, options, workdir))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -189,23 +208,19 @@ def execute(job_id: int) -> ImportJob:
             layer=Layer.objects.filter(slug=report.get("target")).first(),
         )
 
+    stored = Path(job.file_path)
     try:
-        run_import(
-            Path(job.file_path),
-            job.original_name,
-            options,
-            user=job.created_by,
-            progress=progress,
-            on_success=succeeded,
-        )
+        with named_as_uploaded(stored, job.original_name):
+            run_import(stored, job.original_name, options, user=job.created_by, progress=progress, on_success=succeeded)
     except ImportRejected as exc:
         ImportJob.objects.filter(pk=job.pk).update(report=exc.report)
         job.fail(str(exc))
     except ImportRefused as exc:
         job.fail(str(exc))
     except Exception as exc:  # noqa: BLE001 - an unexpected error must still end the job, with its reason
-        log.exception("import job %s failed", job.pk)
-        job.fail(_("Lỗi không mong đợi khi nhập: %(err)s") % {"err": str(exc)[:500]})
+        log.exception("import job %s failed", job.pk)  # the log keeps the paths; the user sees file names
+        reason = without_paths(str(exc), shown_names(stored, job.original_name))[:500]
+        job.fail(_("Lỗi không mong đợi khi nhập: %(err)s") % {"err": reason})
     finally:
         progress.close()
     job.refresh_from_db()
