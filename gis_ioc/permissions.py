@@ -81,7 +81,7 @@ def commune_scope(user: AnyUser) -> frozenset[str] | None:
     if user is None or not user.is_authenticated or is_admin(user):
         return None
     try:
-        scope = user.scope  # type: ignore[union-attr]
+        scope = user.scope
     except ObjectDoesNotExist:  # no scope row: the whole district
         return None
     if scope is None:
@@ -195,7 +195,7 @@ def is_agency_member(user: AnyUser, agency_id: int | None) -> bool:
     """Is the user a member of the agency (by id)?"""
     if user is None or not user.is_authenticated or agency_id is None:
         return False
-    return user.petition_agencies.filter(pk=agency_id).exists()  # type: ignore[union-attr]
+    return user.petition_agencies.filter(pk=agency_id).exists()
 
 
 def can_act_on_petition(user: AnyUser, petition: Any, action: str) -> bool:

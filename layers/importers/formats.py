@@ -89,7 +89,7 @@ class OgrImporter(Importer):
             fields=fields,
             count=int(meta.get("features") or 0),
             declared_srid=epsg_of(meta.get("crs")),
-            bounds=bounds,  # type: ignore[arg-type]
+            bounds=bounds,
             geometry_type=str(meta.get("geometry_type") or ""),
             encoding=self.encoding_guess(),
         )

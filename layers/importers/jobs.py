@@ -309,7 +309,7 @@ def validate_target(options: ImportOptions, summary: dict[str, Any], user: Any) 
         format=summary.get("format", ""),
         layers=[],
         layer=None,
-        fields=[(f["name"], None) for f in summary.get("fields", [])],  # type: ignore[misc]
+        fields=[(f["name"], None) for f in summary.get("fields", [])],
         count=None,
         declared_srid=None,
         bounds=None,
