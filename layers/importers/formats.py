@@ -8,7 +8,9 @@ import io
 import re
 import shutil
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyogrio
@@ -94,7 +96,8 @@ class OgrImporter(Importer):
             encoding=self.encoding_guess(),
         )
 
-    def _open(self, layer: str | None, batch_size: int):  # noqa: ANN202 - pyogrio's context manager
+    def _open(self, layer: str | None, batch_size: int) -> AbstractContextManager[tuple[dict[str, Any], Any]]:
+        """pyogrio's reader: (metadata, RecordBatchReader) while open."""
         try:
             return open_arrow(
                 self.dataset(), layer=layer, batch_size=batch_size, use_pyarrow=True, encoding=self.ogr_encoding()
