@@ -76,6 +76,13 @@ class Analysis(models.Model):
     def result_slug(self) -> str:
         return f"analysis-{self.pk}"
 
+    def result_layer_for(self, user: Any) -> Any:
+        """The result layer if this user may see it, else None: a layer he may not see is never named."""
+        from gis_ioc import permissions
+
+        layer = self.result_layer
+        return layer if layer is not None and permissions.can_view_layer(user, layer) else None
+
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)

@@ -20,7 +20,7 @@ def _kind_title(code: str) -> str:
 
 def analysis_json(analysis: Analysis, user: Any, *, detail: bool = False) -> dict[str, Any]:
     """The record; with `detail`, the statistics tables limited to the user's communes."""
-    layer = analysis.result_layer
+    layer = analysis.result_layer_for(user)
     data: dict[str, Any] = {
         "id": analysis.pk,
         "type": analysis.type,
@@ -54,7 +54,8 @@ def analysis_json(analysis: Analysis, user: Any, *, detail: bool = False) -> dic
         for t in analysis.statistics or []:
             rows = t.get("rows", [])
             if scope is not None:
-                rows = [r for r in rows if not r.get("commune_code") or r["commune_code"] in scope]
+                # A row without a commune (a district total) sums communes outside the scope: fails closed.
+                rows = [r for r in rows if r.get("commune_code") in scope]
             tables.append({**t, "rows": rows})
         data["statistics"] = tables
     return data

@@ -79,7 +79,9 @@ def analysis_list(request: HttpRequest) -> HttpResponse:
         except forms.ValidationError as exc:
             errors.extend(_messages(exc))
         status_code = 400
-    analyses = Analysis.objects.select_related("created_by", "result_layer")[:100]
+    analyses = list(Analysis.objects.select_related("created_by", "result_layer")[:100])
+    for a in analyses:
+        a.shown_layer = a.result_layer_for(request.user)  # type: ignore[attr-defined]
     context = {
         "analyses": analyses,
         "forms": _forms(request.POST if request.method == "POST" else None, active),
@@ -125,6 +127,7 @@ def analysis_page(request: HttpRequest, pk: int) -> HttpResponse:
         "analysis/detail.html",
         {
             "a": analysis,
+            "layer": analysis.result_layer_for(request.user),
             "data": data,
             "params": _param_rows(analysis),
             "can_run": service.can_run(request.user),

@@ -200,7 +200,9 @@ def layer_rows(
     model = layer.model_class()
     if model is None:
         return None
-    fields = [f for f in permissions.visible_fields(user, layer, "dashboard") if f != "commune_code"]
+    visible = permissions.visible_fields(user, layer, "dashboard")
+    fields = [f for f in visible if f != "commune_code"]
+    show_commune = "commune_code" in visible  # the commune column follows the field's own visibility
     qs = permissions.scope_queryset(user, layer.base_queryset()).filter(commune_code__in=codes)
     if layer.temporal_field and start and end:
         field = model._meta.get_field(layer.temporal_field)
@@ -219,7 +221,7 @@ def layer_rows(
             choices[name] = labels
     rows = []
     for obj in qs.values("pk", "commune_code", *fields):
-        row = {"id": obj["pk"], "commune_code": obj["commune_code"]}
+        row = {"id": obj["pk"], **({"commune_code": obj["commune_code"]} if show_commune else {})}
         for name in fields:
             value = obj[name]
             row[name] = choices[name].get(str(value), value) if name in choices else _display(value)
@@ -227,7 +229,7 @@ def layer_rows(
     return {
         "slug": slug,
         "title": layer.title,
-        "columns": [{"name": "commune_code", "title": layer.attribute_title("commune_code")}]
+        "columns": ([{"name": "commune_code", "title": layer.attribute_title("commune_code")}] if show_commune else [])
         + [{"name": f, "title": layer.attribute_title(f)} for f in fields],
         "rows": rows,
         "total": total,

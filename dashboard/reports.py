@@ -8,9 +8,7 @@ it can reach nothing but the report and the static files (no network).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import mimetypes
 from pathlib import Path
 from typing import Any
@@ -25,8 +23,9 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from dashboard import data, params, stats
+from dashboard import data, params, pdf_cache, stats
 from dashboard.views import error_page
+from gis_ioc.lib import tabular
 
 CHROMIUM = getattr(settings, "IOC_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu"]
@@ -137,20 +136,36 @@ def html_to_pdf(html: str) -> bytes:
 
 @require_GET
 def report_pdf(request: HttpRequest, code: str | None = None) -> HttpResponse:
-    """The report as a PDF file (Chromium print-to-PDF of the report page)."""
+    """The report as a PDF file (Chromium print-to-PDF of the report page), rendered once per input."""
     try:
-        context = report_context(request, code)
+        key = pdf_cache.report_key(request, code)
+        pdf = pdf_cache.cached(key)
+        if pdf is None:
+            if (retry := pdf_cache.over_rate(request)) is not None:
+                response = error_page(
+                    request,
+                    _("Bạn đã yêu cầu quá nhiều báo cáo PDF trong một phút. Vui lòng thử lại sau %(s)d giây.")
+                    % {"s": retry},
+                    429,
+                )
+                response["Retry-After"] = str(retry)
+                return response
+            pdf = pdf_cache.render_once(key, lambda: _render_pdf(request, code))
+        start, end = params.time_range(request)
     except params.BadRequest as exc:
         return error_page(request, str(exc), 400)
     except params.NotFound as exc:
         return error_page(request, str(exc), 404)
-    context["pdf"] = True
-    html = render_to_string("dashboard/report.html", context, request=request)
-    pdf = html_to_pdf(html)
-    name = f"bao-cao-{code or 'huyen'}-{context['start']:%Y%m%d}-{context['end']:%Y%m%d}.pdf"
+    name = f"bao-cao-{code or 'huyen'}-{start:%Y%m%d}-{end:%Y%m%d}.pdf"
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+def _render_pdf(request: HttpRequest, code: str | None) -> bytes:
+    context = report_context(request, code)
+    context["pdf"] = True
+    return html_to_pdf(render_to_string("dashboard/report.html", context, request=request))
 
 
 # --- tables ------------------------------------------------------------------------------------------------
@@ -189,45 +204,13 @@ def build_table(request: HttpRequest, table: str) -> tuple[str, list[str], list[
 
 
 def _cell(value: Any) -> Any:
+    """A table value with ISO dates (the dashboard's JSON form) turned back into dates."""
     if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
         try:
             return dt.date.fromisoformat(value)
         except ValueError:
             return value
     return value
-
-
-def to_csv(headers: list[str], rows: list[list[Any]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(headers)
-    writer.writerows(["" if v is None else v for v in row] for row in rows)
-    # The BOM makes Excel read the Vietnamese text as UTF-8.
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def to_xlsx(title: str, headers: list[str], rows: list[list[Any]]) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    wb = Workbook(write_only=False)
-    ws = wb.active
-    ws.title = (slugify(title) or "data")[:31]
-    ws.append(headers)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        ws.append([_cell(v) for v in row])
-    for i, header in enumerate(headers, start=1):
-        ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = min(50, max(10, len(str(header)) + 2))
-    for row in ws.iter_rows(min_row=2):
-        for cell in row:
-            if isinstance(cell.value, dt.date):
-                cell.number_format = "DD/MM/YYYY"
-    ws.freeze_panes = "A2"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
 
 
 @require_GET
@@ -242,12 +225,8 @@ def table_download(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
     except params.NotFound as exc:
         return HttpResponse(str(exc), status=404, content_type="text/plain; charset=utf-8")
     stamp = timezone.localdate().strftime("%Y%m%d")
-    if fmt == "csv":
-        response = HttpResponse(to_csv(headers, rows), content_type="text/csv; charset=utf-8")
-    else:
-        response = HttpResponse(
-            to_xlsx(title, headers, rows),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
+    writer = tabular.writer_for(fmt)(headers, title=slugify(title))
+    writer.extend([_cell(v) for v in row] for row in rows)
+    response = HttpResponse(writer.getvalue(), content_type=writer.content_type)
     response["Content-Disposition"] = f'attachment; filename="{table}-{stamp}.{fmt}"'
     return response

@@ -4,6 +4,7 @@ no CDN, no online basemap). The base layer is the district's commune boundaries.
 from __future__ import annotations
 
 from django.contrib.gis.forms.widgets import OpenLayersWidget
+from django.urls import reverse
 
 
 class LocalMapWidget(OpenLayersWidget):
@@ -19,9 +20,22 @@ class LocalMapWidget(OpenLayersWidget):
         # (the default) would make every admin map page fetch from the internet.
         extend = False
         css = {"all": ("vendor/ol/ol.css", "gis/css/ol3.css")}
-        js = ("vendor/ol/ol.js", "gis/js/OLMapWidget.js")
+        js = ("vendor/ol/ol.js", "gis/js/OLMapWidget.js", "gis_ioc/local_map_widget.js")
 
     def get_context(self, name: str, value: object, attrs: dict | None) -> dict:
         context = super().get_context(name, value, attrs)
-        context.update(default_lon=self.default_lon, default_lat=self.default_lat, default_zoom=self.default_zoom)
+        # Options as JSON (read by gis_ioc/local_map_widget.js): no inline script, which the CSP forbids.
+        context["map_options_id"] = f"{context['id']}_map_options"
+        context["map_options"] = {
+            "geom_name": context["geom_type"],
+            "id": context["id"],
+            "map_id": f"{context['id']}_map",
+            "map_srid": self.map_srid,
+            "name": context["name"],
+            "module": context["module"],
+            "default_lon": self.default_lon,
+            "default_lat": self.default_lat,
+            "default_zoom": self.default_zoom,
+            "communes_url": reverse("admin-communes-geojson"),
+        }
         return context

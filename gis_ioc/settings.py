@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -12,6 +14,7 @@ from gis_ioc.lib.env import (
     env_bool,
     env_int,
     env_list,
+    env_networks,
     env_path,
     env_str,
     local_database_url,
@@ -56,6 +59,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "procrastinate.contrib.django",
+    "axes",  # login throttling (see AXES_* below)
+    "csp",
     "gis_ioc",
     "layers",
     "tiles",
@@ -66,6 +71,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "gis_ioc.uploads.UploadCapMiddleware",  # before anything reads the body (CSRF parses uploads)
     "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "gis_ioc.middleware.LanguageMiddleware",  # Vietnamese unless switched (not Accept-Language)
@@ -77,6 +84,7 @@ MIDDLEWARE = [
     "gis_ioc.middleware.SignInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into the 429 page
 ]
 
 ROOT_URLCONF = "gis_ioc.urls"
@@ -121,7 +129,8 @@ SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # A session's user comes with commune scope and role names in one query (gis_ioc/accounts.py).
-AUTHENTICATION_BACKENDS = ["gis_ioc.accounts.ScopedModelBackend"]
+# axes first: it refuses a locked-out user or client before the password is even checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "gis_ioc.accounts.ScopedModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -172,6 +181,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Schema warnings belong to `manage.py spectacular --validate` (the API's tests), not to the
+    # deployment check, which should speak only of how the server is deployed.
+    "ENABLE_DJANGO_DEPLOY_CHECK": False,
 }
 
 # The district the platform serves: its GSO district code and the CRS of its cadastral maps.
@@ -191,3 +203,76 @@ IOC_IMPORT_MAX_BYTES = env_int("IOC_IMPORT_MAX_MB", 500, minimum=1) * 1024 * 102
 IOC_IMPORT_ZIP_MAX_BYTES = env_int("IOC_IMPORT_ZIP_MAX_MB", 4096, minimum=1) * 1024 * 1024
 IOC_IMPORT_ZIP_MAX_ENTRIES = env_int("IOC_IMPORT_ZIP_MAX_ENTRIES", 1000, minimum=1)
 IOC_IMPORT_ZIP_MAX_RATIO = env_int("IOC_IMPORT_ZIP_MAX_RATIO", 200, minimum=2)
+
+# --- Abuse and transport security (issue 14) ---------------------------------------------------------------
+# Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR networks); empty: REMOTE_ADDR only.
+# gis_ioc.lib.client_ip reads it for every rate limit and for login throttling.
+IOC_TRUSTED_PROXIES = env_networks("IOC_TRUSTED_PROXIES", [])
+if "PETITIONS_TRUST_X_FORWARDED_FOR" in os.environ:  # the former switch, which trusted any sender
+    raise ImproperlyConfigured(
+        "PETITIONS_TRUST_X_FORWARDED_FOR is replaced by IOC_TRUSTED_PROXIES: list the reverse proxy's "
+        "addresses, e.g. IOC_TRUSTED_PROXIES=10.0.0.0/8."
+    )
+
+# Login throttling on every sign-in page (/login/, /admin/login/, /field/login/): django-axes locks the
+# username and, separately, the client address after IOC_LOGIN_FAILURE_LIMIT failures, for
+# IOC_LOGIN_LOCKOUT_MINUTES; administrators unlock in the admin (Axes → Access attempts → delete).
+AXES_FAILURE_LIMIT = env_int("IOC_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("IOC_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "gis_ioc.lib.client_ip.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "gis_ioc.lockout.locked_out"
+AXES_VERBOSE = False
+AXES_DISABLE_ACCESS_LOG = True  # failed attempts are what the lock needs; no log of every sign-in
+
+# Content-Security-Policy on every page: scripts only from this host or inline with the request's nonce;
+# MapLibre runs its workers from blob: URLs; styles allow inline attributes (templates and Swagger use them).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "worker-src": [SELF, "blob:"],
+        "child-src": [SELF, "blob:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"  # no page of the platform is meant to be framed
+
+# Behind TLS (IOC_HTTPS=1): HSTS (preload-ready; submitting the domain is the owner's decision), secure
+# cookies, plain-HTTP requests redirected (except what is fetched from inside), and the proxy's
+# X-Forwarded-Proto believed: the proxy must set it, overwriting any value the client sent.
+IOC_HTTPS = env_bool("IOC_HTTPS", False)
+if IOC_HTTPS:
+    SECURE_HSTS_SECONDS = env_int("IOC_HSTS_SECONDS", 31_536_000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("IOC_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("IOC_HSTS_PRELOAD", True)
+    SECURE_SSL_REDIRECT = env_bool("IOC_SSL_REDIRECT", True)
+    # /healthz is probed and /tiles/raster/ fetched by MapProxy (IOC_MAPPROXY_UPSTREAM) from inside, over HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^tiles/raster/"]
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
+
+# Request bodies (gis_ioc/uploads.py refuses a larger declared body with a 413 before it is read): JSON and
+# form fields up to IOC_FORM_MAX_MB; multipart uploads up to each door's cap (imports IOC_IMPORT_MAX_MB,
+# rasters IOC_RASTER_UPLOAD_MAX_MB, photos PETITIONS_*), else IOC_REQUEST_MAX_MB. Files above
+# FILE_UPLOAD_MAX_MEMORY_SIZE are spooled to a temporary file instead of memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("IOC_FORM_MAX_MB", 10, minimum=1) * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+IOC_REQUEST_MAX_BYTES = env_int("IOC_REQUEST_MAX_MB", 32, minimum=1) * 1024 * 1024
+IOC_RASTER_UPLOAD_MAX_BYTES = env_int("IOC_RASTER_UPLOAD_MAX_MB", 1024, minimum=1) * 1024 * 1024
+
+# PDF reports: Chromium runs at most once per input (cached by inputs + data version) and at most
+# IOC_REPORT_PDF_PER_MINUTE new renderings per client.
+IOC_REPORT_PDF_PER_MINUTE = env_int("IOC_REPORT_PDF_PER_MINUTE", 6, minimum=1)

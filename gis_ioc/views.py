@@ -40,14 +40,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def communes_geojson(request: HttpRequest) -> JsonResponse:
-    """Current commune boundaries as GeoJSON (RFC 7946 lon/lat), the reference layer of the admin map."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT json_build_object('type', 'FeatureCollection', 'features', COALESCE(json_agg(json_build_object(
-                'type', 'Feature', 'properties', json_build_object('code', code, 'name', name),
-                'geometry', ST_AsGeoJSON(geom, 6)::json)), '[]'::json))
-            FROM gis_ioc_adminunit WHERE level = 'commune' AND valid_to IS NULL
-            """
-        )
-        return JsonResponse(cursor.fetchone()[0])
+    """Current commune boundaries as GeoJSON (RFC 7946 lon/lat), the reference layer of the admin map: the
+    "communes" catalog layer as the user may see it (his communes when he is scoped)."""
+    from layers.query import outlines_geojson
+
+    return JsonResponse(outlines_geojson("communes", request.user))

@@ -572,6 +572,39 @@ def prepare(
     return source, columns, build_where(source, user, query, columns)
 
 
+def outlines_geojson(
+    slug: str, user: permissions.AnyUser, *, simplify: float | None = None, precision: int = 6
+) -> dict[str, Any]:
+    """A whole small layer (commune outlines for a map's reference layer) as one GeoJSON FeatureCollection
+    in lon/lat, through the one source: the layer's visibility, its visible fields and the user's commune
+    scope apply as on every channel. An empty collection when the user may not see the layer."""
+    try:
+        layer = get_layer(slug, user)
+        source = layer_source(layer)
+    except LayerNotFound:
+        return {"type": "FeatureCollection", "features": []}
+    if source.geom is None:
+        return {"type": "FeatureCollection", "features": []}
+    columns = visible_columns(source, user, "rest")
+    props = ", ".join(f"%s, {c.sql}" for c in columns.values()) or ""
+    geom = source.geom if source.srid == 4326 else f"ST_Transform({source.geom}, 4326)"
+    if simplify:
+        geom = f"ST_SimplifyPreserveTopology({geom}, %s)"
+    clauses, params = source.filter_sql(user)
+    where = " AND ".join(f"({c})" for c in clauses) or "TRUE"
+    # Identifiers come from the layer source (model metadata, quoted); values are parameters.
+    sql = (
+        "SELECT json_build_object('type', 'FeatureCollection', 'features', COALESCE(json_agg(json_build_object("  # noqa: S608
+        f"'type', 'Feature', 'properties', json_build_object({props}), "
+        f"'geometry', ST_AsGeoJSON({geom}, %s)::json)), '[]'::json)) FROM {source.from_sql} WHERE {where}"
+    )
+    args: list[Any] = [*columns.keys(), *([simplify] if simplify else []), precision, *params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, args)
+        row = cursor.fetchone()
+    return row[0] if isinstance(row[0], dict) else json.loads(row[0])
+
+
 def features_page(layer: Layer, user: permissions.AnyUser, query: FeatureQuery, channel: str = "rest") -> Page:
     """One page of GeoJSON features for the user, assembled as text in PostGIS, with numberMatched.
 

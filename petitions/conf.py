@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from gis_ioc.lib.env import env_bool, env_int, env_list
+from gis_ioc.lib.env import env_int, env_list
 
 # Days to resolve, per category (Luật Tiếp công dân practice: 10-30 days; land matters take longest).
 DEFAULT_DEADLINE_DAYS = {
@@ -46,7 +46,6 @@ class PetitionSettings:
     # Public endpoints: submissions and reads per client IP per minute.
     submit_per_minute: int = 5
     read_per_minute: int = 120
-    trust_x_forwarded_for: bool = False
     # Open311: an empty list means POST needs no api_key.
     open311_api_keys: tuple[str, ...] = ()
     duplicate_radius_m: float = 100.0
@@ -62,7 +61,6 @@ def conf() -> PetitionSettings:
         max_photo_bytes=env_int("PETITIONS_MAX_PHOTO_BYTES", 10 * 1024 * 1024, minimum=1024),
         submit_per_minute=env_int("PETITIONS_SUBMIT_PER_MINUTE", 5, minimum=1),
         read_per_minute=env_int("PETITIONS_READ_PER_MINUTE", 120, minimum=1),
-        trust_x_forwarded_for=env_bool("PETITIONS_TRUST_X_FORWARDED_FOR", False),
         open311_api_keys=tuple(env_list("OPEN311_API_KEYS", [])),
     )
     if not overrides:

@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gis_ioc.lib.client_ip import client_ip
 from petitions.conf import conf
 
 WINDOW_SECONDS = 60
@@ -28,16 +29,6 @@ class Refusal:
     status: int
     message: str
     retry_after: int | None = None
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The client's address; X-Forwarded-For only when a trusted proxy sets it (its last hop)."""
-    if conf().trust_x_forwarded_for:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
-        if hops:
-            return hops[-1][:64]
-    return str(request.META.get("REMOTE_ADDR", "unknown"))[:64]
 
 
 def hit(key: str, window_seconds: int = WINDOW_SECONDS) -> tuple[int, int]:

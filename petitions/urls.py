@@ -29,12 +29,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/petitions/<str:code>/transition/", desk.api_transition, name="api-transition"),
     # field app
     path("field/", field_app.shell, name="field"),
-    # Sign-in attempts count as submissions per client address (password guessing).
-    path(
-        "field/login/",
-        throttled("field-login", write_methods=("POST",))(field_app.FieldLoginView.as_view()),
-        name="field-login",
-    ),
+    # Password guessing is bounded by django-axes, like every sign-in page (settings AXES_*).
+    path("field/login/", field_app.FieldLoginView.as_view(), name="field-login"),
     path("field/logout/", LogoutView.as_view(next_page="/field/login/"), name="field-logout"),
     path("field/manifest.webmanifest", field_app.manifest, name="field-manifest"),
     path("field/sw.js", field_app.service_worker, name="field-sw"),

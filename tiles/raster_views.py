@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -107,6 +108,11 @@ def upload(request: HttpRequest) -> HttpResponse:
     slug = request.POST.get("slug", "")
     if upload_file is None:
         return JsonResponse({"detail": _("Thiếu tệp (trường file).")}, status=400)
+    cap = settings.IOC_RASTER_UPLOAD_MAX_BYTES  # the request was already capped (gis_ioc.uploads); this is the file
+    if upload_file.size > cap:
+        return JsonResponse(
+            {"detail": _("Tệp raster vượt giới hạn %(limit)d MB.") % {"limit": cap // 2**20}}, status=413
+        )
     if not SLUG.match(slug):
         return JsonResponse({"detail": _("Mã lớp (slug) chỉ gồm chữ thường, số và dấu gạch ngang.")}, status=400)
     visibility = request.POST.get("visibility") or "staff"

@@ -6,6 +6,7 @@ stops the platform at start-up instead of surfacing as odd behaviour later.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -57,6 +58,19 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_networks(name: str, default: list[str]) -> list[str]:
+    """Return a comma-separated list of IP addresses or CIDR networks (e.g. 10.0.0.0/8), each checked."""
+    items = env_list(name, default)
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} is not an IP address or network; example: 127.0.0.1,10.0.0.0/8"
+            ) from exc
+    return items
 
 
 def env_path(name: str, default: Path, *, outside: Iterable[Path] = ()) -> Path:

@@ -6,7 +6,6 @@ in layers.api.editing so that model validation, the permission module and the au
 
 from __future__ import annotations
 
-import csv
 import json
 from typing import Any
 
@@ -23,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gis_ioc import permissions
+from gis_ioc.lib import tabular
 from layers import query as q
 from layers.api import editing
 from layers.api.params import parse_feature_query
@@ -211,20 +211,7 @@ class FeatureList(APIView):
     def _csv(self, layer: Layer, request: Request, query: q.FeatureQuery) -> StreamingHttpResponse:
         rows = q.feature_rows(layer, request.user, query, "rest")
         header = next(rows)  # runs the permission checks and parsing before the response starts
-
-        class Echo:
-            def write(self, value: str) -> str:
-                return value
-
-        writer = csv.writer(Echo())
-
-        def stream() -> Any:
-            yield "\ufeff"  # BOM: Excel opens Vietnamese text correctly
-            yield writer.writerow(header)
-            for row in rows:
-                yield writer.writerow(["" if v is None else v for v in row])
-
-        response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(tabular.stream_csv(header, rows), content_type=tabular.CSVWriter.content_type)
         response["Content-Disposition"] = f'attachment; filename="{layer.slug}.csv"'
         return response
 

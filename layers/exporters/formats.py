@@ -1,11 +1,10 @@
 """Exporters, one class per format. Text formats (GeoJSON, CSV) stream straight to the client; the others
-are written batch by batch to a temporary file (GDAL or openpyxl), which is then streamed from disk."""
+are written batch by batch to a temporary file (GDAL, or gis_ioc.lib.tabular for XLSX), which is then
+streamed from disk. CSV and XLSX go through gis_ioc.lib.tabular, which neutralises formula-like text."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import tempfile
 import zipfile
@@ -18,6 +17,7 @@ import pyarrow as pa
 import pyogrio
 import shapely
 
+from gis_ioc.lib import tabular
 from layers.exporters.rows import ExportError, ExportRows
 
 REGISTRY: dict[str, type[Exporter]] = {}
@@ -98,17 +98,12 @@ class CSVExporter(Exporter):
     streams = True
 
     def chunks(self, rows: ExportRows) -> Iterator[bytes]:
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow([n for n, _t in rows.fields] + ["wkt"])
-        yield "\ufeff".encode() + buf.getvalue().encode()  # BOM: Excel opens UTF-8 Vietnamese correctly
+        writer = tabular.CSVWriter([n for n, _t in rows.fields] + ["wkt"])
+        yield writer.drain()
         for batch in rows.batches():
-            buf = io.StringIO()
-            w = csv.writer(buf)
             wkts = shapely.to_wkt(shapely.from_wkb([r[-2] for r in batch]), rounding_precision=-1)
-            for row, wkt in zip(batch, wkts, strict=True):
-                w.writerow([*("" if v is None else v for v in row[1:-2]), wkt])
-            yield buf.getvalue().encode()
+            writer.extend([*row[1:-2], wkt] for row, wkt in zip(batch, wkts, strict=True))
+            yield writer.drain()
 
 
 INT64 = pa.int64()
@@ -244,27 +239,13 @@ class XLSXExporter(Exporter):
     content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
     def write(self, rows: ExportRows, folder: Path) -> Path:
-        from openpyxl import Workbook
-
-        wb = Workbook(write_only=True)
-        ws = wb.create_sheet(rows.layer.slug[:31])
-        ws.append([n for n, _t in rows.fields] + ["wkt"])
+        writer = tabular.XLSXWriter([n for n, _t in rows.fields] + ["wkt"], title=rows.layer.slug)
         for batch in rows.batches():
             wkts = shapely.to_wkt(shapely.from_wkb([r[-2] for r in batch]), rounding_precision=-1)
-            for row, wkt in zip(batch, wkts, strict=True):
-                # Excel cells hold at most 32,767 characters; a longer WKT is cut and marked.
-                ws.append([*(_cell(v) for v in row[1:-2]), wkt if len(wkt) < 32_000 else wkt[:31_990] + "…"])
+            writer.extend([*row[1:-2], wkt] for row, wkt in zip(batch, wkts, strict=True))
         out = folder / f"{rows.layer.slug}.xlsx"
-        wb.save(out)
+        writer.save(out)
         return out
-
-
-def _cell(v: Any) -> Any:
-    if isinstance(v, dt.datetime) and v.tzinfo is not None:
-        return v.replace(tzinfo=None)
-    if v is None or isinstance(v, int | float | str | dt.date):
-        return v
-    return str(v)
 
 
 def temp_folder() -> tempfile.TemporaryDirectory[str]:

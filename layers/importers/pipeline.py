@@ -13,7 +13,6 @@ Hence the `noqa: S608` marks.
 
 from __future__ import annotations
 
-import csv
 import re
 import time
 import uuid
@@ -28,6 +27,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
+from gis_ioc.lib import tabular
 from layers.importers import crs as crs_mod
 from layers.importers import encodings, staging
 from layers.importers.base import GEOM, Importer, ImportOptions, SourceInfo, importer_for
@@ -541,8 +541,8 @@ def _write_rejects(cur: Any, plan: Plan) -> str:
     rel = Path("imports") / "rejects" / f"{uuid.uuid4().hex}.csv"
     out = Path(settings.MEDIA_ROOT) / rel
     out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "w", newline="", encoding="utf-8-sig") as fh:
-        w = csv.writer(fh)
-        w.writerow(["row", "field", "reason", *plan.stage.keys(), "wkt"])
-        w.writerows(cur.fetchall())
+    # The file's own values: text typed by whoever made the file, neutralised like every export.
+    writer = tabular.CSVWriter(["row", "field", "reason", *plan.stage.keys(), "wkt"])
+    writer.extend(cur.fetchall())
+    writer.save(out)
     return str(rel)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from typing import Any
 
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gis_ioc import permissions, roles
+from gis_ioc.lib import tabular
 from petitions import intake, workflow
 from petitions.jsonutil import json_response
 from petitions.models import HEAVY, Agency, Category, Petition, PetitionReporter, Status
@@ -229,22 +229,11 @@ def api_escalations(request: HttpRequest) -> HttpResponse:
     return json_response({"count": len(rows), "results": rows})
 
 
-def _csv_cell(value: Any) -> str:
-    """Text for a CSV cell; a leading = + - @ is neutralised so spreadsheets never run it as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @login_required(login_url=LOGIN)
 def export_csv(request: HttpRequest) -> HttpResponse:
     """The filtered list as CSV (UTF-8 with BOM for Excel); personal columns only for entitled users."""
     _staff(request)
     private = permissions.has_role(request.user, roles.LEADER, roles.AGENCY_STAFF)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="phan-anh.csv"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response.write("\ufeff")
-    writer = csv.writer(response)
     header = [
         "tracking_code",
         "category",
@@ -258,7 +247,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
         "lat",
         "lon",
     ]
-    writer.writerow(header + (["reporter_name", "reporter_phone"] if private else []))
+    writer = tabular.CSVWriter(header + (["reporter_name", "reporter_phone"] if private else []))
     for p in _queryset(request)[:20000]:
         row = [
             p.tracking_code,
@@ -266,14 +255,17 @@ def export_csv(request: HttpRequest) -> HttpResponse:
             p.status,
             p.commune_code,
             p.received_at.isoformat(),
-            p.due_at.isoformat() if p.due_at else "",
-            p.resolved_at.isoformat() if p.resolved_at else "",
-            p.agency.name if p.agency else "",
+            p.due_at.isoformat() if p.due_at else None,
+            p.resolved_at.isoformat() if p.resolved_at else None,
+            p.agency.name if p.agency else None,
             p.description,
             round(p.geom.y, 6),
             round(p.geom.x, 6),
         ]
         if private:
             row += [p.reporter_name, p.reporter_phone]
-        writer.writerow([_csv_cell(v) for v in row])
+        writer.append(row)
+    response = HttpResponse(writer.getvalue(), content_type=writer.content_type)
+    response["Content-Disposition"] = 'attachment; filename="phan-anh.csv"'
+    response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -8,7 +8,6 @@ from typing import Any
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.gis.db.models.functions import Distance
-from django.db import connection
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -98,19 +97,15 @@ def service_worker(request: HttpRequest) -> HttpResponse:
 
 @throttle.throttled("field-communes")
 def communes_geojson(request: HttpRequest) -> HttpResponse:
-    """Current commune outlines (simplified) for the offline base map; public data."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT json_build_object('type', 'FeatureCollection', 'features', COALESCE(json_agg(json_build_object(
-                'type', 'Feature', 'properties', json_build_object('code', code, 'name', name),
-                'geometry', ST_AsGeoJSON(ST_SimplifyPreserveTopology(geom, 0.0003), 5)::json)), '[]'::json))
-            FROM gis_ioc_adminunit WHERE level = 'commune' AND valid_to IS NULL
-            """
-        )
-        body = json.dumps(cursor.fetchone()[0], ensure_ascii=False)
+    """Commune outlines (simplified) for the offline base map: the "communes" catalog layer as the user may
+    see it (a scoped officer gets his own communes)."""
+    from layers.query import outlines_geojson
+
+    body = json.dumps(outlines_geojson("communes", request.user, simplify=0.0003, precision=5), ensure_ascii=False)
     response = HttpResponse(body, content_type="application/geo+json")
-    response["Cache-Control"] = "public, max-age=3600"
+    # What a user gets depends on his scope: private to him, reused for an hour by his own browser.
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Vary"] = "Cookie, Authorization"
     return response
 
 

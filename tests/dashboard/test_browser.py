@@ -50,7 +50,9 @@ def browser(transactional_db) -> Iterator[object]:
 
 def open_page(browser, live_server, user=None, *, width=1366, height=768):
     """A page at 1366×768 in Vietnamese, signed in as `user` (or a visitor)."""
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN")
+    # bypass_csp: wait_for_function evaluates its string with eval, which the site's policy forbids; the
+    # pages themselves are checked under the real policy by tests/gis_ioc/test_csp_browser.py.
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN", bypass_csp=True)
     if user is not None:
         session = client_for(user).cookies["sessionid"].value
         context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])

@@ -42,6 +42,7 @@ ADMINISTRATORS_ONLY = {
     "auth.User", "auth.Group", "gis_ioc.UserScope", "gis_ioc.ApiToken", "procrastinate.ProcrastinateJob",
     "analysis.Analysis", "petitions.Petition", "petitions.FieldReport", "petitions.Agency", "petitions.RoutingRule",
     "petitions.CategoryDeadline",
+    "axes.AccessAttempt", "axes.AccessFailureLog", "axes.AccessLog",  # sign-in locks: administrators lift them
 }  # fmt: skip
 
 # Written by the system only: listed and opened, never added through a form.

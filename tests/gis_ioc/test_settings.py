@@ -84,3 +84,16 @@ def test_the_secret_key_is_read_from_the_checkout_file(tmp_path):
 )
 def test_bad_boolean_and_integer_values_are_refused_naming_the_variable(name, value, says):
     assert says in refused(start(SECRET_KEY=GOOD_KEY, DATABASE_URL=GOOD_URL, **{name: value}))
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("IOC_TRUSTED_PROXIES", "10.0.0.1,nginx", "IOC_TRUSTED_PROXIES: 'nginx' is not an IP address or network"),
+        ("PETITIONS_TRUST_X_FORWARDED_FOR", "1", "replaced by IOC_TRUSTED_PROXIES"),
+        ("IOC_HTTPS", "sometimes", "IOC_HTTPS='sometimes' is not a boolean"),
+        ("IOC_LOGIN_FAILURE_LIMIT", "0", "IOC_LOGIN_FAILURE_LIMIT=0 is below the minimum 1"),
+    ],
+)
+def test_bad_proxy_tls_and_login_settings_are_refused_naming_the_variable(name, value, says):
+    assert says in refused(start(SECRET_KEY=GOOD_KEY, DATABASE_URL=GOOD_URL, **{name: value}))

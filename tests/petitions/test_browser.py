@@ -54,6 +54,7 @@ def test_the_field_app_queues_offline_and_delivers_each_report_once(live_server,
     here = target.geom
     context = browser.new_context(
         **PHONE,
+        bypass_csp=True,  # wait_for_function uses eval; tests/gis_ioc/test_csp_browser.py checks the policy
         geolocation={"latitude": here.y, "longitude": here.x, "accuracy": 12},
         permissions=["geolocation"],
         locale="vi-VN",
@@ -119,6 +120,7 @@ def test_the_citizen_form_and_status_page_work_on_a_phone(live_server, district,
     gps = inside("24937")
     context = browser.new_context(
         **PHONE,
+        bypass_csp=True,  # wait_for_function uses eval; tests/gis_ioc/test_csp_browser.py checks the policy
         locale="vi-VN",
         geolocation={"latitude": gps.y, "longitude": gps.x, "accuracy": 20},
         permissions=["geolocation"],

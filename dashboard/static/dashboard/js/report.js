@@ -1,5 +1,7 @@
 // Charts of the printed report; window.reportReady tells the PDF printer they are drawn.
 (function () {
+  const print = document.getElementById("print-report");
+  if (print) print.addEventListener("click", (e) => { e.preventDefault(); window.print(); });
   const d = JSON.parse(document.getElementById("chart-data").textContent);
   const locale = d.lang === "en" ? "en-GB" : "vi-VN";
   const fmt = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });

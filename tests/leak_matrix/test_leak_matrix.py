@@ -1,0 +1,134 @@
+"""The leak matrix: every catalog layer × every persona × every channel shows exactly what the policy
+allows — which layers exist, which rows, which fields, which communes.
+
+Cell ids read `<layer>-<persona>-<channel>` (e.g. `land-parcels-scoped_officer-mvt`). The expected side
+comes from tests/leak_matrix/oracle.py (gis_ioc.permissions applied to the layer's rows read without any
+channel's code); the observed side reads each answer back the way a client would.
+
+What extends the matrix by itself: a layer in layers.catalog_defaults (or any layer in the catalog: the
+coverage test fails until this module's world knows its kind), a role in gis_ioc.roles, a channel class
+in the registries of channels*.py, and a URL route (the route test fails until a channel covers it or it
+is listed as carrying no layer data).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from layers.catalog_defaults import DEFAULT_LAYERS
+from tests.leak_matrix.channels import FEATURE_CHANNELS, Cell, Channel
+from tests.leak_matrix.channels_apps import APP_CHANNELS
+from tests.leak_matrix.channels_catalog import CATALOG_CHANNELS
+from tests.leak_matrix.channels_maps import MAP_CHANNELS
+from tests.leak_matrix.observe import compare
+from tests.leak_matrix.world import EXTRA_LAYERS, role_names
+
+pytestmark = pytest.mark.django_db
+
+CHANNELS: list[type[Channel]] = [*FEATURE_CHANNELS, *MAP_CHANNELS, *APP_CHANNELS, *CATALOG_CHANNELS]
+LAYER_KINDS: dict[str, str] = {spec["slug"]: spec.get("kind", "vector") for spec in DEFAULT_LAYERS} | EXTRA_LAYERS
+
+
+def _cells() -> list[Any]:
+    out = []
+    for slug, kind in LAYER_KINDS.items():
+        for persona in role_names():
+            for channel in CHANNELS:
+                if kind in channel.kinds and channel.covers(slug):
+                    out.append(pytest.param(slug, persona, channel, id=f"{slug}-{persona}-{channel.name}"))
+    return out
+
+
+@pytest.mark.parametrize(("slug", "persona", "channel"), _cells())
+def test_cell(world: Any, slug: str, persona: str, channel: type[Channel]) -> None:
+    from layers.models import Layer
+
+    layer = world.memo.get(("layer", slug))
+    if layer is None:
+        layer = world.memo[("layer", slug)] = Layer.objects.get(slug=slug)
+    cell = Cell(world, layer, world.persona(persona))
+    door = channel()
+    expected = door.expect(cell)
+    seen = door.fetch(cell)
+    problems = compare(expected, seen)
+    assert not problems, f"{slug} / {persona} / {channel.name}: " + "; ".join(problems)
+
+
+# --- the matrix is complete -------------------------------------------------------------------------------
+def test_the_matrix_covers_every_catalog_layer(world: Any) -> None:
+    from layers.models import Layer
+
+    catalog = dict(Layer.objects.values_list("slug", "kind"))
+    assert catalog == LAYER_KINDS, "a catalog layer the matrix does not enumerate (or of another kind)"
+
+
+# Routes that carry no layer data (sign-in, static pages, schema documents, writes and jobs with their own
+# tests), each with the reason. Everything else must be covered by a channel.
+NOT_LAYER_DATA: dict[str, str] = {
+    "healthz": "database status only",
+    "i18n/setlang/": "language switch",
+    "admin/": "Django admin: tested per role in tests/gis_ioc/test_admin.py",
+    "login/": "sign-in page",
+    "logout/": "sign-out",
+    "api/schema/": "OpenAPI document (no data)",
+    "api/docs/": "Swagger UI shell",
+    "api/redoc/": "Redoc shell",
+    "ogc": "OGC landing page (no data)",
+    "ogc/": "OGC landing page (no data)",
+    "ogc/conformance": "conformance classes",
+    "ogc/api": "OpenAPI document of the OGC API",
+    "tiles/raster/upload": "write (GIS staff upload)",
+    "petitions/": "citizen form",
+    "petitions/track/": "tracking form",
+    "field/login/": "sign-in page",
+    "field/logout/": "sign-out",
+    "field/manifest.webmanifest": "PWA manifest",
+    "field/sw.js": "service worker",
+    "open311/v2/": "discovery pointer",
+    "open311/v2/discovery.<str:fmt>": "endpoint description",
+    "open311/v2/services.<str:fmt>": "petition categories",
+    "open311/v2/services/<str:code>.<str:fmt>": "one category",
+    "api/v1/petitions/<str:code>/transition/": "write (workflow)",
+    "petitions/desk/<str:code>/act/": "write (workflow)",
+    "petitions/track/<str:code>/rate/": "write (rating)",
+    "analyses/<int:pk>/rerun/": "write (job)",
+    "api/v1/analyses/<int:pk>/rerun/": "write (job)",
+    "api/v1/analyses/types/": "parameters of analysis types",
+    "api/v1/imports/": "upload door of imports (write)",
+    "field/": "field app shell (its data comes from field/api/…)",
+    "account/tokens/": "a person's own API tokens (names, last use)",
+    "account/tokens/<int:token_id>/revoke": "write (revoke one's own token)",
+    "field/api/reports/": "write (field reports sync)",
+    "api/v1/imports/<int:pk>/": "an import job's own record (GIS staff); its layer is a catalog layer",
+    "api/v1/imports/<int:pk>/rejects": "rows an import skipped, for the GIS staff who ran it",
+    "imports/": "import page (GIS staff); the imported layer is a catalog layer",
+    "imports/<int:pk>/": "an import job's page",
+    "open311/v2/tokens/<str:token>.<str:fmt>": "token -> request id, no data",
+}
+
+
+def _routes(patterns: list[Any], prefix: str = "") -> list[str]:
+    from django.urls import URLPattern, URLResolver
+
+    out = []
+    for p in patterns:
+        route = prefix + str(p.pattern)
+        if isinstance(p, URLResolver):
+            if route == "admin/":
+                out.append(route)
+                continue
+            out += _routes(p.url_patterns, route)
+        elif isinstance(p, URLPattern):
+            out.append(route)
+    return out
+
+
+def test_every_url_route_is_in_the_matrix(world: Any) -> None:
+    from django.urls import get_resolver
+
+    covered = {route for channel in CHANNELS for route in channel.routes}
+    routes = set(_routes(get_resolver().url_patterns))
+    missing = sorted(routes - covered - set(NOT_LAYER_DATA))
+    assert not missing, "routes no channel of the leak matrix covers:\n  " + "\n  ".join(missing)
