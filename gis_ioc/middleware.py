@@ -14,6 +14,8 @@ from django.utils.cache import patch_vary_headers
 from gis_ioc import accounts
 
 SUPPORTED = {code for code, _name in settings.LANGUAGES}
+# `?lang=en` works on any address: channels that refuse unknown parameters (OGC API, REST) let it through.
+LANGUAGE_PARAM = "lang"
 
 
 def chosen_language(request: HttpRequest) -> tuple[str, bool]:
@@ -23,7 +25,7 @@ def chosen_language(request: HttpRequest) -> tuple[str, bool]:
     the VI/EN switch sets (/i18n/setlang/). The browser's Accept-Language is deliberately not used: a
     district office's browsers are often in English, and the platform must open in Vietnamese for them
     (Django's LocaleMiddleware would follow the browser)."""
-    asked = request.GET.get("lang", "").strip().lower()
+    asked = request.GET.get(LANGUAGE_PARAM, "").strip().lower()
     if asked in SUPPORTED:
         return asked, True
     remembered = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")

@@ -34,6 +34,7 @@ from django.db import DataError, connection, transaction
 from django.utils.translation import gettext as _
 
 from gis_ioc import permissions
+from gis_ioc.lib import crs_domain
 from layers import catalog_cache
 from layers import source as sources
 from layers.models import Layer
@@ -212,6 +213,13 @@ def bbox_in_crs(bbox: tuple[float, float, float, float], crs: CRS, parameter: st
             raise QueryError(parameter, _("Kinh độ phải nằm trong [-180, 180]."))
         if not (-90 <= bbox[1] <= 90 and -90 <= bbox[3] <= 90):
             raise QueryError(parameter, _("Vĩ độ phải nằm trong [-90, 90]."))
+    elif not crs_domain.within_domain(bbox, crs.srid):
+        # Far outside a projected CRS's area PROJ cannot transform the envelope (a database error).
+        raise QueryError(
+            parameter,
+            _("bbox nằm ngoài phạm vi dùng được của EPSG:%(srid)d (%(range)s).")
+            % {"srid": crs.srid, "range": crs_domain.describe(crs.srid)},
+        )
     return bbox
 
 

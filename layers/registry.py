@@ -27,6 +27,7 @@ from django.db import connection, models
 from django.utils import translation
 
 from layers.models import Layer
+from layers.source import PG_TYPES
 
 # Columns no layer publishes by default: bookkeeping, not data.
 _HIDDEN = {"id", "is_demo", "created_at", "updated_at", "commune", "version", "token"}
@@ -37,18 +38,6 @@ _GEOMETRY_TYPES = {
     "MULTILINESTRING": "MultiLineString",
     "POLYGON": "Polygon",
     "MULTIPOLYGON": "MultiPolygon",
-}
-_SQL_TYPES = {
-    "integer": "integer",
-    "bigint": "integer",
-    "smallint": "integer",
-    "double precision": "number",
-    "real": "number",
-    "numeric": "number",
-    "date": "date",
-    "timestamp with time zone": "datetime",
-    "timestamp without time zone": "datetime",
-    "boolean": "boolean",
 }
 
 
@@ -96,7 +85,7 @@ def attributes_of_table(table: str, geometry_field: str = "geom", visibility: st
     if not rows:
         raise LookupError(f"no table {table!r} in the database")
     return [
-        {"name": name, "title_vi": name, "title_en": name, "type": _SQL_TYPES.get(kind, "string"),
+        {"name": name, "title_vi": name, "title_en": name, "type": PG_TYPES.get(kind, "string"),
          "visibility": visibility, "roles": []}
         for name, kind in rows
         if name != geometry_field and name not in _HIDDEN

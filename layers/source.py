@@ -51,7 +51,7 @@ _MODEL_TYPES = {
     "DateTimeField": "datetime",
     "BooleanField": "boolean",
 }
-_PG_TYPES = {
+PG_TYPES = {
     "integer": "integer",
     "bigint": "integer",
     "smallint": "integer",
@@ -249,7 +249,7 @@ def _table_source(layer: Layer) -> LayerSource:
             continue
         pg_type = real[name][0]
         expr = f"{t}.{quote(name)}"
-        kind = attr.get("type") or _PG_TYPES.get(pg_type.split("(")[0], "string")
+        kind = attr.get("type") or PG_TYPES.get(pg_type.split("(")[0], "string")
         columns[name] = Column(name, expr, kind, mvt_expression(expr, pg_type))
     key = layer.id_field if layer.id_field in real else ("id" if "id" in real else None)
     if key is None:

@@ -78,6 +78,7 @@ FIELD_SOURCES = {
 CHANNEL = "rest"
 MAX_PAGE = 1000
 DEFAULT_PAGE = 100
+MAX_OFFSET = 10**9  # rows skipped at most (the OGC and REST offsets stop there too)
 JURISDICTION = "don-duong.lamdong.gov.vn"
 SERVICE_GROUPS = {
     "dat_dai": "Đất đai – quy hoạch",
@@ -340,6 +341,8 @@ def requests_collection(request: HttpRequest, fmt: str) -> HttpResponse:
         page = max(1, int(request.GET.get("page", 1)))
     except ValueError:
         return error(request, fmt, 400, _("page và page_size phải là số nguyên."))
+    if (page - 1) * size > MAX_OFFSET:  # beyond this the OFFSET overflows PostgreSQL's bigint
+        return error(request, fmt, 400, _("page quá lớn: tối đa %(n)d với page_size này.") % {"n": MAX_OFFSET // size})
     page_rows = list(qs[(page - 1) * size : page * size])
     lookups = Lookups(page_rows)
     rows = [request_row(request, p, reader.visible, lookups) for p in page_rows]

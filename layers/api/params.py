@@ -6,6 +6,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from gis_ioc import permissions
+from gis_ioc.middleware import LANGUAGE_PARAM
 from layers import query as q
 from layers.models import Layer
 
@@ -26,6 +27,7 @@ RESERVED = {
     "filter",
     "filter-lang",
     "filter-crs",
+    LANGUAGE_PARAM,
 }
 LOOKUPS = {"gt", "gte", "lt", "lte", "in", "ne"}
 

@@ -7,6 +7,7 @@ reprojection, repair, validation, loading — is format-independent and lives in
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -62,6 +63,11 @@ class SourceInfo:
     geometry_type: str = ""
     encoding: EncodingGuess | None = None
     notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # GDAL reports (inf, inf, -inf, -inf) for a layer whose only coordinates are NaN: no bounds at all.
+        if self.bounds is not None and not all(isinstance(v, int | float) and math.isfinite(v) for v in self.bounds):
+            self.bounds = None
 
 
 class Importer(ABC):

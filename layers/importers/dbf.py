@@ -12,7 +12,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+
 from layers.importers import encodings
+from layers.importers.safety import ImportRefused
 
 
 @dataclass
@@ -27,8 +30,8 @@ class DbfField:
 DECODE_CACHE = 500_000
 
 
-class DbfError(ValueError):
-    pass
+class DbfError(ImportRefused):
+    """A damaged DBF: refused like any other unreadable upload, with the reason."""
 
 
 def read_header(path: Path) -> tuple[list[DbfField], int, int, int]:
@@ -36,7 +39,7 @@ def read_header(path: Path) -> tuple[list[DbfField], int, int, int]:
     with open(path, "rb") as fh:
         head = fh.read(32)
         if len(head) < 32:
-            raise DbfError(f"{path.name}: tệp DBF bị cắt cụt (thiếu phần đầu)")
+            raise DbfError(_("%(name)s: tệp DBF bị cắt cụt (thiếu phần đầu)") % {"name": path.name})
         nrec, hlen, rlen = struct.unpack("<IHH", head[4:12])
         raw = fh.read(max(hlen - 32, 0))
     fields = []
@@ -57,7 +60,7 @@ def iter_records(path: Path, limit: int | None = None) -> Iterator[list[bytes]]:
         for i in range(nrec if limit is None else min(nrec, limit)):
             rec = fh.read(rlen)
             if len(rec) < rlen:
-                raise DbfError(f"{path.name}: bản ghi {i + 1} bị cắt cụt")
+                raise DbfError(_("%(name)s: bản ghi %(n)d bị cắt cụt") % {"name": path.name, "n": i + 1})
             if rec[:1] == b"*":
                 continue
             pos, values = 1, []

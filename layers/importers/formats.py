@@ -25,6 +25,9 @@ from layers.importers.base import GEOM, Importer, SourceInfo, normalise_table, r
 from layers.importers.crs import epsg_of
 from layers.importers.safety import ImportRefused, safe_extract
 
+# What GDAL raises on a damaged file; UnicodeDecodeError: a field name that is not UTF-8 (a damaged DBF header).
+OGR_ERRORS = (DataSourceError, DataLayerError, RuntimeError, UnicodeDecodeError)
+
 
 def _ogr_error(path: Path, exc: Exception) -> ImportRefused:
     return ImportRefused(
@@ -47,7 +50,7 @@ class OgrImporter(Importer):
     def list_layers(self) -> list[str]:
         try:
             return [str(row[0]) for row in pyogrio.list_layers(self.dataset())]
-        except (DataSourceError, DataLayerError, RuntimeError) as exc:
+        except OGR_ERRORS as exc:
             raise _ogr_error(self.path, exc) from exc
 
     def chosen_layer(self) -> str | None:
@@ -76,7 +79,7 @@ class OgrImporter(Importer):
                 force_feature_count=True,
                 force_total_bounds=True,
             )
-        except (DataSourceError, DataLayerError, RuntimeError) as exc:
+        except OGR_ERRORS as exc:
             raise _ogr_error(self.path, exc) from exc
         with self._open(layer, 1) as (_meta, reader):
             schema = reader.schema
@@ -102,7 +105,7 @@ class OgrImporter(Importer):
             return open_arrow(
                 self.dataset(), layer=layer, batch_size=batch_size, use_pyarrow=True, encoding=self.ogr_encoding()
             )
-        except (DataSourceError, DataLayerError, RuntimeError) as exc:
+        except OGR_ERRORS as exc:
             raise _ogr_error(self.path, exc) from exc
 
     @staticmethod
@@ -119,7 +122,7 @@ class OgrImporter(Importer):
                 geom_name = self._geom_name(reader.schema)
                 for batch in reader:
                     yield normalise_table(pa.Table.from_batches([batch]), geom_name)
-        except (DataSourceError, DataLayerError, OSError) as exc:
+        except (*OGR_ERRORS, OSError) as exc:
             raise _ogr_error(self.path, exc) from exc
 
 
@@ -405,7 +408,13 @@ class CSVImporter(TabularImporter):
         except csv.Error:
             delimiter = ","
         reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-        rows = [r for r in reader if any(c.strip() for c in r)]
+        try:
+            rows = [r for r in reader if any(c.strip() for c in r)]
+        except csv.Error as exc:  # a stray carriage return or NUL: not a table
+            raise ImportRefused(
+                _("Không đọc được %(name)s như một bảng CSV (dòng %(line)d: %(err)s).")
+                % {"name": self.path.name, "line": reader.line_num, "err": exc}
+            ) from None
         if not rows:
             raise ImportRefused(_("Tệp %(name)s không có dữ liệu.") % {"name": self.path.name})
         header = [h.strip() for h in rows[0]]

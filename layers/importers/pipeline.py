@@ -13,6 +13,7 @@ Hence the `noqa: S608` marks.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 import uuid
@@ -22,14 +23,13 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import shapely
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from gis_ioc.lib import tabular
 from layers.importers import crs as crs_mod
-from layers.importers import encodings, staging
+from layers.importers import encodings, geometry, staging
 from layers.importers.base import GEOM, Importer, ImportOptions, SourceInfo, importer_for
 from layers.importers.formats import ShapefileImporter
 from layers.importers.safety import ImportRefused, check_upload, safe_extract
@@ -99,7 +99,16 @@ def resolve_crs(info: SourceInfo, options: ImportOptions) -> crs_mod.CrsGuess:
     return guess
 
 
+def _xy(bounds: tuple[float, float, float, float] | None, swapped: bool) -> tuple[float, ...] | None:
+    """The file's bounds in x/y order once a lat/lon swap is undone."""
+    if bounds is None or not swapped:
+        return bounds
+    return (bounds[1], bounds[0], bounds[3], bounds[2])
+
+
 def _json_value(v: Any) -> Any:
+    if isinstance(v, float) and not math.isfinite(v):
+        return str(v)  # PostgreSQL's JSON has no NaN or Infinity
     if v is None or isinstance(v, bool | int | float | str):
         return v
     return str(v)
@@ -138,13 +147,15 @@ def preview(importer: Importer, sample_size: int = 20) -> dict[str, Any]:
             out["encoding_samples"] = _encoding_samples(importer)
     if importer.raster:
         return out
+    if reason := geometry.out_of_range(_xy(info.bounds, guess.swapped), guess.srid):
+        out["notes"] = [*out["notes"], reason]  # the person can still choose another CRS below
     sample = next(iter(importer.batches(sample_size)), None)
     rows: list[list[Any]] = []
     types: dict[str, int] = {}  # geometry type -> rows of the sample
     issues: list[dict[str, Any]] = []
     if sample is not None:
         sample = sample.slice(0, sample_size)
-        geoms = shapely.from_wkb(sample[GEOM].to_numpy(zero_copy_only=False))
+        geoms, problems = geometry.decode(sample[GEOM].to_pylist())
         names = [n for n, _t in info.fields]
         data = sample.drop_columns([GEOM]).to_pylist()
         for i, (row, g) in enumerate(zip(data, geoms, strict=True)):
@@ -152,7 +163,9 @@ def preview(importer: Importer, sample_size: int = 20) -> dict[str, Any]:
             rows.append([_json_value(row.get(n)) for n in names])
             gtype = "—" if g is None else g.geom_type
             types[gtype] = types.get(gtype, 0) + 1
-            if g is None or g.is_empty:
+            if i in problems:
+                issues.append({"row": i + 1, "reason": problems[i]})
+            elif g is None or g.is_empty:
                 issues.append({"row": i + 1, "reason": _("hình học rỗng")})
             elif not g.is_valid:
                 issues.append({"row": i + 1, "reason": _("hình học không hợp lệ, sẽ được sửa (ST_MakeValid)")})
@@ -241,6 +254,7 @@ def run_import(
                 % {"name": name}
             )
         crs_mod.ensure_srid(guess.srid)
+        geometry.check_range(_xy(info.bounds, guess.swapped), guess.srid)
         target = make_target(options, info, user)
         with transaction.atomic():
             plan = Plan(importer, info, target, guess.srid, guess.swapped, {})

@@ -24,6 +24,7 @@ from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
 from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 from shapely.validation import explain_validity
 
+from gis_ioc.lib import crs_domain
 from layers.query import CRS, Column, LayerSource, QueryError, parse_instant
 
 PARAM = "filter"
@@ -46,6 +47,10 @@ TEMPORAL_OPS = (
 )
 _FUNC_RE = re.compile(r"\b(" + "|".join(TEMPORAL_OPS) + r"|INTERVAL)\s*\(", re.IGNORECASE)
 MAX_FILTER_LENGTH = 20_000
+# The translator recurses once per AST level, and PostgreSQL's parser too: a chain of 1,900 `+` (7 kB of
+# text) is 1,900 levels deep. Real filters nest a handful of levels and hold tens of nodes.
+MAX_FILTER_DEPTH = 100
+MAX_FILTER_NODES = 2_000
 
 
 # --- parsing ----------------------------------------------------------------------------------
@@ -108,8 +113,53 @@ def _bbox_to_polygon(node: Any) -> Any:
     return node
 
 
+def _children(node: Any) -> list[Any]:
+    """The sub-nodes of an AST node (pygeofilter nodes list their operands in get_sub_nodes)."""
+    if isinstance(node, list | tuple):
+        return list(node)
+    if isinstance(node, ast.Node):
+        try:
+            return list(node.get_sub_nodes())
+        except (TypeError, AttributeError):  # pygeofilter builds e.g. In(sub_nodes=False) from {"op": "in"}
+            raise QueryError(
+                PARAM, _("Biểu thức CQL2 không hợp lệ: %(e)s") % {"e": _("sai số hoặc kiểu đối số")}
+            ) from None
+    if isinstance(node, dict) and "coordinates" not in node:  # a geometry's vertices are one operand
+        return list(node.values())
+    return []
+
+
+def check_size(node: Any, max_depth: int = MAX_FILTER_DEPTH) -> None:
+    """QueryError when the AST (or CQL2 JSON document) nests deeper than `max_depth` or holds more than
+    MAX_FILTER_NODES nodes (walked without recursion, so the check itself cannot overflow the stack)."""
+    stack = [(node, 1)]
+    count = 0
+    while stack:
+        current, depth = stack.pop()
+        count += 1
+        if depth > max_depth:
+            raise QueryError(
+                PARAM,
+                _("Biểu thức lọc lồng nhau quá sâu (tối đa %(n)d cấp); hãy tách thành các điều kiện đơn giản hơn.")
+                % {"n": MAX_FILTER_DEPTH},
+            )
+        if count > MAX_FILTER_NODES:
+            raise QueryError(
+                PARAM,
+                _("Biểu thức lọc có quá nhiều thành phần (tối đa %(n)d).") % {"n": MAX_FILTER_NODES},
+            )
+        stack.extend((child, depth + 1) for child in _children(current))
+
+
 def parse_filter(text: str, lang: str | None) -> Any:
-    """Parse a `filter` in `filter-lang` (cql2-text by default, or cql2-json) into a pygeofilter AST."""
+    """Parse a `filter` in `filter-lang` (cql2-text by default, or cql2-json) into a pygeofilter AST
+    no deeper than MAX_FILTER_DEPTH and no larger than MAX_FILTER_NODES."""
+    node = _parse_filter(text, lang)
+    check_size(node)
+    return node
+
+
+def _parse_filter(text: str, lang: str | None) -> Any:
     if len(text) > MAX_FILTER_LENGTH:
         raise QueryError(PARAM, _("Biểu thức lọc quá dài."))
     lang = (lang or "cql2-text").strip().lower()
@@ -121,6 +171,8 @@ def parse_filter(text: str, lang: str | None) -> Any:
                 document = json.loads(text)
             except ValueError as exc:
                 raise QueryError(PARAM, _("CQL2 JSON không hợp lệ: %(e)s") % {"e": exc}) from None
+            # Checked before pygeofilter's recursive walk; each CQL2 JSON level is an object and its args list.
+            check_size(document, 2 * MAX_FILTER_DEPTH)
             return parse_cql2_json(_bbox_to_polygon(document))
     except LarkError as exc:
         column = getattr(exc, "column", None)
@@ -128,6 +180,12 @@ def parse_filter(text: str, lang: str | None) -> Any:
         raise QueryError(PARAM, _("Lỗi cú pháp CQL2%(where)s.") % {"where": where}) from None
     except QueryError:
         raise
+    except RecursionError:
+        raise QueryError(
+            PARAM,
+            _("Biểu thức lọc lồng nhau quá sâu (tối đa %(n)d cấp); hãy tách thành các điều kiện đơn giản hơn.")
+            % {"n": MAX_FILTER_DEPTH},
+        ) from None
     except Exception as exc:  # noqa: BLE001 - pygeofilter raises assorted errors on malformed input
         raise QueryError(PARAM, _("Biểu thức CQL2 không hợp lệ: %(e)s") % {"e": str(exc)[:200]}) from None
     raise QueryError("filter-lang", _("filter-lang phải là cql2-text hoặc cql2-json."))
@@ -306,10 +364,15 @@ class _Translator:
             from shapely.ops import transform
 
             shape = transform(lambda x, y, z=None: (y, x), shape)
-        if self.crs.geographic:
-            minx, miny, maxx, maxy = shape.bounds
-            if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
+        if not crs_domain.within_domain(shape.bounds, self.crs.srid):
+            if self.crs.geographic:
                 raise QueryError(PARAM, _("Toạ độ hình học nằm ngoài phạm vi kinh/vĩ độ."))
+            # Far outside a projected CRS's area PROJ cannot transform the geometry (a database error).
+            raise QueryError(
+                PARAM,
+                _("Toạ độ hình học nằm ngoài phạm vi dùng được của EPSG:%(srid)d (%(range)s).")
+                % {"srid": self.crs.srid, "range": crs_domain.describe(self.crs.srid)},
+            )
         self.params.extend([shape.wkb, self.crs.srid])
         sql = "ST_SetSRID(ST_GeomFromWKB(%s), %s)"
         if self.crs.srid != self.source.srid:
@@ -414,5 +477,10 @@ def _compatible(a: str | None, b: str | None) -> bool:
 def cql_to_sql(node: Any, source: LayerSource, columns: dict[str, Column], filter_crs: CRS) -> tuple[str, list[Any]]:
     """Translate a parsed CQL2 filter into (SQL, params) over the user's queryable columns."""
     translator = _Translator(source, columns, filter_crs)
-    sql = translator.condition(node)
+    try:
+        sql = translator.condition(node)
+    except (TypeError, AttributeError, KeyError, IndexError):
+        # The AST is the request's own: a shape pygeofilter accepted but no CQL2 operator has (an operator
+        # with the wrong number or kind of arguments) is the client's error.
+        raise QueryError(PARAM, _("Biểu thức CQL2 không hợp lệ: %(e)s") % {"e": _("sai số hoặc kiểu đối số")}) from None
     return sql, translator.params

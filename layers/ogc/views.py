@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from gis_ioc import permissions
+from gis_ioc.middleware import LANGUAGE_PARAM
 from layers import query as q
 from layers.models import Layer
 from layers.ogc import openapi
@@ -76,9 +77,10 @@ ITEMS_PARAMS = {
     "properties",
     "count",
     "q",
+    LANGUAGE_PARAM,
 }
-ITEM_PARAMS = {"f", "crs", "properties"}
-SIMPLE_PARAMS = {"f"}
+ITEM_PARAMS = {"f", "crs", "properties", LANGUAGE_PARAM}
+SIMPLE_PARAMS = {"f", LANGUAGE_PARAM}
 
 
 def ogc_view(allowed: set[str] | None = SIMPLE_PARAMS) -> Callable[..., Callable[..., HttpResponse]]:

@@ -39,10 +39,16 @@ class FieldLoginView(auth_views.LoginView):
 def shell(request: HttpRequest) -> HttpResponse:
     """The app shell (cached by the service worker, so it opens without a connection)."""
     cfg = conf()
+    is_officer = permissions.has_role(request.user, roles.FIELD_OFFICER)
     context = {
-        "warn_accuracy": cfg.warn_accuracy_m,
-        "max_accuracy": cfg.max_accuracy_m,
-        "is_officer": permissions.has_role(request.user, roles.FIELD_OFFICER),
+        # Read by field.js through json_script: numbers printed by the template would follow the locale
+        # ("30,0" in Vietnamese, a syntax error in a script).
+        "field_config": {
+            "warnAccuracy": cfg.warn_accuracy_m,
+            "maxAccuracy": cfg.max_accuracy_m,
+            "isOfficer": is_officer,
+        },
+        "is_officer": is_officer,
     }
     return render(request, "petitions/field.html", context)
 

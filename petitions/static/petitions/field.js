@@ -3,7 +3,8 @@
 // server confirmed it (201 new, 200 already stored).
 import { all, del, get, put, uuid4 } from "./idb-queue.js";
 
-const cfg = window.FIELD_CONFIG || { warnAccuracy: 30, maxAccuracy: 100 };
+const cfgNode = document.getElementById("field-config");
+const cfg = (cfgNode && JSON.parse(cfgNode.textContent)) || { warnAccuracy: 30, maxAccuracy: 100 };
 const $ = (id) => document.getElementById(id);
 const state = { pos: null, petitions: [], syncing: false };
 
@@ -122,6 +123,8 @@ function renderList() {
 }
 
 async function loadAssigned() {
+  // Only field officers have assigned petitions: others see the page's notice, not a refused request.
+  if (cfg.isOfficer === false) { renderList(); return; }
   const q = state.pos ? `?lat=${state.pos.latitude}&lon=${state.pos.longitude}` : "";
   try {
     const res = await fetch("/field/api/assigned/" + q, { credentials: "same-origin" });
