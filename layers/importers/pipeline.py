@@ -99,7 +99,7 @@ def resolve_crs(info: SourceInfo, options: ImportOptions) -> crs_mod.CrsGuess:
     return guess
 
 
-def _xy(bounds: tuple[float, float, float, float] | None, swapped: bool) -> tuple[float, ...] | None:
+def _xy(bounds: tuple[float, float, float, float] | None, swapped: bool) -> tuple[float, float, float, float] | None:
     """The file's bounds in x/y order once a lat/lon swap is undone."""
     if bounds is None or not swapped:
         return bounds
