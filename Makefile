@@ -5,6 +5,8 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 PORT ?= 8000
 MANAGE := $(PY) manage.py
+# Packages checked by mypy (django-stubs; settings in pyproject.toml [tool.mypy]).
+TYPED := gis_ioc layers tiles petitions analysis dashboard
 
 .PHONY: demo test db db-stop setup system venv assets migrate messages serve lint bench clean
 
@@ -21,6 +23,7 @@ serve:
 
 test: setup db messages
 	.venv/bin/ruff check .
+	.venv/bin/mypy $(TYPED)
 	status=0; $(PY) -m pytest -q -p no:cacheprovider || status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "no tests collected" >&2; fi; exit $$status
 
@@ -62,6 +65,7 @@ migrate: venv db messages
 lint: venv
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/mypy $(TYPED)
 
 # Every benchmark in turn (benchmarks/run.py: a summary at the end, goes on past a failure). Pass e.g.
 # BENCH_ARGS="--only tiles" or BENCH_ARGS="--load-host http://127.0.0.1:8000" (load test: `make demo` running).

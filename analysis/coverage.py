@@ -118,12 +118,13 @@ class ServiceCoverage(AnalysisType):
         if params["mode"] == "travel_time":
             from analysis.routing import served_by_travel_time
 
+            access_m = params.get("access_m")  # 0 is a valid distance: only a missing one means 300 m
             served = served_by_travel_time(
                 table_name,
                 params.get("roads") or "roads",
                 minutes=params["minutes"],
                 speed_kmh=params.get("speed_kmh") or 30,
-                access_m=params.get("access_m") if params.get("access_m") is not None else 300,
+                access_m=300 if access_m is None else access_m,
             )
             reach_vi = f"{params['minutes']:g} phút"
             reach_en = f"{params['minutes']:g} min"

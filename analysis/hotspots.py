@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django import forms
@@ -18,11 +18,14 @@ from scipy.stats import norm
 from analysis.registry import METRIC_SRID, AnalysisError, AnalysisType, Outcome, register, table
 from analysis.results import Column, FeatureSet
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 # Two-sided critical z values of the usual confidence levels.
 LEVELS = ((99, 2.576), (95, 1.960), (90, 1.645))
 
 
-def _categories() -> list[tuple[str, str]]:
+def _categories() -> list[tuple[str, StrOrPromise]]:
     from petitions.models import Category
 
     return [("", _("Tất cả lĩnh vực")), *Category.choices]
@@ -180,7 +183,7 @@ class PetitionHotspots(AnalysisType):
             progress(70, "Đang tìm cụm DBSCAN")
             cursor.execute(_DBSCAN_SQL.format(**clauses), [params["eps_m"], params["min_points"], *tail])
             clusters = cursor.fetchall()
-        rows = []
+        rows: list[dict[str, Any]] = []
         for (geom, _x, _y, code), count, zi in zip(cells, counts, z, strict=True):
             level = significance(float(zi))
             rows.append(
@@ -229,7 +232,7 @@ class PetitionHotspots(AnalysisType):
             for i, (_cid, n, x, y, cat, code, r) in enumerate(clusters)
         ]
         hot = [r for r in rows if r["confidence"] > 0]
-        summary = {}
+        summary: dict[str, dict[str, Any]] = {}
         for r in hot:
             summary.setdefault(r["commune_code"], {"commune_code": r["commune_code"], "hot_cells": 0, "petitions": 0})
             summary[r["commune_code"]]["hot_cells"] += 1

@@ -24,6 +24,7 @@ def reap(seconds_since_heartbeat: float = 30) -> list[int]:
     )
     reaped: list[int] = []
     for job in stalled:
+        assert job.id is not None  # read back from the queue table: only jobs not yet deferred lack an id
         async_to_sync(app.job_manager.finish_job_by_id_async)(job_id=job.id, status=Status.FAILED, delete_job=False)
         # The record keeps the id of the job that last ran it (set when it was enqueued and when it started).
         for analysis in Analysis.objects.filter(job_id=job.id, status__in=["queued", "running"]):

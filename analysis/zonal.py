@@ -127,6 +127,7 @@ def zonal_stats(
     n = len(local)
     counts = np.bincount(lab, minlength=n + 1)
     # Pixel areas: per row for geographic rasters.
+    areas: np.ndarray
     if grid.pixel_area_m2.size > 1:
         row_area = np.broadcast_to(grid.pixel_area_m2[:, None], shape)[valid]
         areas = np.bincount(lab, weights=row_area, minlength=n + 1)
@@ -171,6 +172,7 @@ def _area_by_class(chunk: np.ndarray, idx: np.ndarray, row_area: np.ndarray | No
     if not chunk.size:
         return {}
     classes, inverse = np.unique(chunk, return_inverse=True)
+    per: np.ndarray
     if row_area is None:
         per = np.bincount(inverse, minlength=len(classes)) * float(grid.pixel_area_m2[0])
     else:
@@ -222,10 +224,10 @@ def load_zones(zones: str, plan_id: int | None, communes: list[str] | None) -> l
     from layers.models import PlanningZone
 
     if zones == "communes":
-        qs = AdminUnit.objects.current().communes().order_by("code")
+        units = AdminUnit.objects.current().communes().order_by("code")
         if communes:
-            qs = qs.filter(code__in=communes)
-        return [({"commune_code": u.code, "name": u.name}, shapely_wkb.loads(bytes(u.geom.wkb))) for u in qs]
+            units = units.filter(code__in=communes)
+        return [({"commune_code": u.code, "name": u.name}, shapely_wkb.loads(bytes(u.geom.wkb))) for u in units]
     qs = PlanningZone.objects.filter(plan_id=plan_id).order_by("zone_code")
     if communes:
         qs = qs.filter(commune_code__in=communes)
@@ -286,7 +288,7 @@ class ZonalStatistics(AnalysisType):
             raise AnalysisError(_("Không có vùng nào để thống kê (lớp vùng rỗng)."))
         progress(20, "Đang tính thống kê")
         pct = params.get("percentiles") or []
-        results = zonal_stats(path, [g for _, g in zones], percentiles=pct, categorical=params.get("categorical"))
+        results = zonal_stats(path, [g for _, g in zones], percentiles=pct, categorical=bool(params.get("categorical")))
         progress(80, "Đang tạo lớp kết quả")
         pcols = [f"p{q:g}" for q in pct]
         columns = [

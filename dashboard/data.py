@@ -10,7 +10,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from django.db import connection
+from django.db import connection, models
 from django.utils import translation
 
 from gis_ioc import permissions
@@ -138,6 +138,14 @@ def catalog_for(user: Any) -> list[dict[str, Any]]:
     return out
 
 
+def _choice_labels(model: type[models.Model], name: str) -> dict[str, str]:
+    """Display label of each stored value of a choice field ({} for a field without choices)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field):  # a reverse relation has no choices
+        return {}
+    return {str(k): str(v) for k, v in field.flatchoices}
+
+
 def _legend(layer: Layer, lang: str) -> list[dict[str, str]]:
     """Legend entries: the catalog's own legend, else one per category colour, else the single colour."""
     if layer.legend:
@@ -154,7 +162,7 @@ def _legend(layer: Layer, lang: str) -> list[dict[str, str]]:
         labels: dict[str, str] = {}
         if model is not None and style.get("field"):
             try:
-                labels = {str(k): str(v) for k, v in model._meta.get_field(style["field"]).flatchoices}
+                labels = _choice_labels(model, style["field"])
             except Exception:  # noqa: BLE001 - a field renamed in the catalog only loses its labels
                 labels = {}
         return [{"label": labels.get(k, k), "color": c} for k, c in style["colors"].items()]
@@ -187,12 +195,14 @@ def layer_rows(
     layer at all. Choice fields come back as their display labels.
     """
     layer = Layer.objects.filter(slug=slug).first()
-    if layer is None or not permissions.can_view_layer(user, layer) or layer.model_class() is None:
+    if layer is None or not permissions.can_view_layer(user, layer):
+        return None
+    model = layer.model_class()
+    if model is None:
         return None
     visible = permissions.visible_fields(user, layer, "dashboard")
     fields = [f for f in visible if f != "commune_code"]
     show_commune = "commune_code" in visible  # the commune column follows the field's own visibility
-    model = layer.model_class()
     qs = permissions.scope_queryset(user, layer.base_queryset()).filter(commune_code__in=codes)
     if layer.temporal_field and start and end:
         field = model._meta.get_field(layer.temporal_field)
@@ -204,11 +214,11 @@ def layer_rows(
     choices = {}
     for name in fields:
         try:
-            f = model._meta.get_field(name)
+            labels = _choice_labels(model, name)
         except Exception:  # noqa: BLE001 - an attribute that is not a model field (imported tables)
             continue
-        if getattr(f, "choices", None):
-            choices[name] = {str(k): str(v) for k, v in f.flatchoices}
+        if labels:
+            choices[name] = labels
     rows = []
     for obj in qs.values("pk", "commune_code", *fields):
         row = {"id": obj["pk"], **({"commune_code": obj["commune_code"]} if show_commune else {})}
@@ -244,7 +254,7 @@ def by_category(user: Any, codes: list[str], start: dt.date, end: dt.date) -> li
     """Counts per category of the layers the user may see (one GROUP BY each), plus revenue by source."""
     from django.db.models import Count, Sum
 
-    charts = []
+    charts: list[dict[str, Any]] = []
     for slug, field in CATEGORY_CHARTS:
         layer = Layer.objects.filter(slug=slug).first()
         if layer is None or not permissions.can_view_layer(user, layer):
@@ -252,12 +262,14 @@ def by_category(user: Any, codes: list[str], start: dt.date, end: dt.date) -> li
         if field not in permissions.visible_fields(user, layer, "dashboard"):
             continue  # a distribution over a field the user may not see would reveal it
         model = layer.model_class()
+        if model is None:
+            continue  # a catalog row whose model is gone: nothing to count
         qs = permissions.scope_queryset(user, layer.base_queryset()).filter(commune_code__in=codes)
         if layer.temporal_field:
             kind = model._meta.get_field(layer.temporal_field).get_internal_type()
             lookup = "date__range" if kind == "DateTimeField" else "range"
             qs = qs.filter(**{f"{layer.temporal_field}__{lookup}": (start, end)})
-        labels = {str(k): str(v) for k, v in model._meta.get_field(field).flatchoices}
+        labels = _choice_labels(model, field)
         rows = qs.order_by().values(field).annotate(n=Count("pk")).order_by("-n")
         charts.append(
             {
@@ -272,12 +284,12 @@ def by_category(user: Any, codes: list[str], start: dt.date, end: dt.date) -> li
         layer is not None
         and permissions.can_view_layer(user, layer)
         and {"source", "planned", "actual"} <= set(permissions.visible_fields(user, layer, "dashboard"))
+        and (model := layer.model_class()) is not None
     ):
-        model = layer.model_class()
         qs = permissions.scope_queryset(user, layer.base_queryset()).filter(
             commune_code__in=codes, month__range=(start.replace(day=1), end)
         )
-        labels = {str(k): str(v) for k, v in model._meta.get_field("source").flatchoices}
+        labels = _choice_labels(model, "source")
         rows = list(qs.order_by().values("source").annotate(p=Sum("planned"), a=Sum("actual")).order_by("source"))
         charts.append(
             {

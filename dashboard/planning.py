@@ -49,9 +49,9 @@ def _plan(user: Any, value: str | int | None, name: str) -> PlanningPlan:
     return plan
 
 
-def _plans(request: HttpRequest) -> tuple[PlanningPlan, PlanningPlan]:
-    a = _plan(request.user, request.GET.get("a"), "a")
-    b = _plan(request.user, request.GET.get("b"), "b")
+def _plans(user: Any, a_value: str | None, b_value: str | None) -> tuple[PlanningPlan, PlanningPlan]:
+    a = _plan(user, a_value, "a")
+    b = _plan(user, b_value, "b")
     if a.pk == b.pk:
         raise params.BadRequest(_("Hãy chọn hai đồ án quy hoạch khác nhau để so sánh."))
     return a, b
@@ -128,17 +128,19 @@ def compare_page(request: HttpRequest) -> HttpResponse:
     codes = [u.code for u in params.visible_communes(user)]
     can_see_parcels = _layer_allows(user, "land-parcels")
     conflict_code = request.GET.get("commune") if request.GET.get("commune") in codes else (codes[0] if codes else "")
+    a: PlanningPlan | None = None
+    b: PlanningPlan | None = None
     try:
         if len(plans) >= 2:
-            a, b = _plans(_with(request, a=a_id, b=b_id))
+            a, b = _plans(user, a_id, b_id)
             context.update(a=a, b=b, changes=changes(user, a, b, codes))
     except params.BadRequest as exc:
         context["error"], status = str(exc), 400
     except params.NotFound as exc:
         context["error"], status = str(exc), 404
     context["page_config"] = {
-        "a": context.get("a").pk if context.get("a") else None,
-        "b": context.get("b").pk if context.get("b") else None,
+        "a": a.pk if a else None,
+        "b": b.pk if b else None,
         "strings": js_strings(),
         "lang": (request.LANGUAGE_CODE or "vi")[:2],
         "canSeeParcels": can_see_parcels,
@@ -153,20 +155,12 @@ def compare_page(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/compare.html", context, status=status)
 
 
-def _with(request: HttpRequest, **values: str) -> HttpRequest:
-    query = request.GET.copy()
-    for k, v in values.items():
-        query[k] = v
-    request.GET = query
-    return request
-
-
 @require_GET
 @json_errors
 def compare_api(request: HttpRequest) -> JsonResponse:
     """/planning/api/compare?a=&b=[&commune=] : the change table (all the user's communes) and plan B's
     conflicts (one commune), as JSON."""
-    a, b = _plans(request)
+    a, b = _plans(request.user, request.GET.get("a"), request.GET.get("b"))
     codes = [u.code for u in params.visible_communes(request.user)]
     found = conflicts(request.user, b, conflict_communes(request), request.GET.get("rule", "code"))
     return JsonResponse({"a": a.pk, "b": b.pk, "changes": changes(request.user, a, b, codes), "conflicts": found})
@@ -231,7 +225,7 @@ def table(request: HttpRequest, name: str, codes: list[str]) -> tuple[str, list[
     """The comparison's tables for CSV/XLSX: zone-class changes (a, b) or conflicts (plan)."""
     user = request.user
     if name == "plan-changes":
-        a, b = _plans(request)
+        a, b = _plans(user, request.GET.get("a"), request.GET.get("b"))
         rows = changes(user, a, b, codes)
         head = [_("Mã xã"), _("Xã/thị trấn"), _("Từ loại đất"), _("Sang loại đất"), _("Diện tích (ha)")]
         return (
@@ -240,12 +234,12 @@ def table(request: HttpRequest, name: str, codes: list[str]) -> tuple[str, list[
             [[r["commune_code"], r["commune_name"], r["from_class"], r["to_class"], r["hectares"]] for r in rows],
         )
     plan = _plan(user, request.GET.get("plan") or request.GET.get("b"), "plan")
-    rows = conflicts(user, plan, codes, request.GET.get("rule", "code"))
-    if rows is None:
+    found = conflicts(user, plan, codes, request.GET.get("rule", "code"))
+    if found is None:
         raise params.NotFound(_("Bạn không được xem lớp thửa đất."))
     head = [_("Mã xã"), _("Tờ bản đồ số"), _("Thửa số"), _("Hiện trạng"), _("Quy hoạch"), _("Mã khu")]
     return (
         _("Thửa đất mâu thuẫn quy hoạch"),
         head,
-        [[r[k] for k in CONFLICT_FIELDS[1:]] for r in rows],
+        [[r[k] for k in CONFLICT_FIELDS[1:]] for r in found],
     )

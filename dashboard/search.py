@@ -83,11 +83,11 @@ def _communes(user: Any, text: str) -> list[dict[str, Any]]:
     return out
 
 
-def _facilities(user: Any, text: str, model: type, slug: str) -> list[dict[str, Any]]:
+def _facilities(user: Any, text: str, model: type[School | HealthFacility], slug: str) -> list[dict[str, Any]]:
     if not _layer_visible(user, slug):
         return []
-    qs = permissions.scope_queryset(user, model.objects.all())
-    qs = _name_filter(qs, "name", text).order_by("name")[:LIMIT]
+    scoped = permissions.scope_queryset(user, model.objects.all())
+    found = _name_filter(scoped, "name", text).order_by("name")[:LIMIT]
     return [
         {
             "kind": slug,
@@ -97,7 +97,7 @@ def _facilities(user: Any, text: str, model: type, slug: str) -> list[dict[str, 
             "lonlat": _lonlat(obj.geom),
             "commune_code": obj.commune_code,
         }
-        for obj in qs
+        for obj in found
     ]
 
 
@@ -116,8 +116,8 @@ def _parcels(user: Any, text: str) -> list[dict[str, Any]]:
     else:
         return []
     codes = [c for c in communes.values_list("code", flat=True) if permissions.can_view_commune(user, c)]
-    qs = LandParcel.objects.filter(commune_code__in=codes, sheet_number=sheet, parcel_number=number)
-    qs = permissions.scope_queryset(user, qs).annotate(center=Centroid("geom"))[:LIMIT]
+    parcels = LandParcel.objects.filter(commune_code__in=codes, sheet_number=sheet, parcel_number=number)
+    found = permissions.scope_queryset(user, parcels).annotate(center=Centroid("geom"))[:LIMIT]
     return [
         {
             "kind": "land-parcels",
@@ -128,7 +128,7 @@ def _parcels(user: Any, text: str) -> list[dict[str, Any]]:
             "bbox": list(p.geom.extent),
             "commune_code": p.commune_code,
         }
-        for p in qs
+        for p in found
     ]
 
 

@@ -96,16 +96,18 @@ def _num(value: Any) -> float | None:
 
 
 def choropleth(
-    user: Any, code: str, start: dt.date, end: dt.date, codes: list[str], method: str = "quantiles", k: int = 5
+    user: Any, code: str | None, start: dt.date, end: dt.date, codes: list[str], method: str = "quantiles", k: int = 5
 ) -> dict[str, Any]:
-    """Every commune's value of one statistic in one call, classified, with the legend's breaks."""
+    """Every commune's value of one statistic in one call, classified, with the legend's breaks.
+
+    `code` comes straight from ?stat=: a missing or unknown one is refused by `get`."""
     stat = get(user, code)
     if method not in classify.METHODS:
         raise BadRequest(_("Cách phân lớp “%(m)s” không có; dùng quantiles, jenks hoặc equal.") % {"m": method})
     if not 2 <= k <= 7:
         raise BadRequest(_("Số lớp phải từ 2 đến 7."))
     module = _module()
-    values = {c: _num(v) for c, v in module.commune_values(code, start, end, communes=codes).items() if c in codes}
+    values = {c: _num(v) for c, v in module.commune_values(stat.code, start, end, communes=codes).items() if c in codes}
     bounds = classify.breaks(values.values(), method, k)
     palette = classify.colours(len(bounds))
     return {
@@ -118,7 +120,7 @@ def choropleth(
         "breaks": bounds,
         "colors": palette,
         "min": min((v for v in values.values() if v is not None), default=None),
-        "district": _num(module.district_value(code, start, end, communes=codes)),
+        "district": _num(module.district_value(stat.code, start, end, communes=codes)),
     }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
+from django.contrib.gis.geos import GeometryCollection, GEOSGeometry, MultiPolygon, Polygon
 from django.db import connection, transaction
 from django.db.models import Q
 
@@ -84,19 +84,20 @@ def _as_multipolygon(unit: UnitInput, source: str, report: TopologyReport) -> Mu
         fixed = geom.make_valid()
         polys = [
             g
-            for g in (fixed if fixed.geom_type in ("MultiPolygon", "GeometryCollection") else [fixed])
+            for g in (fixed if isinstance(fixed, GeometryCollection) else [fixed])
             if g.geom_type in ("Polygon", "MultiPolygon")
         ]
         if not polys:
             raise AdminUnitLoadError(f"{source}: row {unit.row} (code {unit.code}): invalid polygon ({reason})")
-        parts: list = []
+        parts: list[GEOSGeometry] = []
         for p in polys:
-            parts.extend(list(p) if p.geom_type == "MultiPolygon" else [p])
+            parts.extend(list(p) if isinstance(p, MultiPolygon) else [p])
         geom = MultiPolygon(parts, srid=4326)
         report.repaired.append(f"{unit.code} ({reason})")
-    if geom.geom_type == "Polygon":
-        geom = MultiPolygon([geom], srid=4326)
-    return geom  # type: ignore[return-value]
+    if isinstance(geom, Polygon):
+        return MultiPolygon([geom], srid=4326)
+    assert isinstance(geom, MultiPolygon)  # a Polygon or a MultiPolygon, checked above
+    return geom
 
 
 def update_areas(ids: list[int]) -> None:
@@ -112,7 +113,7 @@ def _update_areas(ids: list[int]) -> None:
         )
 
 
-def _union(ids: list[int]) -> GEOSGeometry:
+def _union(ids: list[int]) -> MultiPolygon:
     """The union of the units as one valid MultiPolygon, computed in PostGIS."""
     with connection.cursor() as cursor:
         cursor.execute(
@@ -120,7 +121,9 @@ def _union(ids: list[int]) -> GEOSGeometry:
             "FROM gis_ioc_adminunit WHERE id = ANY(%s)",
             [ids],
         )
-        return GEOSGeometry(memoryview(bytes(cursor.fetchone()[0])))
+        union = GEOSGeometry(memoryview(bytes(cursor.fetchone()[0])))
+    assert isinstance(union, MultiPolygon)  # ST_Multi of polygons, even when empty
+    return union
 
 
 def dissolve_into(
@@ -147,7 +150,7 @@ def dissolve_into(
     if not supplied:
         unit.name, unit.name_ascii = nfc(name), ascii_name(name_ascii or name)
         unit.unit_type = unit_type_from_text(name, level)
-        unit.geom = _union(child_ids)  # type: ignore[assignment]
+        unit.geom = _union(child_ids)
         unit.area_km2, unit.source, unit.is_demo = 0, f"dissolved from {source}", is_demo
     if parent is not None:
         unit.parent = parent

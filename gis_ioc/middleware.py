@@ -84,7 +84,7 @@ class SignInMiddleware:
                 return accounts.unauthorized(exc.message)
             if signed is not None:
                 request.user = signed.user
-                request.auser = partial(_same_user, signed.user)  # type: ignore[attr-defined]  # async code agrees
+                request.auser = partial(_same_user, signed.user)  # async code agrees
                 request.api_token = signed.token  # type: ignore[attr-defined]
                 request.auth_scheme = signed.scheme  # type: ignore[attr-defined]
                 if signed.scheme == "token":

@@ -180,6 +180,7 @@ def publish_layer(
     if len(kinds) != 1 or None in kinds:
         raise ValueError(f"one geometry kind per layer, got {sorted(map(str, frame.geometry.geom_type.unique()))}")
     gtype = kinds.pop()
+    assert gtype is not None  # refused just above
     data_cols = [c for c in frame.columns if c != frame.geometry.name]
     names = [_column_name(c) for c in data_cols]
     if len(set(names)) != len(names):

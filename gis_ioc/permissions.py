@@ -12,7 +12,7 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ObjectDoesNotExist
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from layers.models import Layer
 
 AnyUser = User | AnonymousUser | None
+_QS = TypeVar("_QS", bound=QuerySet[Any])  # scope_queryset keeps the queryset's own class and methods
 
 CHANNELS = ("rest", "ogc", "tiles", "export", "dashboard")
 
@@ -80,7 +81,7 @@ def commune_scope(user: AnyUser) -> frozenset[str] | None:
     if user is None or not user.is_authenticated or is_admin(user):
         return None
     try:
-        scope = user.scope  # type: ignore[union-attr]
+        scope = user.scope
     except ObjectDoesNotExist:  # no scope row: the whole district
         return None
     if scope is None:
@@ -93,7 +94,7 @@ def can_view_commune(user: AnyUser, code: str) -> bool:
     return scope is None or code in scope
 
 
-def scope_queryset(user: AnyUser, qs: QuerySet[Any], field: str = "commune_code") -> QuerySet[Any]:
+def scope_queryset(user: AnyUser, qs: _QS, field: str = "commune_code") -> _QS:
     """Filter a queryset to the user's communes (no-op when the user is not limited; none when the scope
     is empty)."""
     scope = commune_scope(user)
@@ -194,7 +195,7 @@ def is_agency_member(user: AnyUser, agency_id: int | None) -> bool:
     """Is the user a member of the agency (by id)?"""
     if user is None or not user.is_authenticated or agency_id is None:
         return False
-    return user.petition_agencies.filter(pk=agency_id).exists()  # type: ignore[union-attr]
+    return user.petition_agencies.filter(pk=agency_id).exists()
 
 
 def can_act_on_petition(user: AnyUser, petition: Any, action: str) -> bool:

@@ -194,9 +194,10 @@ def _geometry_of(obj: Any) -> Any:
 def record_admin_change(request: HttpRequest, obj: Any, action: str, geometries: list[Any]) -> None:
     """An admin edit, like an API edit: a LayerChange row per layer over the model, and the one change
     signal (versions bumped, tiles purged around the old and new places)."""
+    user = request.user if request.user.is_authenticated else None  # always signed in: admin_view checks
     for layer in Layer.objects.over(type(obj)):
         LayerChange.objects.create(
-            layer=layer, feature_id=str(obj.pk), action=action, user=request.user, note="admin"
+            layer=layer, feature_id=str(obj.pk), action=action, user=user, note="admin"
         )  # fmt: skip
     Layer.objects.record_change(type(obj), geometries)
 

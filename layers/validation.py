@@ -13,7 +13,7 @@ path can store one by accident.
 
 from __future__ import annotations
 
-from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
+from django.contrib.gis.geos import GeometryCollection, GEOSGeometry, MultiPolygon
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -77,7 +77,7 @@ def repair_geometry(geom: GEOSGeometry) -> tuple[GEOSGeometry, str | None]:
 
 
 def _flatten(geom: GEOSGeometry) -> list[GEOSGeometry]:
-    if geom.geom_type in {"MultiPolygon", "GeometryCollection", "MultiLineString", "MultiPoint"}:
+    if isinstance(geom, GeometryCollection):  # also the Multi* types, its subclasses
         return [g for part in geom for g in _flatten(part)]
     return [geom]
 

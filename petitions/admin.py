@@ -46,12 +46,16 @@ class CategoryDeadlineAdmin(admin.ModelAdmin):
     list_display = ["category", "days"]
 
 
+# The history is shown, never edited (a tuple: one constant typed for both admin attributes).
+EVENT_FIELDS = ("at", "action", "from_status", "to_status", "actor_label", "agency", "note")
+
+
 class EventInline(admin.TabularInline):
     model = PetitionEvent
     extra = 0
     can_delete = False
-    fields = ["at", "action", "from_status", "to_status", "actor_label", "agency", "note"]
-    readonly_fields = fields
+    fields = EVENT_FIELDS
+    readonly_fields = EVENT_FIELDS
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -67,7 +71,7 @@ class ReporterInline(admin.TabularInline):
 
 @admin.register(Petition)
 class PetitionAdmin(gis_admin.GISModelAdmin):
-    gis_widget = LocalMapWidget
+    gis_widget = LocalMapWidget  # type: ignore[assignment]  # an OpenLayersWidget, not OSM: no online tiles
     list_display = ["tracking_code", "category", "status", "commune_code", "received_at", "due_at", "agency"]
     list_filter = ["status", "category", "source", "agency", "is_demo"]
     search_fields = ["tracking_code"]
@@ -96,7 +100,7 @@ class PetitionAdmin(gis_admin.GISModelAdmin):
 
 @admin.register(FieldReport)
 class FieldReportAdmin(gis_admin.GISModelAdmin):
-    gis_widget = LocalMapWidget
+    gis_widget = LocalMapWidget  # type: ignore[assignment]  # an OpenLayersWidget, not OSM: no online tiles
     list_display = ["client_uuid", "officer", "petition", "accuracy_m", "captured_at", "received_at"]
     list_select_related = ["officer", "petition"]
     readonly_fields = ["client_uuid", "content_hash", "officer", "petition", "received_at"]

@@ -249,7 +249,9 @@ def create_petition(
         )
         for img in photos:
             save_attachment(img, petition=petition)
-        workflow.record(petition, "receive", "", actor=actor, actor_label=Source(source).label, note="", is_public=True)
+        workflow.record(
+            petition, "receive", "", actor=actor, actor_label=str(Source(source).label), note="", is_public=True
+        )
         petition_changed(petition)
     duplicates = list(duplicate_candidates(category, point, exclude_id=petition.pk)[:5])
     return IntakeResult(petition, duplicates, RoutingRule.agency_for(category, ctx.commune.code), receipt)

@@ -8,7 +8,7 @@ import hmac
 import secrets
 import uuid
 from types import SimpleNamespace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from django.conf import settings
 from django.contrib.gis.db import models
@@ -173,15 +173,15 @@ class CategoryDeadline(models.Model):
         return int(conf().deadline_days.get(category, conf().default_deadline_days))
 
 
-class PetitionQuerySet(CommuneQuerySet):
-    def open(self) -> PetitionQuerySet:
+class PetitionQuerySet(CommuneQuerySet["Petition"]):
+    def open(self) -> Self:
         return self.filter(status__in=OPEN_STATUSES)
 
-    def overdue(self, now: dt.datetime | None = None) -> PetitionQuerySet:
+    def overdue(self, now: dt.datetime | None = None) -> Self:
         """Open petitions past their deadline."""
         return self.open().filter(due_at__lt=now or timezone.now())
 
-    def escalations(self, now: dt.datetime | None = None) -> PetitionQuerySet:
+    def escalations(self, now: dt.datetime | None = None) -> Self:
         """What a leader must look at: overdue, reopened, or rated poorly by the citizen."""
         now = now or timezone.now()
         return self.filter(
@@ -190,8 +190,12 @@ class PetitionQuerySet(CommuneQuerySet):
             | Q(rating__isnull=False, rating__lte=2, status=Status.RESOLVED)
         ).order_by("due_at")
 
-    def for_agency_user(self, user: Any) -> PetitionQuerySet:
+    def for_agency_user(self, user: Any) -> Self:
         return self.filter(agency__members=user)
+
+
+# Named (not `as_manager()`): a subclass's manager must be declared as a ClassVar to override the base's.
+PetitionManager = models.Manager.from_queryset(PetitionQuerySet)
 
 
 class Petition(SectorFeature):
@@ -276,7 +280,7 @@ class Petition(SectorFeature):
     )
     nearest_health_m = models.FloatField(_("khoảng cách tới cơ sở y tế (m)"), null=True, blank=True)
 
-    objects = PetitionQuerySet.as_manager()
+    objects: ClassVar[PetitionManager] = PetitionManager()
 
     # Workflow-managed: these fields change only through a workflow step (petitions.workflow), which checks
     # who may act and records the step in the history. The generic editing API (layers.api.editing) and

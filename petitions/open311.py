@@ -215,7 +215,7 @@ def request_row(
         "requested_datetime": _iso(petition.received_at),
         "updated_datetime": _iso(petition.updated_at),
         "expected_datetime": _iso(petition.due_at),
-        "address": petition.address or (petition.commune.name if petition.commune_id else ""),
+        "address": petition.address or (petition.commune.name if petition.commune is not None else ""),
         "address_id": None,
         "zipcode": None,
         "lat": round(petition.geom.y, 6),
@@ -258,7 +258,7 @@ def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
     if refused := _guard(request, fmt):
         return refused
     base = request.build_absolute_uri(reverse("petitions:open311-root"))
-    data = {
+    data: dict[str, Any] = {
         "changeset": _iso(timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)),
         "contact": _("Văn phòng HĐND và UBND huyện Đơn Dương"),
         "key_service": _("Liên hệ quản trị hệ thống để được cấp api_key."),

@@ -109,6 +109,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     if upload_file is None:
         return JsonResponse({"detail": _("Thiếu tệp (trường file).")}, status=400)
     cap = settings.IOC_RASTER_UPLOAD_MAX_BYTES  # the request was already capped (gis_ioc.uploads); this is the file
+    assert upload_file.size is not None  # Django's upload handlers set it once the file is read
     if upload_file.size > cap:
         return JsonResponse(
             {"detail": _("Tệp raster vượt giới hạn %(limit)d MB.") % {"limit": cap // 2**20}}, status=413

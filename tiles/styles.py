@@ -47,7 +47,7 @@ def _district_bounds(code: str) -> tuple[float, float, float, float] | None:
     if not units.exists():
         units = AdminUnit.objects.current().communes()
     extent = units.aggregate(e=Extent("geom"))["e"]
-    return tuple(round(v, 5) for v in extent) if extent else None  # type: ignore[return-value]
+    return tuple(round(v, 5) for v in extent) if extent else None
 
 
 def district_bounds() -> list[float]:

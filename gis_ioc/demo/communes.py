@@ -177,9 +177,9 @@ def _label(communes: list[CommuneFact], iterations: int) -> tuple[np.ndarray, Af
         # Grow a commune that is too small by the difference of the radii of discs of the two areas.
         weights += 0.8 * (radius - np.sqrt(areas / math.pi))
     labels = _one_piece_each(labels, len(communes))  # also when the iterations ran out
-    for index, commune in enumerate(communes, start=1):
+    for label, commune in enumerate(communes, start=1):
         row, col = int((NORTH - commune.lat) / CELL_DEG), int((commune.lon - WEST) / CELL_DEG)
-        if labels[row, col] != index:
+        if labels[row, col] != label:
             raise ValueError(f"demo boundaries: {commune.name}'s own point fell outside it")
     return labels, Affine(CELL_DEG, 0, WEST, 0, -CELL_DEG, NORTH)
 

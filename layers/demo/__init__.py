@@ -18,9 +18,10 @@ from typing import Any, TextIO
 import numpy as np
 import pandas as pd
 import shapely
-from django.contrib.gis.geos import GEOSGeometry
+from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.db import connection, transaction
 from django.utils import timezone
+from shapely.geometry.base import BaseGeometry
 
 from gis_ioc.demo.facts import COMMUNES as FACTS
 from gis_ioc.models import AdminUnit
@@ -37,6 +38,7 @@ from layers.models import (
     PlanningPlan,
     PlanningZone,
     School,
+    SectorFeature,
 )
 
 SEED = 24931
@@ -206,11 +208,18 @@ def _load_plans(communes: list[Commune], generated: dict[str, Any]) -> int:
                 PlanningZone(
                     plan=plan, commune_id=z["commune_id"], commune_code=z["commune_code"], zone_code=z["zone_code"],
                     land_use=z["land_use"], max_density=density, max_height=height, is_demo=True,
-                    geom=GEOSGeometry(memoryview(z["geom"].wkb), srid=4326),
+                    geom=_multipolygon(z["geom"]),
                 )
             )  # fmt: skip
     PlanningZone.objects.bulk_create(objects, batch_size=BATCH)
     return len(objects)
+
+
+def _multipolygon(shape: BaseGeometry) -> MultiPolygon:
+    """A shapely MultiPolygon in lon/lat as GEOS, for a MultiPolygon field."""
+    geom = GEOSGeometry(memoryview(shape.wkb), srid=4326)
+    assert isinstance(geom, MultiPolygon)  # geometry.zones builds every zone as a MultiPolygon
+    return geom
 
 
 def clear() -> None:
@@ -218,7 +227,15 @@ def clear() -> None:
     from petitions.models import Petition
 
     with transaction.atomic():
-        for model in [Petition, Dossier, BudgetRevenue, Indicator, PlanningZone, PlanningPlan]:
+        demo_models: list[type[SectorFeature] | type[PlanningPlan]] = [
+            Petition,
+            Dossier,
+            BudgetRevenue,
+            Indicator,
+            PlanningZone,
+            PlanningPlan,
+        ]
+        for model in demo_models:
             model.objects.filter(is_demo=True).delete()
         # 100,000+ parcels: one DELETE, not the ORM collector (which loads every row to cascade). Real
         # petitions pointing at a demo parcel lose the link first; any other reference stops the delete.

@@ -10,6 +10,7 @@ further out farmland (coffee, vegetables, flowers, rice), and far out forest.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import overload
 
 import numpy as np
 import pandas as pd
@@ -22,31 +23,48 @@ SHEET_M = 1000.0
 _TO_M = Transformer.from_crs(4326, CADASTRAL_SRID, always_xy=True)
 _TO_DEG = Transformer.from_crs(CADASTRAL_SRID, 4326, always_xy=True)
 
-# Sheet kinds: parcel depth and width ranges (m) and the land-use mix.
-KINDS: dict[str, dict[str, object]] = {
-    "village": {
-        "depth": (25, 60),
-        "width": (12, 30),
-        "mix": {"ONT": 55, "CLN": 14, "BHK": 14, "TMD": 5, "SKC": 2, "DGD": 1, "DYT": 1, "TSC": 1, "NTD": 1, "DGT": 6},
-    },
-    "farm": {
-        "depth": (50, 140),
-        "width": (25, 70),
-        "mix": {"CLN": 34, "BHK": 32, "LUC": 10, "LUK": 4, "NTS": 2, "ONT": 5, "DTL": 3, "BCS": 2, "RSX": 6, "NKH": 2},
-    },
-    "forest": {
-        "depth": (150, 320),
-        "width": (150, 320),
-        "mix": {"RSX": 66, "RPH": 18, "DCS": 6, "CLN": 7, "BHK": 3},
-    },
+
+@dataclass(frozen=True)
+class SheetKind:
+    """Parcel depth and width ranges (m) of one kind of map sheet, and its land-use mix (code -> weight)."""
+
+    depth: tuple[float, float]
+    width: tuple[float, float]
+    mix: dict[str, int]
+
+
+KINDS: dict[str, SheetKind] = {
+    "village": SheetKind(
+        depth=(25, 60),
+        width=(12, 30),
+        mix={"ONT": 55, "CLN": 14, "BHK": 14, "TMD": 5, "SKC": 2, "DGD": 1, "DYT": 1, "TSC": 1, "NTD": 1, "DGT": 6},
+    ),
+    "farm": SheetKind(
+        depth=(50, 140),
+        width=(25, 70),
+        mix={"CLN": 34, "BHK": 32, "LUC": 10, "LUK": 4, "NTS": 2, "ONT": 5, "DTL": 3, "BCS": 2, "RSX": 6, "NKH": 2},
+    ),
+    "forest": SheetKind(
+        depth=(150, 320),
+        width=(150, 320),
+        mix={"RSX": 66, "RPH": 18, "DCS": 6, "CLN": 7, "BHK": 3},
+    ),
 }
 
 
+@overload
+def to_metres(geoms: np.ndarray) -> np.ndarray: ...
+@overload
+def to_metres(geoms: BaseGeometry) -> BaseGeometry: ...
 def to_metres(geoms: np.ndarray | BaseGeometry) -> np.ndarray | BaseGeometry:
-    """Lon/lat -> EPSG:5899 metres."""
+    """Lon/lat -> EPSG:5899 metres (a geometry gives a geometry, an array of geometries an array)."""
     return shapely.transform(geoms, lambda xy: np.column_stack(_TO_M.transform(xy[:, 0], xy[:, 1])))
 
 
+@overload
+def to_degrees(geoms: np.ndarray) -> np.ndarray: ...
+@overload
+def to_degrees(geoms: BaseGeometry) -> BaseGeometry: ...
 def to_degrees(geoms: np.ndarray | BaseGeometry) -> np.ndarray | BaseGeometry:
     """EPSG:5899 metres -> lon/lat (the inverse of to_metres, same pipeline, so round trips agree)."""
     return shapely.transform(geoms, lambda xy: np.column_stack(_TO_DEG.transform(xy[:, 0], xy[:, 1])))
@@ -98,9 +116,9 @@ def _sheet_kind(rng: np.random.Generator, distance_m: float) -> str:
 def _sheet_quads(rng: np.random.Generator, x0: float, y0: float, kind: str) -> tuple[np.ndarray, list[str]]:
     """Quads (n, 5, 2) tiling one sheet, and their land uses; the first strip is a road."""
     spec = KINDS[kind]
-    dmin, dmax = spec["depth"]  # type: ignore[misc]
-    wmin, wmax = spec["width"]  # type: ignore[misc]
-    mix: dict[str, int] = spec["mix"]  # type: ignore[assignment]
+    dmin, dmax = spec.depth
+    wmin, wmax = spec.width
+    mix = spec.mix
     codes = list(mix)
     weights = np.array(list(mix.values()), dtype=float)
     weights /= weights.sum()

@@ -123,10 +123,10 @@ def health_facilities(communes: list[Commune], seed: int) -> int:
     plan.append((town, "benh_vien", "Bệnh viện Đa khoa tư nhân Đơn Dương", (60, 12, 90)))
     for code, title in [("24928", "Phòng khám Đa khoa khu vực D'Ran"), ("24943", "Phòng khám Đa khoa khu vực Ka Đô")]:
         plan.append((by_code.get(code, communes[0]), "pkdk_khu_vuc", title, (15, 4, 22)))
-    for i, (c, n) in enumerate(sorted(_split(12, {k: float(v) for k, v in pops.items()}).items())):
+    for i, (code, n) in enumerate(sorted(_split(12, {k: float(v) for k, v in pops.items()}).items())):
         for j in range(n):
             plan.append(
-                (by_code[c], "nha_thuoc", f"Nhà thuốc {names.GIVEN[(i * 5 + j) % len(names.GIVEN)]}", (0, 0, 2))
+                (by_code[code], "nha_thuoc", f"Nhà thuốc {names.GIVEN[(i * 5 + j) % len(names.GIVEN)]}", (0, 0, 2))
             )
     objs = []
     for commune, kind, title, (beds, doctors, staff) in plan:

@@ -132,9 +132,10 @@ def _arrow_batch(rows: ExportRows, batch: list[tuple[Any, ...]], int_type: pa.Da
 class OgrExporter(Exporter):
     driver: ClassVar[str]
     int_type: ClassVar[pa.DataType] = pa.int64()
+    ogr_extension: ClassVar[str | None] = None  # the file OGR writes, when the download wraps it (shp in zip)
 
     def write(self, rows: ExportRows, folder: Path) -> Path:
-        out = folder / f"{rows.layer.slug}.{self.extension}"
+        out = folder / f"{rows.layer.slug}.{self.ogr_extension or self.extension}"
         first = True
         for batch in rows.batches():
             pyogrio.write_arrow(
@@ -204,6 +205,7 @@ class ShapefileExporter(OgrExporter):
     format = "shp"
     label = "Shapefile (.zip)"
     extension = "zip"
+    ogr_extension = "shp"
     content_type = "application/zip"
     driver = "ESRI Shapefile"
 
@@ -218,11 +220,7 @@ class ShapefileExporter(OgrExporter):
     def write(self, rows: ExportRows, folder: Path) -> Path:
         shp_dir = folder / "shp"
         shp_dir.mkdir()
-        self.extension = "shp"
-        try:
-            super().write(rows, shp_dir)
-        finally:
-            self.extension = "zip"
+        super().write(rows, shp_dir)
         cpg = shp_dir / f"{rows.layer.slug}.cpg"
         if not cpg.exists():
             cpg.write_text("UTF-8")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -23,7 +24,7 @@ def _error(message: str, status: int = 400) -> JsonResponse:
     return JsonResponse({"detail": message}, status=status)
 
 
-def export_layer(request: HttpRequest, slug: str) -> HttpResponse:
+def export_layer(request: HttpRequest, slug: str) -> HttpResponseBase:
     """Download a layer (filtered) in the requested format and CRS, with the user's rights."""
     user = request.user  # the session's, or the API token's (gis_ioc.middleware.SignInMiddleware)
     layer = Layer.objects.filter(slug=slug, kind=Layer.Kind.VECTOR).first()
@@ -38,7 +39,7 @@ def export_layer(request: HttpRequest, slug: str) -> HttpResponse:
         return _error(_("Không có lớp %(slug)s.") % {"slug": slug}, 404)
     name = service.filename(layer, exporter, srid)
     if exporter.streams:
-        response: HttpResponse = StreamingHttpResponse(exporter.chunks(rows), content_type=exporter.content_type)
+        response: HttpResponseBase = StreamingHttpResponse(exporter.chunks(rows), content_type=exporter.content_type)
     else:
         with temp_folder() as tmp:
             try:

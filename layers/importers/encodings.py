@@ -74,7 +74,7 @@ def _vni_lower(ch: str) -> str:
     """VNI spelling (as Latin-1 characters) of one lowercase Vietnamese letter."""
     if ch in _VNI_SINGLE:
         return _VNI_SINGLE[ch]
-    base, *marks = unicodedata.normalize("NFD", ch)
+    base, *marks = list(unicodedata.normalize("NFD", ch))  # one letter, then its combining marks
     tone = next((m for m in marks if m in _VNI_TONE), "")
     if base == "i":
         return _VNI_I[tone]
@@ -169,7 +169,7 @@ def encode_cp1258(text: str) -> bytes:
         try:
             out += ch.encode("cp1258")
         except UnicodeEncodeError:
-            base, *marks = unicodedata.normalize("NFD", ch)
+            base, *marks = list(unicodedata.normalize("NFD", ch))  # one letter, then its combining marks
             head = unicodedata.normalize("NFC", base + "".join(m for m in marks if m in "\u0302\u0306\u031b"))
             tail = "".join(m for m in marks if m not in "\u0302\u0306\u031b")
             out += (head + tail).encode("cp1258")

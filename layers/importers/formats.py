@@ -8,7 +8,9 @@ import io
 import re
 import shutil
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyogrio
@@ -92,12 +94,13 @@ class OgrImporter(Importer):
             fields=fields,
             count=int(meta.get("features") or 0),
             declared_srid=epsg_of(meta.get("crs")),
-            bounds=bounds,  # type: ignore[arg-type]
+            bounds=bounds,
             geometry_type=str(meta.get("geometry_type") or ""),
             encoding=self.encoding_guess(),
         )
 
-    def _open(self, layer: str | None, batch_size: int):  # noqa: ANN202 - pyogrio's context manager
+    def _open(self, layer: str | None, batch_size: int) -> AbstractContextManager[tuple[dict[str, Any], Any]]:
+        """pyogrio's reader: (metadata, RecordBatchReader) while open."""
         try:
             return open_arrow(
                 self.dataset(), layer=layer, batch_size=batch_size, use_pyarrow=True, encoding=self.ogr_encoding()
@@ -265,12 +268,14 @@ class TabularImporter(Importer):
     """Rows and a header; the geometry comes from x/y columns or a WKT column."""
 
     infer_types = True  # CSV cells are all text; spreadsheet cells carry their own types
+    _table: pa.Table | None = None  # read once by _load, then reused
+    _geom_kind = ""
 
     def rows(self) -> tuple[list[str], list[list[object]]]:
         raise NotImplementedError
 
     def _load(self) -> tuple[pa.Table, str]:
-        if getattr(self, "_table", None) is not None:
+        if self._table is not None:
             return self._table, self._geom_kind
         header, rows = self.rows()
         if not header:

@@ -235,14 +235,15 @@ def reap(seconds_since_heartbeat: float = 30) -> list[int]:
     stalled = async_to_sync(app.job_manager.get_stalled_jobs)(
         queue=QUEUE, task_name="layers.import", seconds_since_heartbeat=seconds_since_heartbeat
     )
-    reaped = []
+    reaped: list[int] = []
     for qjob in stalled:
+        assert qjob.id is not None  # read back from the queue table: only jobs not yet deferred lack an id
         async_to_sync(app.job_manager.finish_job_by_id_async)(job_id=qjob.id, status=Status.FAILED, delete_job=False)
         kwargs = qjob.task_kwargs
         if isinstance(kwargs, str):  # the Django connector may hand the JSON column over as text
             kwargs = json.loads(kwargs)
-        job_id = kwargs.get("import_job_id")
-        if job_id is not None and ImportJob.objects.filter(
+        job_id = kwargs.get("import_job_id")  # an int: the task is deferred with the job's pk
+        if isinstance(job_id, int) and ImportJob.objects.filter(
             pk=job_id, status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING]
         ).update(status=ImportJob.Status.FAILED, message=LOST_WORKER, finished_at=timezone.now()):
             reaped.append(job_id)
@@ -308,7 +309,7 @@ def validate_target(options: ImportOptions, summary: dict[str, Any], user: Any) 
         format=summary.get("format", ""),
         layers=[],
         layer=None,
-        fields=[(f["name"], None) for f in summary.get("fields", [])],  # type: ignore[misc]
+        fields=[(f["name"], None) for f in summary.get("fields", [])],
         count=None,
         declared_srid=None,
         bounds=None,

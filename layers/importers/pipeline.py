@@ -99,7 +99,7 @@ def resolve_crs(info: SourceInfo, options: ImportOptions) -> crs_mod.CrsGuess:
     return guess
 
 
-def _xy(bounds: tuple[float, float, float, float] | None, swapped: bool) -> tuple[float, ...] | None:
+def _xy(bounds: tuple[float, float, float, float] | None, swapped: bool) -> tuple[float, float, float, float] | None:
     """The file's bounds in x/y order once a lat/lon swap is undone."""
     if bounds is None or not swapped:
         return bounds
@@ -150,7 +150,9 @@ def preview(importer: Importer, sample_size: int = 20) -> dict[str, Any]:
     if reason := geometry.out_of_range(_xy(info.bounds, guess.swapped), guess.srid):
         out["notes"] = [*out["notes"], reason]  # the person can still choose another CRS below
     sample = next(iter(importer.batches(sample_size)), None)
-    rows, types, issues = [], {}, []
+    rows: list[list[Any]] = []
+    types: dict[str, int] = {}  # geometry type -> rows of the sample
+    issues: list[dict[str, Any]] = []
     if sample is not None:
         sample = sample.slice(0, sample_size)
         geoms, problems = geometry.decode(sample[GEOM].to_pylist())

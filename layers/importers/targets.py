@@ -16,12 +16,14 @@ from typing import Any
 from django.contrib.gis.db import models as gis_models
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import ForeignObjectRel
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from psycopg import sql
 
 from layers.importers.safety import ImportRefused
 from layers.models import Layer
+from layers.models.base import geometry_field
 
 # Fields an import never sets from the file: computed or bookkeeping.
 RESERVED = {"id", "commune", "commune_code", "is_demo", "created_at", "updated_at"}
@@ -53,6 +55,13 @@ class Column:
 def q(name: str) -> str:
     """A quoted SQL identifier."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def db_column(field: models.Field | ForeignObjectRel) -> str:
+    """The table column of a concrete field (reverse relations and virtual fields have none)."""
+    if not isinstance(field, models.Field) or field.column is None:
+        raise TypeError(f"{field.name} has no table column")
+    return field.column
 
 
 def geom_dim(geom_type: str) -> int:
@@ -115,7 +124,7 @@ def cast_sql(src: str, src_type: str, field: models.Field) -> tuple[str, list[tu
                 )
             )
             expr = f"(CASE WHEN {text} = ANY({arr}) THEN {text} WHEN upper({text}) = ANY({arr}) THEN upper({text}) END)"
-        elif getattr(field, "max_length", None):
+        elif field.max_length:
             checks.append(
                 (f"length({text}) > {int(field.max_length)}", _("dài quá %(n)d ký tự") % {"n": field.max_length})
             )
@@ -160,9 +169,8 @@ class SectorTarget(Target):
             raise ImportRefused(_("Lớp %(slug)s không nhận dữ liệu nhập theo ánh xạ.") % {"slug": layer.slug})
         self.layer, self.model = layer, model
         self.table = model._meta.db_table
-        gfield = model._meta.get_field(model.locate_by or "geom")
-        self.geom_column = gfield.column
-        self.geom_type = gfield.geom_type.title().replace("point", "Point").replace("polygon", "Polygon")
+        gfield = geometry_field(model, model.locate_by or "geom")
+        self.geom_column = db_column(gfield)
         self.geom_type = {
             "MULTIPOLYGON": "MultiPolygon",
             "POINT": "Point",
@@ -201,7 +209,7 @@ class SectorTarget(Target):
         return mapping
 
     def key_columns(self) -> list[str]:
-        cols = [self.fields[k].column for k in self.key]
+        cols = [db_column(self.fields[k]) for k in self.key]
         # Parcels are unique per commune: a key "sheet, parcel" means "sheet, parcel within the commune".
         for c in self.model._meta.constraints:
             if isinstance(c, models.UniqueConstraint) and "commune_code" in c.fields:
@@ -221,11 +229,11 @@ class SectorTarget(Target):
                 if not f.null:
                     empty = f"NULLIF(btrim(s.{q(src_col)}::text), '') IS NULL"
                     checks.append(Check(name, empty, _("thiếu giá trị bắt buộc"), f"s.{q(src_col)}::text"))
-                cols.append(Column(f.column, expr))
+                cols.append(Column(db_column(f), expr))
             elif f.has_default():
                 default = f.get_default()
                 lit = "'" + str(default).replace("'", "''") + "'" if default is not None else "NULL"
-                cols.append(Column(f.column, lit))
+                cols.append(Column(db_column(f), lit))
         cols += [
             Column("commune_id", "g.commune_id"),
             Column("commune_code", "COALESCE(g.commune_code, '')"),
@@ -243,7 +251,7 @@ class SectorTarget(Target):
             if isinstance(c, models.UniqueConstraint) and not c.condition and c.fields:
                 fields = list(c.fields)
                 if all(f == "commune_code" or f in self.mapping for f in fields):
-                    out.append([self.model._meta.get_field(f).column for f in fields])
+                    out.append([db_column(self.model._meta.get_field(f)) for f in fields])
         return out
 
 
@@ -288,7 +296,7 @@ class NewLayerTarget(Target):
             if k not in self.names.values():
                 raise ImportRefused(_("Trường khoá %(k)s không có trong tệp.") % {"k": k})
         self.geom_type = existing.geometry_type if existing else ""
-        self.layer = existing  # type: ignore[assignment]
+        self.layer = existing  # type: ignore[assignment]  # None until prepare() creates the layer
 
     def key_columns(self) -> list[str]:
         return self.key

@@ -56,7 +56,7 @@ def imports_home(request: HttpRequest) -> HttpResponse:
                 return redirect("import-detail", pk=job.pk)
             except ImportRefused as exc:
                 error = str(exc)
-    recent = ImportJob.objects.filter(created_by=request.user).select_related("layer")[:20]
+    recent = ImportJob.objects.filter(created_by_id=request.user.pk).select_related("layer")[:20]
     return render(
         request,
         "imports/home.html",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self, TypeVar
 
 from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
@@ -16,8 +16,19 @@ from layers.validation import check_geometry
 _GEOM_TYPES = {"POINT": "Point", "MULTIPOLYGON": "MultiPolygon", "POLYGON": "Polygon", "MULTIPOINT": "MultiPoint"}
 
 
-class CommuneQuerySet(models.QuerySet[Any]):
-    def in_communes(self, codes: list[str] | set[str]) -> CommuneQuerySet:
+def geometry_field(model: type[models.Model], name: str) -> models.GeometryField:
+    """The geometry field `name` of `model`; TypeError when it is another kind of field (a code bug)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.GeometryField):
+        raise TypeError(f"{model.__name__}.{name} is not a geometry field")
+    return field
+
+
+_F = TypeVar("_F", bound="SectorFeature")
+
+
+class CommuneQuerySet(models.QuerySet[_F]):
+    def in_communes(self, codes: list[str] | set[str]) -> Self:
         """Rows of the given communes (GSO codes)."""
         return self.filter(commune_code__in=list(codes))
 
@@ -62,7 +73,8 @@ class SectorFeature(models.Model):
         corrupt every statistic built on it.
         """
         if self.locate_by is None:
-            if self.commune_id and not self.commune_code:
+            # commune_code first: a record that has its code does not fetch its commune.
+            if not self.commune_code and self.commune is not None:
                 self.commune_code = self.commune.code
             return
         geom = getattr(self, self.locate_by)
@@ -92,21 +104,21 @@ class SectorFeature(models.Model):
                         {"commune_code": _("Không có xã/thị trấn mã %(code)s.") % {"code": self.commune_code}}
                     )
                 self.commune = unit
-            if self.commune_id is None:
+            if self.commune is None:
                 raise ValidationError({"commune": _("Chọn xã/thị trấn của bản ghi.")})
             self.commune_code = self.commune.code
             return
         geom = getattr(self, self.locate_by)
         if geom is None:
             return  # clean_fields already reports the missing value
-        expected = _GEOM_TYPES[self._meta.get_field(self.locate_by).geom_type]
+        expected = _GEOM_TYPES[geometry_field(type(self), self.locate_by).geom_type]
         setattr(self, self.locate_by, check_geometry(geom, expected, self.locate_by))
         self.assign_commune()
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.locate_by and getattr(self, self.locate_by) is not None and not self.commune_id:
             self.assign_commune()
-        elif self.commune_id and not self.commune_code:
+        elif not self.commune_code and self.commune is not None:
             self.commune_code = self.commune.code
         super().save(*args, **kwargs)
 

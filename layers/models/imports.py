@@ -90,7 +90,7 @@ class ImportJob(models.Model):
             "message": self.message,
             "options": self.options,
             "report": self.report,
-            "layer": self.layer.slug if self.layer_id else None,
+            "layer": self.layer.slug if self.layer is not None else None,
             "rejects_url": f"/api/v1/imports/{self.pk}/rejects" if self.rejects_path else None,
             "created_at": self.created_at.isoformat() if self.created_at else None,
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,

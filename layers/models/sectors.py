@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Collection, Iterable
+from typing import Any, ClassVar, Self
 
 from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
@@ -34,10 +34,12 @@ def valid_geometry(name: str) -> models.CheckConstraint:
 class LandUseCoded(models.Model):
     """Normalises `land_use` ("cln " -> "CLN") and explains an unknown code, before the choices check."""
 
+    land_use: str  # the concrete model's CharField (with LAND_USE_CHOICES)
+
     class Meta:
         abstract = True
 
-    def clean_fields(self, exclude: Iterable[str] | None = None) -> None:
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
         skip = set(exclude or ())
         errors: dict[str, list[str]] = {}
         if "land_use" not in skip:
@@ -276,8 +278,8 @@ class PlanningZone(LandUseCoded, SectorFeature):
         return f"{self.plan_id}:{self.zone_code}"
 
 
-class DossierQuerySet(CommuneQuerySet):
-    def with_on_time(self) -> DossierQuerySet:
+class DossierQuerySet(CommuneQuerySet["Dossier"]):
+    def with_on_time(self) -> Self:
         """Annotate on_time: resolved by the due date (None while still open and not yet late)."""
         return self.annotate(
             on_time_db=Case(
@@ -290,6 +292,10 @@ class DossierQuerySet(CommuneQuerySet):
                 output_field=models.BooleanField(null=True),
             )
         )
+
+
+# Named (not `as_manager()`): a subclass's manager must be declared as a ClassVar to override the base's.
+DossierManager = models.Manager.from_queryset(DossierQuerySet)
 
 
 class DossierStatus(models.TextChoices):
@@ -312,7 +318,7 @@ class Dossier(SectorFeature):
     resolved_date = models.DateField(_("ngày trả kết quả"), null=True, blank=True)
     status = models.CharField(_("trạng thái"), max_length=12, choices=Status.choices, default=Status.RECEIVED)
 
-    objects = DossierQuerySet.as_manager()
+    objects: ClassVar[DossierManager] = DossierManager()
 
     class Meta:
         verbose_name = _("hồ sơ thủ tục hành chính")
@@ -397,7 +403,7 @@ class BudgetRevenue(SectorFeature):
     def __str__(self) -> str:
         return f"{self.commune_code} {self.month:%m/%Y} {self.source}"
 
-    def clean_fields(self, exclude: Iterable[str] | None = None) -> None:
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
         # A month is stored as its first day; "15/03/2024" means March 2024.
         if self.month is not None and hasattr(self.month, "replace"):
             self.month = self.month.replace(day=1)

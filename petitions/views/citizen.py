@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -31,7 +32,7 @@ def refused(request: HttpRequest, refusal: throttle.Refusal) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def new_petition(request: HttpRequest) -> HttpResponse:
     """The mobile-first public form: category, description, location (map tap or GPS), photos."""
-    context = {"categories": Category.choices, "values": {}, "errors": {}}
+    context: dict[str, Any] = {"categories": Category.choices, "values": {}, "errors": {}}
     if request.method == "GET":
         if refusal := throttle.check(request, "citizen-read"):
             return refused(request, refusal)

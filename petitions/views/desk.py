@@ -38,7 +38,7 @@ def _queryset(request: HttpRequest) -> Any:
         qs = qs.filter(category=params["category"])
     if params.get("agency", "").isdigit():
         qs = qs.filter(agency_id=int(params["agency"]))
-    if params.get("mine") == "1":
+    if params.get("mine") == "1" and request.user.is_authenticated:  # always signed in here: _staff checked
         qs = qs.filter(agency__members=request.user)
     if params.get("overdue") == "1":
         qs = qs.overdue()

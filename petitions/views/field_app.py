@@ -117,6 +117,7 @@ def communes_geojson(request: HttpRequest) -> HttpResponse:
 
 def _petition_json(user: Any, p: Petition) -> dict[str, Any]:
     private = permissions.can_view_petition_private(user, p)
+    distance = getattr(p, "distance", None)  # annotated when the phone sent its position
     return {
         "tracking_code": p.tracking_code,
         "category": p.category,
@@ -124,12 +125,12 @@ def _petition_json(user: Any, p: Petition) -> dict[str, Any]:
         "status": p.status,
         "status_label": str(p.get_status_display()),
         "description": p.description,
-        "commune": p.commune.name if p.commune_id else "",
+        "commune": p.commune.name if p.commune is not None else "",
         "lat": round(p.geom.y, 6),
         "lon": round(p.geom.x, 6),
         "due_at": p.due_at.isoformat() if p.due_at else None,
         "overdue": p.is_overdue,
-        "distance_m": round(p.distance.m) if getattr(p, "distance", None) is not None else None,
+        "distance_m": round(distance.m) if distance is not None else None,
         "reporter_name": p.reporter_name if private else None,
         "reporter_phone": p.reporter_phone if private else None,
         "mine": p.field_officer_id == user.pk,
@@ -140,7 +141,7 @@ def _petition_json(user: Any, p: Petition) -> dict[str, Any]:
 def assigned(request: HttpRequest) -> HttpResponse:
     """Petitions for this officer: those assigned to them, then unassigned ones awaiting verification in
     their communes, nearest first when the phone sends its position."""
-    if not permissions.has_role(request.user, roles.FIELD_OFFICER):
+    if not request.user.is_authenticated or not permissions.has_role(request.user, roles.FIELD_OFFICER):
         return json_response({"error": _("Chỉ dành cho cán bộ hiện trường.")}, status=403)
     qs = (
         Petition.objects.select_related("commune")
@@ -186,7 +187,7 @@ def sync(request: HttpRequest) -> HttpResponse:
         "uuid": str(report.client_uuid),
         "id": report.pk,
         "created": result.created,
-        "petition": report.petition.tracking_code if report.petition_id else None,
+        "petition": report.petition.tracking_code if report.petition is not None else None,
         "commune_code": report.commune_code,
         "transition_error": result.transition_error or None,
     }
@@ -196,10 +197,11 @@ def sync(request: HttpRequest) -> HttpResponse:
 @login_required(login_url=LOGIN)
 def my_reports(request: HttpRequest) -> HttpResponse:
     """Reports this officer synced (the app shows them as confirmed by the server)."""
+    assert request.user.is_authenticated  # login_required
     rows = [
         {
             "uuid": str(r.client_uuid),
-            "petition": r.petition.tracking_code if r.petition_id else None,
+            "petition": r.petition.tracking_code if r.petition is not None else None,
             "note": r.note,
             "captured_at": r.captured_at.isoformat(),
             "accuracy_m": r.accuracy_m,

@@ -27,7 +27,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         ensure_role_groups()
-        rows = []
+        rows: list[tuple[str, str, str]] = []
         reset = options["reset_passwords"]
         for role, label in ROLES.items():
             user, created = User.objects.get_or_create(username=role, defaults={"first_name": str(label)})
@@ -50,7 +50,7 @@ class Command(BaseCommand):
         UserScope.objects.update_or_create(user=scoped, defaults={"commune_codes": ["24931", "24937"]})
         rows.append(("officer_thanhmy", demo_password("officer_thanhmy"), "Cán bộ hiện trường (Thạnh Mỹ, Đạ Ròn)"))
         self.stdout.write("Tài khoản mẫu / demo accounts:")
-        for username, password, label in rows:
-            self.stdout.write(f"  {username:<16} {password:<28} {label}")
+        for username, password, description in rows:
+            self.stdout.write(f"  {username:<16} {password:<28} {description}")
         if not reset:
             self.stdout.write("  (accounts that existed keep their password; --reset-passwords sets these)")
