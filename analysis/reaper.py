@@ -5,11 +5,8 @@ the connection dropped, so only the records need fixing."""
 
 from __future__ import annotations
 
-from asgiref.sync import async_to_sync
-from procrastinate.contrib.django import app
-from procrastinate.jobs import Status
-
 from analysis.models import Analysis
+from gis_ioc.jobqueue import fail_stalled_jobs
 
 LOST_WORKER = (
     "Tiến trình xử lý đã dừng đột ngột (mất tín hiệu từ worker) khi phân tích đang chạy; "
@@ -19,13 +16,8 @@ LOST_WORKER = (
 
 def reap(seconds_since_heartbeat: float = 30) -> list[int]:
     """Mark the analyses of stalled jobs failed (and the jobs too); returns the analysis ids."""
-    stalled = async_to_sync(app.job_manager.get_stalled_jobs)(
-        queue="analysis", task_name="analysis.run", seconds_since_heartbeat=seconds_since_heartbeat
-    )
     reaped: list[int] = []
-    for job in stalled:
-        assert job.id is not None  # read back from the queue table: only jobs not yet deferred lack an id
-        async_to_sync(app.job_manager.finish_job_by_id_async)(job_id=job.id, status=Status.FAILED, delete_job=False)
+    for job in fail_stalled_jobs("analysis", "analysis.run", seconds_since_heartbeat):
         # The record keeps the id of the job that last ran it (set when it was enqueued and when it started).
         for analysis in Analysis.objects.filter(job_id=job.id, status__in=["queued", "running"]):
             analysis.mark_failed(LOST_WORKER)

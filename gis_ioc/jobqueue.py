@@ -81,3 +81,23 @@ def with_worker_notice(data: dict[str, Any]) -> dict[str, Any]:
     if data.get("status") == "queued" and (notice := no_worker_notice()):
         data["worker_notice"] = notice
     return data
+
+
+def fail_stalled_jobs(queue: str, task_name: str, seconds_since_heartbeat: float = STALLED_AFTER) -> list[Any]:
+    """Mark failed the `doing` jobs of a task whose worker stopped beating, and return them (procrastinate
+    jobs, with their `id` and `task_kwargs`) so the caller fails its own records. PostgreSQL already rolled
+    back what the dead worker's transaction wrote; only the records need fixing. The one reaper mechanism
+    of every job kind (analyses, imports)."""
+    from asgiref.sync import async_to_sync
+    from procrastinate.contrib.django import app
+    from procrastinate.jobs import Status
+
+    stalled = async_to_sync(app.job_manager.get_stalled_jobs)(
+        queue=queue, task_name=task_name, seconds_since_heartbeat=seconds_since_heartbeat
+    )
+    failed = []
+    for job in stalled:
+        assert job.id is not None  # read back from the queue table: only jobs not yet deferred lack an id
+        async_to_sync(app.job_manager.finish_job_by_id_async)(job_id=job.id, status=Status.FAILED, delete_job=False)
+        failed.append(job)
+    return failed

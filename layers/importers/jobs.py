@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
@@ -229,16 +228,10 @@ def execute(job_id: int) -> ImportJob:
 
 def reap(seconds_since_heartbeat: float = 30) -> list[int]:
     """Fail the import jobs whose worker died (no heartbeat): PostgreSQL already rolled their data back."""
-    from procrastinate.contrib.django import app
-    from procrastinate.jobs import Status
+    from gis_ioc.jobqueue import fail_stalled_jobs
 
-    stalled = async_to_sync(app.job_manager.get_stalled_jobs)(
-        queue=QUEUE, task_name="layers.import", seconds_since_heartbeat=seconds_since_heartbeat
-    )
     reaped: list[int] = []
-    for qjob in stalled:
-        assert qjob.id is not None  # read back from the queue table: only jobs not yet deferred lack an id
-        async_to_sync(app.job_manager.finish_job_by_id_async)(job_id=qjob.id, status=Status.FAILED, delete_job=False)
+    for qjob in fail_stalled_jobs(QUEUE, "layers.import", seconds_since_heartbeat):
         kwargs = qjob.task_kwargs
         if isinstance(kwargs, str):  # the Django connector may hand the JSON column over as text
             kwargs = json.loads(kwargs)
