@@ -9,7 +9,6 @@ URL configuration, so a new page must be added here (or named as not a page).
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from gis_ioc import roles
+from tests.browser import chromium
 from tests.conftest import make_user
 
 ROLES = [
@@ -30,13 +30,6 @@ ROLES = [
     roles.GIS_STAFF,
     roles.AGENCY_STAFF,
     roles.ADMINISTRATOR,
-]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
-    "--disable-background-networking",
-    "--disable-component-update",
 ]
 # How long a page may keep fetching after `load` (tiles, polling) before the next one is opened.
 IDLE_MS = 5_000
@@ -98,19 +91,9 @@ def test_every_route_is_a_listed_page_or_named_as_not_a_page():
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One Chromium for every page of the module (Debian's binary, as the other browser tests)."""
-    from playwright.sync_api import sync_playwright
-
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's loop runs in this thread beside the ORM
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-    if previous is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+    """One Chromium for every page of the module (tests/browser.py)."""
+    with chromium() as instance:
+        yield instance
 
 
 def _data() -> dict[str, str]:

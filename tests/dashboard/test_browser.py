@@ -12,40 +12,22 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import chromium
 from tests.dashboard.conftest import client_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SHOTS = Path(os.environ.get("IOC_SCREENSHOT_DIR", Path(__file__).resolve().parents[2] / "build" / "screenshots"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--lang=vi-VN",
-]
 YEAR = "start=2024-01-01&end=2024-12-31"
 BACKGROUND = (0xEE, 0xF1, 0xF4)
 
 
 @pytest.fixture
 def browser(transactional_db) -> Iterator[object]:
-    """Chromium (Debian's). Playwright's sync API runs an event loop in this thread; the ORM calls of the
-    fixtures around it are plain synchronous calls, so Django's async guard is lifted for these tests."""
-    from playwright.sync_api import sync_playwright
-
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    """Chromium (tests/browser.py), with the browser's language set to Vietnamese."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-    if previous is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+    with chromium(["--lang=vi-VN"]) as instance:
+        yield instance
 
 
 def open_page(browser, live_server, user=None, *, width=1366, height=768):

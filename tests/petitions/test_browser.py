@@ -4,39 +4,26 @@ the citizen form, status page and field app render on a phone-sized screen."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from gis_ioc import roles
 from petitions.models import Attachment, FieldReport, Petition, Status
+from tests.browser import chromium
 from tests.conftest import make_user
 from tests.petitions.conftest import inside, jpeg, new_petition
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 
 
 @pytest.fixture
-def browser(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are still
-    # plain synchronous code, so Django's async-safety guard is told so.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not Path("/usr/bin/chromium").exists():
-        pytest.skip("Debian chromium is not installed")
-    with playwright.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True)
+def browser() -> Iterator[object]:
+    with chromium() as instance:
         yield instance
-        instance.close()
 
 
 def shot(page, tmp_path: Path, name: str, full_page: bool = True) -> None:
