@@ -126,6 +126,9 @@ COVERED_BY_OWN_TESTS: dict[str, str] = {
     "reports/district/": _D + "test_commune_scope.py::test_the_district_report_covers_only_the_two_communes",
     "reports/district/pdf": _D + "test_report_pdf_cache.py (the report page rendered by Chromium)",
     "reports/communes/<str:code>/pdf": _D + "test_report_pdf_cache.py (the commune report page, as a PDF)",
+    # Server-sent events need a running uvicorn (tests/live/conftest.py); the same policy is asserted there
+    # per layer, commune and field (test_a_person_is_sent_only_the_layers_and_fields_he_may_see beside it).
+    "live/events": "tests/live/test_stream.py::test_a_scoped_officer_never_receives_another_communes_events",
 }
 
 
