@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 PATH = "/live/events"
 
@@ -25,7 +26,15 @@ def page_config(request: HttpRequest) -> dict[str, Any] | None:
     """What the dashboard's live module needs, or None for visitors (the stream is for signed-in people)."""
     if not request.user.is_authenticated:
         return None
-    return {"url": stream_url(request)}
+    return {
+        "url": stream_url(request),
+        "strings": {
+            "on": _("Trực tiếp"),
+            "connecting": _("Đang kết nối cập nhật trực tiếp…"),
+            "polling": _("Không nhận được cập nhật trực tiếp: tự làm mới mỗi %(n)s giây"),
+            "feed": _("Vừa thay đổi"),
+        },
+    }
 
 
 def allow_connect(request: HttpRequest, response: HttpResponse) -> HttpResponse:

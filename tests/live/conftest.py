@@ -3,6 +3,7 @@ the test database), and clients read its server-sent events over HTTP."""
 
 from __future__ import annotations
 
+import gc
 import json
 import socket
 import threading
@@ -44,6 +45,7 @@ def stream_server(transactional_db: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(15)
+        gc.collect()  # connections of finished request threads, so the test database can be dropped
         connections.settings["default"]["CONN_MAX_AGE"] = previous_age
 
 

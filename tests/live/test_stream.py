@@ -109,7 +109,8 @@ def test_a_malformed_last_event_id_is_a_400_with_a_message(client, leader, value
 
 def test_anonymous_visitors_are_refused(client) -> None:
     response = client.get("/live/events")
-    assert response.status_code == 401 and response.json()["detail"]
+    assert response.status_code == 401 and "đăng nhập" in response.json()["detail"]
+    assert "Sign in" in client.get("/live/events?lang=en").json()["detail"]
 
 
 def test_the_page_server_does_not_hold_a_worker_for_a_stream(client, leader) -> None:
