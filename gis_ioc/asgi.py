@@ -6,7 +6,7 @@ ASGI handler and the usual middleware, so the sign-in (session or API token) is 
 """
 
 import os
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
 from django.core.asgi import get_asgi_application
@@ -19,7 +19,7 @@ django_application = get_asgi_application()
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+Send = Callable[[Mapping[str, Any]], Awaitable[None]]
 PREFIX = "/live/"
 
 

@@ -113,10 +113,10 @@ def publish_change(changes: list[tuple[int, int]], features: list[tuple[Any, str
     versions = dict(changes)
     if not layers:
         return []
-    base = {"statistics": statistics_reading(layers[0].db_table())}
+    base: dict[str, Any] = {"statistics": statistics_reading(layers[0].db_table())}
     if not features:
-        payload = {**base, "layers": {layer.slug: versions[layer.pk] for layer in layers}}
-        return [publish(KIND_CHANGED, payload, layer_slugs=[layer.slug for layer in layers], commune_code=None)]
+        whole = {**base, "layers": {layer.slug: versions[layer.pk] for layer in layers}}
+        return [publish(KIND_CHANGED, whole, layer_slugs=[layer.slug for layer in layers], commune_code=None)]
     by_commune: dict[str | None, list[Any]] = defaultdict(list)
     for pk, code in features:
         by_commune[code or None].append(pk)
@@ -126,7 +126,7 @@ def publish_change(changes: list[tuple[int, int]], features: list[tuple[Any, str
         holding = [layer for layer in layers if _holds(layer, ids)]
         if not holding:  # the features are in none of the layers' filtered views (a draft plan's zone)
             continue
-        payload = {
+        payload: dict[str, Any] = {
             **base,
             "layers": {layer.slug: versions[layer.pk] for layer in holding},
             "features": [{"id": pk, "properties": rows.get(pk, (None, {}))[1]} for pk in ids],

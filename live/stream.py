@@ -31,7 +31,8 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
 from django.db import close_old_connections, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
@@ -203,7 +204,7 @@ async def _refresh(audience: Audience) -> None:
     await sync_to_async(load)()
 
 
-async def events_view(request: HttpRequest) -> HttpResponse:
+async def events_view(request: HttpRequest) -> HttpResponseBase:
     """GET /live/events: the signed-in person's live events as text/event-stream (see module doc)."""
     response = await _events(request)
     if origin := client.cors_origin(request):  # the dashboard's page is on the web server's port
@@ -213,10 +214,10 @@ async def events_view(request: HttpRequest) -> HttpResponse:
     return response
 
 
-async def _events(request: HttpRequest) -> HttpResponse:
+async def _events(request: HttpRequest) -> HttpResponseBase:
     if request.method != "GET":
         return _error(405, _("Chỉ nhận GET."))
-    user = await request.auser()  # type: ignore[attr-defined]
+    user = await request.auser()
     if not user.is_authenticated:
         return _error(401, _("Cần đăng nhập (phiên hoặc khóa API) để nhận cập nhật trực tiếp."))
     try:
@@ -233,7 +234,7 @@ async def _events(request: HttpRequest) -> HttpResponse:
         HUB.unsubscribe(queue)
         raise
     stream = _stream(queue, audience, replay, newest)
-    response = StreamingHttpResponse(stream, content_type="text/event-stream; charset=utf-8")
+    response: HttpResponseBase = StreamingHttpResponse(stream, content_type="text/event-stream; charset=utf-8")
     response["Cache-Control"] = "no-store"
     response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
     return response
@@ -266,14 +267,16 @@ async def _stream(
             yield sse("hello", {"newest": sent}, sent)
         while (left := ends_at - loop.time()) > 0:
             try:
-                event = await asyncio.wait_for(queue.get(), timeout=min(KEEPALIVE_SECONDS, left))
+                async with asyncio.timeout(min(KEEPALIVE_SECONDS, left)):
+                    item = await queue.get()
             except TimeoutError:
                 # An id without data sets the browser's last event id without dispatching anything: a
                 # person who receives few of the events resumes from here, not from his last own event.
                 yield f": keepalive\nid: {sent}\n\n".encode()
                 continue
-            if event is None:  # dropped by the hub for reading too slowly
+            if item is None:  # dropped by the hub for reading too slowly
                 return
+            event = item
             if event["id"] <= sent:
                 continue
             if audience.stale:
