@@ -56,12 +56,12 @@ class Audience:
         slugs = [slug for slug in event.get("layer_slugs", ()) if slug in self.fields]
         if not slugs:
             return None
-        fields = frozenset().union(*(self.fields[slug] for slug in slugs))
         payload = dict(event.get("payload") or {})
         if isinstance(payload.get("layers"), dict):  # versions per layer: only the layers he may see
             payload["layers"] = {slug: v for slug, v in payload["layers"].items() if slug in slugs}
         if isinstance(payload.get("features"), list):
-            payload["features"] = [_cut(feature, fields) for feature in payload["features"]]
+            features = [self._cut(feature, slugs) for feature in payload["features"]]
+            payload["features"] = [f for f in features if f is not None]
         return {
             "id": event["id"],
             "at": event.get("at"),
@@ -72,13 +72,20 @@ class Audience:
             "payload": payload,
         }
 
-
-def _cut(feature: Any, fields: frozenset[str]) -> Any:
-    """A feature with only the properties he may see."""
-    if not isinstance(feature, dict):
-        return None
-    out = {k: v for k, v in feature.items() if k != "properties"}
-    properties = feature.get("properties")
-    if isinstance(properties, dict):
-        out["properties"] = {k: v for k, v in properties.items() if k in fields}
-    return out
+    def _cut(self, feature: Any, slugs: list[str]) -> dict[str, Any] | None:
+        """A feature as he may see it: only if a layer he sees holds it (its `layers`; none named: every
+        layer of the event), with the properties one of those layers shows him."""
+        if not isinstance(feature, dict):
+            return None
+        named = feature.get("layers")
+        mine = [s for s in named if s in self.fields] if isinstance(named, list) else slugs
+        if not mine:
+            return None
+        fields = frozenset().union(*(self.fields[slug] for slug in mine))
+        out = {k: v for k, v in feature.items() if k not in ("properties", "layers")}
+        if isinstance(named, list):
+            out["layers"] = mine
+        properties = feature.get("properties")
+        if isinstance(properties, dict):
+            out["properties"] = {k: v for k, v in properties.items() if k in fields}
+        return out

@@ -22,13 +22,14 @@ from layers.catalog_defaults import DEFAULT_LAYERS
 from tests.leak_matrix.channels import FEATURE_CHANNELS, Cell, Channel
 from tests.leak_matrix.channels_apps import APP_CHANNELS
 from tests.leak_matrix.channels_catalog import CATALOG_CHANNELS
+from tests.leak_matrix.channels_live import LIVE_CHANNELS
 from tests.leak_matrix.channels_maps import MAP_CHANNELS
 from tests.leak_matrix.observe import compare
 from tests.leak_matrix.world import EXTRA_LAYERS, role_names
 
 pytestmark = pytest.mark.django_db
 
-CHANNELS: list[type[Channel]] = [*FEATURE_CHANNELS, *MAP_CHANNELS, *APP_CHANNELS, *CATALOG_CHANNELS]
+CHANNELS: list[type[Channel]] = [*FEATURE_CHANNELS, *MAP_CHANNELS, *APP_CHANNELS, *CATALOG_CHANNELS, *LIVE_CHANNELS]
 LAYER_KINDS: dict[str, str] = {spec["slug"]: spec.get("kind", "vector") for spec in DEFAULT_LAYERS} | EXTRA_LAYERS
 
 
@@ -126,9 +127,6 @@ COVERED_BY_OWN_TESTS: dict[str, str] = {
     "reports/district/": _D + "test_commune_scope.py::test_the_district_report_covers_only_the_two_communes",
     "reports/district/pdf": _D + "test_report_pdf_cache.py (the report page rendered by Chromium)",
     "reports/communes/<str:code>/pdf": _D + "test_report_pdf_cache.py (the commune report page, as a PDF)",
-    # Server-sent events need a running uvicorn (tests/live/conftest.py); the same policy is asserted there
-    # per layer, commune and field (test_a_person_is_sent_only_the_layers_and_fields_he_may_see beside it).
-    "live/events": "tests/live/test_stream.py::test_a_scoped_officer_never_receives_another_communes_events",
 }
 
 

@@ -128,7 +128,7 @@ def test_a_feature_moved_to_another_commune_is_announced_in_both_without_its_fie
     assert set(events_by_commune) == {"24943", "24934"}
     # The old commune learns that its school changed (it left), not what it became or where it is now.
     old = events_by_commune["24943"]
-    assert old.payload["features"] == [{"id": school.pk, "properties": {}}] and old.geom is None
+    assert old.payload["features"] == [{"id": school.pk, "layers": ["schools"], "properties": {}}] and old.geom is None
     new = events_by_commune["24934"]
     assert new.payload["features"][0]["properties"]["name"] == "Trường THCS Ka Đô"
     assert new.geom.distance(moved) < 1e-9
