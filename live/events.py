@@ -134,7 +134,7 @@ def publish_change(changes: list[tuple[int, int]], features: list[tuple[Any, str
             {
                 "id": pk,
                 "layers": [la.slug for la in holding if str(pk) in held[la.slug]],
-                "properties": rows.get(pk, (None, {}))[1],
+                "properties": rows.get(str(pk), (None, {}))[1],
             }
             for pk in ids
         ]

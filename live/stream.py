@@ -30,7 +30,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
-from django.db import close_old_connections, connection
+from django.db import DEFAULT_DB_ALIAS, close_old_connections, connections
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.cache import patch_vary_headers
@@ -123,7 +123,7 @@ class Hub:
         backoff = 0.5
         while self.subscribers:
             try:
-                params = await sync_to_async(_connection_params)()
+                params = _connection_params()
                 async with (
                     await psycopg.AsyncConnection.connect(**params, autocommit=True) as listen,
                     await psycopg.AsyncConnection.connect(**params, autocommit=True) as reader,
@@ -165,8 +165,10 @@ class Hub:
 
 
 def _connection_params() -> dict[str, Any]:
-    """Django's own connection parameters for the default database (psycopg keyword arguments)."""
-    params = connection.get_connection_params()
+    """Django's connection parameters for the default database (psycopg keyword arguments). Read from a
+    new, unconnected wrapper: no I/O, so the hub calls it from the event loop — it must not go through
+    sync_to_async, whose executor belongs to the request that started the hub and is gone on reconnect."""
+    params = connections.create_connection(DEFAULT_DB_ALIAS).get_connection_params()
     return {k: v for k, v in params.items() if k not in ("cursor_factory", "context", "prepare_threshold")}
 
 

@@ -117,3 +117,22 @@ def test_the_page_server_does_not_hold_a_worker_for_a_stream(client, leader) -> 
     client.force_login(leader)
     response = client.get("/live/events")  # the WSGI handler, as under gunicorn
     assert response.status_code == 404 and "uvicorn" in response.json()["detail"]
+
+
+def test_an_event_committed_while_the_stream_lost_its_database_connection_is_still_delivered(
+    stream_server, streams, district
+) -> None:
+    from django.db import connection
+
+    leader = make_user("leader", roles.LEADER)
+    stream = _connect(stream_server, streams, leader)
+    stream.next()  # hello
+    with connection.cursor() as cursor:  # what a database restart does to the stream's LISTEN connection
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND query = %s",
+            [f"LISTEN {events.CHANNEL}"],
+        )
+        assert cursor.fetchone()[0] == 1
+    missed = events.publish("test.while_down", {}, layer_slugs=["petitions"], commune_code="24931")
+    assert int(stream.next()["id"]) == missed.pk  # read by id when the stream reconnected
