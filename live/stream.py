@@ -232,6 +232,11 @@ async def _events(request: HttpRequest) -> HttpResponseBase:
     try:
         await HUB.ready()
         audience, replay, newest = await sync_to_async(_prepare)(user, after)
+    except TimeoutError:  # the database does not answer: the page polls meanwhile (dashboard/js/live.js)
+        HUB.unsubscribe(queue)
+        unavailable = _error(503, _("Cơ sở dữ liệu chưa sẵn sàng; cập nhật trực tiếp sẽ thử lại sau."))
+        unavailable["Retry-After"] = "10"
+        return unavailable
     except Exception:
         HUB.unsubscribe(queue)
         raise
