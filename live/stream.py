@@ -31,7 +31,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
 from django.db import DEFAULT_DB_ALIAS, close_old_connections, connections
-from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -227,6 +227,9 @@ async def _events(request: HttpRequest) -> HttpResponseBase:
     except BadLastEventId:
         return _error(400, _("Last-Event-ID phải là số nguyên không âm (mã sự kiện cuối cùng đã nhận)."))
     if not isinstance(request, ASGIRequest):  # gunicorn: a stream would hold a sync worker for minutes
+        if "text/event-stream" in request.headers.get("Accept", ""):
+            # EventSource's "no stream here, do not retry" (HTML spec): the page then polls, with no error.
+            return HttpResponse(status=204)
         return _error(404, _("Luồng cập nhật trực tiếp do máy chủ trực tiếp (uvicorn, gis_ioc.asgi) phục vụ."))
     queue = HUB.subscribe()
     try:

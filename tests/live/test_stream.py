@@ -117,6 +117,8 @@ def test_the_page_server_does_not_hold_a_worker_for_a_stream(client, leader) -> 
     client.force_login(leader)
     response = client.get("/live/events")  # the WSGI handler, as under gunicorn
     assert response.status_code == 404 and "uvicorn" in response.json()["detail"]
+    # A browser's EventSource is told "no stream here" (204: it stops retrying) and the page polls.
+    assert client.get("/live/events", headers={"Accept": "text/event-stream"}).status_code == 204
 
 
 def test_an_event_committed_while_the_stream_lost_its_database_connection_is_still_delivered(
