@@ -7,6 +7,7 @@ import { el } from "./format.js";
 
 const FLASH_MS = 4000;
 const FEED_LENGTH = 6;
+const RETRY_GRACE_MS = 10000;
 
 export function startLive({ cfg, refresh, dmap, catalog, state, communeName }) {
   const live = cfg.live;
@@ -105,17 +106,23 @@ export function startLive({ cfg, refresh, dmap, catalog, state, communeName }) {
   }
 
   const source = new EventSource(live.url, { withCredentials: true });
+  let retrying = null;
   source.onopen = () => {
     if (polling) { clearInterval(polling); polling = null; }
+    if (retrying) { clearTimeout(retrying); retrying = null; }
     setStatus("on", t.on);
   };
   source.onmessage = (message) => onEvent(JSON.parse(message.data));
   // Away longer than the events are kept (or too far behind): reload everything once, then live.
   source.addEventListener("reset", () => { poll(); });
   source.onerror = () => {
-    // EventSource retries by itself (and resumes with Last-Event-ID); CLOSED means it gave up (refused,
-    // unreachable server): poll from now on. While it retries, the page is not updated: poll meanwhile.
-    if (source.readyState === EventSource.CLOSED || source.readyState === EventSource.CONNECTING) startPolling();
+    // CLOSED: it gave up (refused, no live server): poll from now on. CONNECTING: EventSource retries by
+    // itself and resumes with Last-Event-ID (a stream ends every 10 minutes); poll only if that takes long.
+    if (source.readyState === EventSource.CLOSED) { startPolling(); return; }
+    if (!polling && !retrying) {
+      setStatus("connecting", t.connecting);
+      retrying = setTimeout(() => { retrying = null; if (source.readyState !== EventSource.OPEN) startPolling(); }, RETRY_GRACE_MS);
+    }
   };
   return source;
 }
