@@ -110,16 +110,41 @@ def attach(units: list[AdminUnit], *, level: str, valid_from: dt.date, source: s
 def resolve(units: str | None = None, as_of: dt.date | None = None, level: str = Level.COMMUNE) -> UnitSet:
     """The set a request asks for: `units` by slug, else the administrative set of `level` in force on
     `as_of` (today by default). UnitSetError names the sets that exist when there is no such set."""
+    return _resolve(_state(), units, as_of, level)
+
+
+def resolve_with_weights(
+    units: str | None = None, as_of: dt.date | None = None, level: str = Level.COMMUNE
+) -> tuple[UnitSet, Weights]:
+    """`resolve` and `weights` with one check of the memo (statistics call it once per query)."""
+    state = _state()
+    target = _resolve(state, units, as_of, level)
+    return target, _weights(state, target, level)
+
+
+def _resolve(state: _State, units: str | None, as_of: dt.date | None, level: str) -> UnitSet:
+    sets = state.sets
     if units:
-        found = UnitSet.objects.filter(slug=units).first()
+        found = next((s for s in sets if s.slug == units), None)
         if found is None:
-            known = ", ".join(UnitSet.objects.values_list("slug", flat=True)) or "—"
+            known = ", ".join(s.slug for s in sets) or "—"
             raise UnitSetError(f"unknown unit set {units!r}; known: {known}")
         return found
     day = as_of or dt.date.today()
-    found = UnitSet.objects.administrative().filter(level=level).valid_on(day).first()
+    administrative = sorted(
+        (s for s in sets if s.kind == UnitSetKind.ADMINISTRATIVE and s.level == level and s.valid_from),
+        key=lambda s: s.valid_from or BEGINNING,
+    )
+    found = next(
+        (
+            s
+            for s in administrative
+            if s.valid_from and s.valid_from <= day and (s.valid_to is None or s.valid_to > day)
+        ),
+        None,
+    )
     if found is None:
-        first = UnitSet.objects.administrative().filter(level=level).order_by("valid_from").first()
+        first = administrative[0] if administrative else None
         if first is None:
             raise UnitSetError(f"no {level} unit set is loaded yet")
         if first.valid_from and day < first.valid_from:
@@ -145,6 +170,7 @@ class Weights:
     edges: list[tuple[int, str, float, float]] = field(default_factory=list)
     # Target codes that receive a fractional share of some version (a split): their figures are estimates.
     estimated: set[str] = field(default_factory=set)
+    codes: list[str] = field(default_factory=list)  # the target set's members, sorted
 
     def method(self, code: str, weight: str) -> str:
         """How the figure of one target unit was obtained: "exact", or "area" / "population" weighted."""
@@ -172,11 +198,11 @@ def _versions(
     return stretched, real
 
 
-def _population_before(unit_ids: list[int], day: dt.date) -> dict[int, int]:
-    """The latest census population of each unit in a year before `day`."""
+def _latest_population(unit_ids: list[int]) -> dict[int, int]:
+    """The latest census population of each unit (an old unit's census predates its end)."""
     result: dict[int, int] = {}
     for uid, pop in (
-        AdminUnitPopulation.objects.filter(unit_id__in=unit_ids, year__lt=day.year + 1)
+        AdminUnitPopulation.objects.filter(unit_id__in=unit_ids)
         .order_by("unit_id", "year")
         .values_list("unit_id", "population")
     ):
@@ -203,8 +229,9 @@ def _crosswalk_graph(
         AdminUnit.objects.filter(id__in={o for p in parts.values() for o, *_ in p}).values_list("id", "area_km2")
     )
     backward: dict[int, list[tuple[int, float, float]]] = {}
+    all_pops = _latest_population([o for olds in parts.values() for o, *_ in olds])
     for new, olds in parts.items():
-        pops = _population_before([o for o, *_ in olds], olds[0][3])
+        pops = {o: all_pops[o] for o, *_ in olds if o in all_pops}
         area_in = [areas.get(o, 0.0) * share for o, share, _p, _d in olds]
         pop_in = [pops.get(o, 0) * share for o, _a, share, _d in olds]
         total_area, total_pop = sum(area_in), sum(pop_in)
@@ -269,10 +296,57 @@ def _spatial_edges(target: UnitSet, level: str) -> list[tuple[int, str, float, f
     return edges
 
 
+@dataclass
+class _State:
+    fingerprint: str
+    sets: list[UnitSet]
+    weights: dict[tuple[int, str], Weights] = field(default_factory=dict)
+
+
+_STATE: _State | None = None
+
+# One row that changes whenever units, sets, memberships, crosswalks or census figures change, so each
+# process can keep its weights and re-check them with one cheap query per call.
+_FINGERPRINT = """
+SELECT concat_ws('|',
+  (SELECT md5(string_agg(concat_ws(':', id, code, valid_from, valid_to, area_km2, level), ',' ORDER BY id))
+     FROM gis_ioc_adminunit),
+  (SELECT md5(string_agg(concat_ws(':', id, slug, valid_from, valid_to, kind, level), ',' ORDER BY id))
+     FROM gis_ioc_unitset),
+  (SELECT concat_ws(':', count(*), sum(id), sum(adminunit_id)) FROM gis_ioc_unitset_members),
+  (SELECT md5(string_agg(concat_ws(':', id, old_unit_id, new_unit_id, area_share, population_share), ','
+                         ORDER BY id)) FROM gis_ioc_crosswalkrow),
+  (SELECT concat_ws(':', count(*), sum(population), sum(id)) FROM gis_ioc_adminunitpopulation))
+"""
+
+
+def _state() -> _State:
+    """The per-process memo of sets and weights, dropped when the fingerprint moves."""
+    global _STATE  # noqa: PLW0603 - a per-process memo, checked against the database on every call
+    with connection.cursor() as cursor:
+        cursor.execute(_FINGERPRINT)
+        fingerprint = cursor.fetchone()[0]
+    if _STATE is None or _STATE.fingerprint != fingerprint:
+        _STATE = _State(fingerprint=fingerprint, sets=list(UnitSet.objects.all()))
+    return _STATE
+
+
 def weights(target: UnitSet, level: str = Level.COMMUNE) -> Weights:
-    """Where every version of the records' level goes in `target` (see the module docstring)."""
+    """Where every version of the records' level goes in `target` (see the module docstring); memoised
+    per process until units, sets or crosswalks change."""
+    return _weights(_state(), target, level)
+
+
+def _weights(state: _State, target: UnitSet, level: str) -> Weights:
+    key = (target.id, level)
+    if key not in state.weights:
+        state.weights[key] = _compute_weights(target, level)
+    return state.weights[key]
+
+
+def _compute_weights(target: UnitSet, level: str) -> Weights:
     versions, real = _versions(level)
-    result = Weights(target=target, versions=versions)
+    result = Weights(target=target, versions=versions, codes=sorted(target.members.values_list("code", flat=True)))
     if target.level != level:
         result.edges = _spatial_edges(target, level)
     else:
@@ -298,6 +372,28 @@ def weights(target: UnitSet, level: str = Level.COMMUNE) -> Weights:
         if min(wa, wp) < 1 - 1e-9:
             result.estimated.add(code)
     return result
+
+
+def within_scope(target: UnitSet, scope: frozenset[str] | set[str], level: str = Level.COMMUNE) -> set[str]:
+    """Codes of the target set's units lying wholly inside a scope of today's communes.
+
+    A user limited to today's Quảng Lập sees, on the 2009 communes, Pró and the old Quảng Lập (merged
+    whole into it), but not a unit of which only a part went into his communes, nor a grouping of another
+    level (a former district): scope fails closed."""
+    state = _state()
+    current = _resolve(state, None, None, level)
+    if target.id == current.id:
+        return {c for c in _weights(state, target, level).codes if c in scope}
+    if target.level != level:
+        return set()
+    goes_to: dict[int, set[str]] = defaultdict(set)
+    for vid, code, _wa, _wp in _weights(state, current, level).edges:
+        goes_to[vid].add(code)
+    return {
+        code
+        for uid, code in target.members.values_list("id", "code")
+        if goes_to.get(uid) and goes_to[uid] <= set(scope)
+    }
 
 
 # --- abolished levels -------------------------------------------------------------------------------
