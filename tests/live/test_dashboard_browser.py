@@ -3,6 +3,9 @@ dashboard without a reload, and the KPI it changes is fetched again and flashes.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 import requests
 
@@ -11,6 +14,8 @@ from tests.dashboard.conftest import client_for
 from tests.petitions.conftest import inside
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SHOTS = Path(os.environ.get("IOC_SCREENSHOT_DIR", Path(__file__).resolve().parents[2] / "build" / "screenshots"))
 
 
 def test_a_petition_filed_through_open311_appears_on_an_open_dashboard(
@@ -42,5 +47,7 @@ def test_a_petition_filed_through_open311_appears_on_an_open_dashboard(
         assert "Đạ Ròn" in item.inner_text() or "24937" in item.inner_text()
         # The KPI reading petitions was fetched again and flashes.
         page.wait_for_selector('.kpi[data-key="petitions_received"].live-flash', timeout=10_000)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "live-dashboard.png"))
         assert not errors, errors
         context.close()
