@@ -10,7 +10,13 @@ signal: `Layer.objects.record_change(...)` sends `layers.models.data_changed` on
 
 Who receives what is decided when an event is delivered (live/policy.py), never here: an event names the
 layers it concerns and its commune; field values travel only under `payload["features"][i]["properties"]`,
-which delivery cuts down to the fields the person may see.
+which delivery cuts down to the fields the person may see (and a feature naming `layers` reaches only
+people who see one of them). Other publishers (alerts…) follow the same shape.
+
+The data-change events are published just after the writer's commit (on_commit), in their own short
+transaction: a process killed between the two loses that one event (the data itself is committed and
+every other cache is right); publishing inside the writer's transaction would need the one change signal
+to fire before commit, which its other subscriber (the tile purge) must not do.
 """
 
 from __future__ import annotations
