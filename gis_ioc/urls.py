@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("petitions.urls")),
     path("", include("analysis.urls")),
     path("", include("dashboard.urls")),
+    path("", include("live.urls")),
 ]
 
 if settings.IOC_SERVE_STATIC:

@@ -43,7 +43,7 @@ def test_services_postgis_healthchecked_web_on_gunicorn_processes_worker_and_map
     result = compose("config", **SECRETS)
     assert result.returncode == 0, result.stderr
     services = yaml.safe_load(result.stdout)["services"]
-    assert set(services) == {"postgis", "setup", "web", "worker", "mapproxy"}
+    assert set(services) == {"postgis", "setup", "web", "live", "worker", "mapproxy"}
     assert "pg_isready" in " ".join(services["postgis"]["healthcheck"]["test"])
     web = (
         " ".join(services["web"]["command"])
@@ -56,6 +56,9 @@ def test_services_postgis_healthchecked_web_on_gunicorn_processes_worker_and_map
     assert services["web"]["environment"]["DATABASE_URL"] == "postgresql://gis_ioc:pw@postgis:5432/gis_ioc"
     # The same supervisor as `make demo`: one procrastinate worker per queue, restarted when it dies.
     assert "scripts/ioc-run --no-web" in str(services["worker"]["command"])
+    # Long-lived streams on uvicorn, never on gunicorn's sync workers; pages are told its port.
+    assert str(services["live"]["command"]).startswith("uvicorn gis_ioc.asgi:application")
+    assert services["web"]["environment"]["IOC_LIVE_PORT"] == "8001"
     assert "mapproxy_config" in str(services["setup"]["command"])
     assert "mapproxy.wsgiapp:make_wsgi_app('/data/mapproxy/mapproxy-public.yaml'" in str(
         services["mapproxy"]["command"]

@@ -22,13 +22,14 @@ from layers.catalog_defaults import DEFAULT_LAYERS
 from tests.leak_matrix.channels import FEATURE_CHANNELS, Cell, Channel
 from tests.leak_matrix.channels_apps import APP_CHANNELS
 from tests.leak_matrix.channels_catalog import CATALOG_CHANNELS
+from tests.leak_matrix.channels_live import LIVE_CHANNELS
 from tests.leak_matrix.channels_maps import MAP_CHANNELS
 from tests.leak_matrix.observe import compare
 from tests.leak_matrix.world import EXTRA_LAYERS, role_names
 
 pytestmark = pytest.mark.django_db
 
-CHANNELS: list[type[Channel]] = [*FEATURE_CHANNELS, *MAP_CHANNELS, *APP_CHANNELS, *CATALOG_CHANNELS]
+CHANNELS: list[type[Channel]] = [*FEATURE_CHANNELS, *MAP_CHANNELS, *APP_CHANNELS, *CATALOG_CHANNELS, *LIVE_CHANNELS]
 LAYER_KINDS: dict[str, str] = {spec["slug"]: spec.get("kind", "vector") for spec in DEFAULT_LAYERS} | EXTRA_LAYERS
 
 
