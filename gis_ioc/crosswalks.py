@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 
 from gis_ioc.admin_units import (
@@ -471,6 +471,7 @@ def _apply(plan: _Plan, level: str, source: str, boundaries: dict[str, UnitInput
                 f"the new set has {new_km2:.3f} km² of {what}, the old one {old_km2:.3f} km² "
                 f"(tolerance {TOPOLOGY_TOLERANCE_KM2} km²): check the boundaries of the split units"
             )
+    problems += _uncovered_by_split(plan, old_units, created)
     if problems:
         raise CrosswalkError(source, problems)
     return CrosswalkResult(
@@ -481,6 +482,27 @@ def _apply(plan: _Plan, level: str, source: str, boundaries: dict[str, UnitInput
         closed=closing,
         topology=after,
     )
+
+
+def _uncovered_by_split(plan: _Plan, old_units: dict[str, AdminUnit], created: dict[str, AdminUnit]) -> list[str]:
+    """Area of each split unit that none of its new units covers. The gap check above only sees holes
+    inside the set's union, so a strip missing along the province's edge would be lost unnoticed."""
+    problems = []
+    for old_code in sorted({c for olds in plan.split.values() for c in olds}):
+        parts = [created[new].id for new, olds in plan.split.items() if old_code in olds]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT ST_Area(ST_Difference(o.geom, (SELECT ST_Union(geom) FROM gis_ioc_adminunit "
+                "WHERE id = ANY(%s)))::geography) / 1e6 FROM gis_ioc_adminunit o WHERE o.id = %s",
+                [parts, old_units[old_code].id],
+            )
+            uncovered = float(cursor.fetchone()[0] or 0)
+        if uncovered > TOPOLOGY_TOLERANCE_KM2:
+            problems.append(
+                f"{uncovered:.3f} km² of {old_code} is in none of the units it was split into "
+                f"(tolerance {TOPOLOGY_TOLERANCE_KM2} km²): check the boundaries of the split units"
+            )
+    return problems
 
 
 def import_crosswalk(
