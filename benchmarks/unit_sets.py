@@ -115,8 +115,11 @@ def fill(petitions: int, dossiers: int) -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from tests.gis_ioc.reform import load_lam_dong, plan_reform, write_boundaries, write_csv
+    from tests.conftest import SHARED_DATA
+    from tests.gis_ioc.reform import LAM_DONG, load_lam_dong, plan_reform, write_boundaries, write_csv
 
+    if not (SHARED_DATA / LAM_DONG).exists():
+        raise SystemExit(f"{LAM_DONG} not found in {SHARED_DATA}: set IOC_SHARED_DATA to the shared data folder")
     started = time.monotonic()
     load_lam_dong()
     reform = plan_reform("commune-2009-01-01")
