@@ -155,3 +155,48 @@ def test_vietnamese_headers_and_dd_mm_yyyy_dates_are_read(reform, tmp_path):
     assert "01/07/2025" in path.read_text(encoding="utf-8")
     import_crosswalk(path, "--boundaries", write_boundaries(reform, tmp_path / "xa_tach.geojson"))
     assert_reform_applied(reform)
+
+
+def test_counts_over_the_reform_add_up_on_either_set(reform, tmp_path):
+    """Dossiers filed before the reform under the old codes and after it under the new ones: on the new set
+    a merged unit counts all its parts' dossiers exactly and the split halves share theirs; on the old set
+    the new units' dossiers go back by population; on both sets the province total is every dossier once."""
+    from layers.models import Dossier
+    from layers.statistics import commune_values, methods
+
+    import_crosswalk(
+        write_csv(reform, tmp_path / "cw.csv"), "--boundaries", write_boundaries(reform, tmp_path / "h.geojson")
+    )
+    before, after = dt.date(2024, 3, 1), dt.date(2025, 9, 1)
+    filed: dict[tuple[str, dt.date], int] = {}
+    for i, code in enumerate(sorted(reform.changed)):
+        filed[(code, before)] = 3 + i
+    for i, code in enumerate([m[0] for m in reform.merges] + [h.code for h in reform.halves]):
+        filed[(code, after)] = 2 + i
+    Dossier.objects.bulk_create(
+        Dossier(commune_code=code, received_date=day, due_date=day, procedure_code="TT", procedure_name="Thủ tục",
+                field="khac", status="received")
+        for (code, day), n in filed.items() for _ in range(n)
+    )  # fmt: skip
+    start, end = dt.date(2021, 1, 1), dt.date(2026, 6, 30)
+    old = {c: n for (c, d), n in filed.items() if d == before}
+    new = {c: n for (c, d), n in filed.items() if d == after}
+
+    on_new = commune_values("dossiers_received", start, end, units=NEW_SET)
+    for code, _name, olds in reform.merges:
+        assert on_new[code] == sum(old[c] for c in olds) + new[code]
+    for half in reform.halves:
+        assert on_new[half.code] == pytest.approx(half.share * old[reform.split_code] + new[half.code], abs=1e-6)
+    assert sum(v or 0 for v in on_new.values()) == pytest.approx(sum(filed.values()))
+    how = methods("dossiers_received", units=NEW_SET)
+    assert how[reform.merges[0][0]] == "exact" and how[reform.halves[0].code] == "population"
+
+    on_old = commune_values("dossiers_received", start, end, units=OLD_SET)
+    assert on_old[reform.split_code] == old[reform.split_code] + sum(new[h.code] for h in reform.halves)
+    # Counts go back by population (the census of the old units), the statistic's weight.
+    people = {u.code: u.population(2019) for u in AdminUnit.objects.filter(valid_to=REFORM_DAY)}
+    for code, _name, olds in reform.merges:
+        total = sum(people[c] for c in olds)
+        for c in olds:
+            assert on_old[c] == pytest.approx(old[c] + new[code] * people[c] / total, abs=1e-6)
+    assert sum(v or 0 for v in on_old.values()) == pytest.approx(sum(filed.values()))
