@@ -269,7 +269,11 @@ def _plan(
         problems.append(
             f"{old_set.name} was already replaced on {old_set.valid_to:%Y-%m-%d}: a crosswalk from it exists"
         )
-    old_units = {u.code: u for u in old_set.members.filter(level=level)}
+    # Units beginning on the effective day are boundaries loaded beforehand for this reform (`attach` filed
+    # them into the set in force that day, this one): they are new units, not old ones.
+    members = list(old_set.members.filter(level=level))
+    old_units = {u.code: u for u in members if u.valid_from < day}
+    loaded_for_day = {u.code for u in members if u.valid_from >= day}
     plan = _Plan(old_set=old_set, day=day, old_units=old_units, rows=rows)
     by_old: dict[str, list[CrosswalkInput]] = defaultdict(list)
     by_new: dict[str, list[CrosswalkInput]] = defaultdict(list)
@@ -369,6 +373,8 @@ def _plan(
         if not name and new_code not in plan.preloaded and new_code not in boundaries:
             problems.append(f"row {parts[0].row}, new_name: empty for the new unit {new_code}")
         plan.names[new_code] = name
+    for code in sorted(loaded_for_day - set(by_new)):
+        problems.append(f"{code} was loaded to begin on {day:%Y-%m-%d} but no row makes it a new unit (new_code)")
     return plan, problems
 
 
@@ -424,6 +430,7 @@ def _apply(plan: _Plan, level: str, source: str, boundaries: dict[str, UnitInput
         created[new_code] = unit
     _update_areas([u.id for u in created.values()])
     old_set = plan.old_set
+    old_set.members.remove(*plan.preloaded.values())  # loaded beforehand into the set then in force
     renamed = _default_names(old_set)
     old_set.valid_to = day
     if renamed:

@@ -227,3 +227,30 @@ def _halves(tmp_path: Path, code: str, overlap: float) -> Path:
     path = tmp_path / "halves.geojson"
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False))
     return path
+
+
+def test_split_boundaries_loaded_beforehand_are_used_by_the_crosswalk(before, tmp_path):
+    halves = _halves(tmp_path, "24949", 0.0)
+    call_command(
+        "import_admin_units", str(halves), "--code-field=code", "--name-field=name", "--valid-from=2026-01-01",
+        stdout=StringIO(),
+    )  # fmt: skip
+    path = crosswalk(tmp_path, ["24949,24990,,2026-01-01,0.5,,", "24949,24991,,2026-01-01,0.5,,"])
+    call_command("import_crosswalk", str(path), stdout=StringIO())
+    new_set = UnitSet.objects.get(slug="commune-2026-01-01")
+    assert set(new_set.members.values_list("code", flat=True)) == set(CODES) - {"24949"} | {"24990", "24991"}
+    old_set = UnitSet.objects.get(slug="commune-2025-01-01")
+    assert set(old_set.members.values_list("code", flat=True)) == set(CODES)
+    assert new_set.members.get(code="24990").name == "Xã Tây"  # the name comes with the loaded boundary
+
+
+def test_a_unit_loaded_for_the_reform_that_no_row_names_is_refused(before, tmp_path):
+    halves = _halves(tmp_path, "24949", 0.0)
+    call_command(
+        "import_admin_units", str(halves), "--code-field=code", "--name-field=name", "--valid-from=2026-01-01",
+        stdout=StringIO(),
+    )  # fmt: skip
+    loaded = counts()
+    message = refused(crosswalk(tmp_path, []))
+    assert "24990 was loaded to begin on 2026-01-01 but no row makes it a new unit (new_code)" in message
+    assert counts() == loaded
