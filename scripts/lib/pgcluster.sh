@@ -35,6 +35,8 @@ import socket, sys
 first = int(sys.argv[1])
 for port in range(first, first + 100):
     with socket.socket() as s:
+        # As PostgreSQL binds: a port whose last connections linger in TIME_WAIT is free to it.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
@@ -124,7 +126,10 @@ pg_ensure_db() {  # pg_ensure_db PORT DB USER PASSWORD EXTENSION...: the login r
   if [ "$(pg_psql "$port" -d postgres -c "SELECT 1 FROM pg_database WHERE datname='$db'")" != "1" ]; then
     pg_psql "$port" -d postgres -c "CREATE DATABASE $db OWNER $user"
   fi
-  local ext sql=""
-  for ext in "$@"; do sql+="CREATE EXTENSION IF NOT EXISTS $ext; "; done
-  [ -z "$sql" ] || pg_psql "$port" -d "$db" -c "$sql"
+  # Only the missing ones: a Citus worker refuses even a no-op CREATE EXTENSION batch once it holds metadata.
+  local ext
+  for ext in "$@"; do
+    [ "$(pg_psql "$port" -d "$db" -c "SELECT 1 FROM pg_extension WHERE extname='$ext'")" = "1" ] && continue
+    pg_psql "$port" -d "$db" -c "CREATE EXTENSION IF NOT EXISTS $ext"
+  done
 }
