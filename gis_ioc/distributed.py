@@ -4,11 +4,10 @@
 (`scripts/ioc-citus`). It is repeatable: every step looks at the catalog first and skips what is done.
 
 Why these choices:
-- The big sector tables grow with the province (parcels, petitions, dossiers, businesses, revenue,
-  indicators) and every statistic groups them by commune, so they are hash-distributed by `commune_code`,
+- The big sector tables grow with the province (parcels, petitions, dossiers, businesses, revenue) and every statistic groups them by commune, so they are hash-distributed by `commune_code`,
   all co-located: a join or a GROUP BY on commune_code runs inside one shard on one worker.
 - What they join to and what is small (admin units, the catalog, plans and zones, schools, health facilities,
-  agencies, routing rules and deadlines — the petition categories' tables —, users) becomes a reference
+  indicators, agencies, routing rules and deadlines — the petition categories' tables —, users) becomes a reference
   table: a copy on every node, so joins with a distributed table run on the workers.
 - Citus needs the distribution column in every primary key and unique constraint of a distributed table
   and allows foreign keys from a distributed table only to a reference table (or co-located on the
@@ -37,13 +36,15 @@ DISTRIBUTED = (
     "layers.Dossier",
     "layers.HouseholdBusiness",
     "layers.BudgetRevenue",
-    "layers.Indicator",
 )
 
 # Replicated to every node. Listed so that a foreign key of a distributed table always points at one.
 REFERENCE = (
     "gis_ioc.AdminUnit",
     "gis_ioc.AdminUnitPopulation",
+    # A few figures per commune and year, read by correlated sub-queries of the statistics (population is
+    # the denominator of the per-capita rates), which Citus cannot run against a distributed table.
+    "layers.Indicator",
     "auth.User",
     "layers.Layer",
     "layers.PlanningPlan",
