@@ -4,11 +4,13 @@
 (`scripts/ioc-citus`). It is repeatable: every step looks at the catalog first and skips what is done.
 
 Why these choices:
-- The big sector tables grow with the province (parcels, petitions, dossiers, businesses, revenue) and every statistic groups them by commune, so they are hash-distributed by `commune_code`,
-  all co-located: a join or a GROUP BY on commune_code runs inside one shard on one worker.
-- What they join to and what is small (admin units, the catalog, plans and zones, schools, health facilities,
-  indicators, agencies, routing rules and deadlines — the petition categories' tables —, users) becomes a reference
-  table: a copy on every node, so joins with a distributed table run on the workers.
+- The big sector tables grow with the province (parcels, petitions, dossiers, businesses, revenue) and
+  every statistic groups them by commune, so they are hash-distributed by `commune_code`, all co-located:
+  a join or a GROUP BY on commune_code runs inside one shard on one worker.
+- What they join to and what is small (admin units, the catalog, plans and zones, schools, health
+  facilities, indicators, agencies, routing rules and deadlines — the petition categories' tables —,
+  users) becomes a reference table: a copy on every node, so joins with a distributed table run on the
+  workers.
 - Citus needs the distribution column in every primary key and unique constraint of a distributed table
   and allows foreign keys from a distributed table only to a reference table (or co-located on the
   distribution column). So: primary keys become (id, commune_code); a unique constraint without the column
@@ -117,6 +119,22 @@ def table_kinds(using: str = "default") -> dict[str, str]:
     return kinds
 
 
+def distribution_column(table: str, cursor: Any) -> str | None:
+    """The column a table is hash-distributed by on Citus; None on a plain PostgreSQL or for other tables.
+
+    Writers that UPDATE … FROM use it: Citus refuses to assign that column (a row cannot change shard)."""
+    cursor.execute("SELECT to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL")
+    if not cursor.fetchone()[0]:
+        return None
+    cursor.execute(
+        "SELECT column_to_column_name(logicalrelid, partkey) FROM pg_dist_partition "
+        "WHERE logicalrelid = to_regclass(%s) AND partmethod = 'h'",
+        [table],
+    )
+    row = cursor.fetchone()
+    return row[0] if row else None
+
+
 def _foreign_keys(cursor: Any, tables: list[str]) -> list[ForeignKey]:
     """Foreign keys from or to any of the tables."""
     rows = _rows(
@@ -202,6 +220,7 @@ def distribute(shard_count: int = 8, using: str = "default", log: Callable[[str]
                 note(f"reference table {table}")
         kinds = table_kinds(using)
         _restore_foreign_keys(cursor, kinds, {(fk.table, fk.definition): fk.name for fk in dropped}, note)
+        _reset_sequences(cursor, note)
         # Citus needs the statistics of the shards, not of the now empty coordinator tables.
         for table in pending:
             cursor.execute(f"ANALYZE {table}")
@@ -266,3 +285,27 @@ def _restore_foreign_keys(cursor: Any, kinds: dict[str, str], names: dict[tuple[
                 f"foreign key {table}.{column} -> {target}: dropped ({source_kind} -> {target_kind}; Citus allows "
                 "only distributed -> reference or keys on the distribution column; Django's on_delete still applies)"
             )
+
+
+def _reset_sequences(cursor: Any, note: Callable[[str], None]) -> None:
+    """Move each id sequence of a table Citus took over past the table's largest id.
+
+    Citus recreates a table it turns into a Citus local or reference table, and its identity sequence
+    restarts at 1: the next catalog row, group or content type would collide with the rows migrate wrote."""
+    rows = _rows(
+        cursor,
+        """SELECT t.name, a.attname, pg_get_serial_sequence(t.name, a.attname)
+             FROM pg_dist_partition p
+             CROSS JOIN LATERAL (SELECT p.logicalrelid::regclass::text AS name) t
+             JOIN pg_attribute a ON a.attrelid = p.logicalrelid AND a.attnum > 0 AND NOT a.attisdropped
+            WHERE pg_get_serial_sequence(t.name, a.attname) IS NOT NULL""",
+    )
+    for table, column, sequence in rows:
+        # Names from the catalog, not from input.
+        cursor.execute(f"SELECT coalesce(max({column}), 0) FROM {table}")  # noqa: S608
+        top = cursor.fetchone()[0]
+        cursor.execute(f"SELECT last_value, is_called FROM {sequence}")  # noqa: S608
+        last, called = cursor.fetchone()
+        if top and (last < top or (last == top and not called)):
+            cursor.execute("SELECT setval(%s, %s)", [sequence, top])
+            note(f"sequence {sequence} moved to {top} (the table was recreated by Citus)")
