@@ -196,6 +196,9 @@ def distribute(shard_count: int = 8, using: str = "default", log: Callable[[str]
     pending = [t for t in distributed if kinds.get(t) != "distributed"]
     connection = connections[using]
     with connection.cursor() as cursor:
+        # scripts/ioc-citus turns local execution off for the application's transactions; Citus's own
+        # conversions (copying a table's rows into the coordinator's placement) need it.
+        cursor.execute("SET citus.enable_local_execution TO on")
         dropped = _foreign_keys(cursor, pending) if pending else []
         for fk in dropped:
             cursor.execute(f'ALTER TABLE {fk.table} DROP CONSTRAINT "{fk.name}"')
@@ -224,6 +227,7 @@ def distribute(shard_count: int = 8, using: str = "default", log: Callable[[str]
         # Citus needs the statistics of the shards, not of the now empty coordinator tables.
         for table in pending:
             cursor.execute(f"ANALYZE {table}")
+        cursor.execute("RESET citus.enable_local_execution")
     if not report.lines:
         report.add("nothing to do: already distributed")
     return report
