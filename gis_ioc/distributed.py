@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
-from django.db import connections
+from django.db import connections, models
 
 DISTRIBUTION_COLUMN = "commune_code"
 
@@ -187,7 +187,12 @@ def distribute(shard_count: int = 8, using: str = "default", log: Callable[[str]
     (distributed -> reference). Each step commits on its own: a run stopped half-way is finished by the next.
     """
     report = Report()
-    note = report.add if log is None else (lambda text: (report.add(text), log(text))[0])
+
+    def note(text: str) -> None:
+        report.add(text)
+        if log is not None:
+            log(text)
+
     if citus_version(using) is None:
         raise RuntimeError("the citus extension is not installed in this database (scripts/ioc-citus start)")
     distributed = [table_of(label) for label in DISTRIBUTED]
@@ -256,11 +261,11 @@ def _model_foreign_keys() -> list[tuple[str, str, str, str]]:
     out = []
     for model in apps.get_models():
         for f in model._meta.concrete_fields:
-            if not (f.many_to_one and f.db_constraint):
+            if not isinstance(f, models.ForeignKey) or not getattr(f, "db_constraint", True):
                 continue
             target = f.related_model
-            if model in distributed or target in distributed:
-                out.append((model._meta.db_table, f.column, target._meta.db_table, f.target_field.column))
+            if (model in distributed or target in distributed) and isinstance(target, type):
+                out.append((model._meta.db_table, f.column, target._meta.db_table, str(f.target_field.column)))
     return out
 
 

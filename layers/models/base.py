@@ -54,6 +54,8 @@ class SectorFeature(models.Model):
 
     # Name of the geometry field used to find the commune; None for tabular records.
     locate_by: str | None = "geom"
+    # The commune_code the row holds in the database (set on load and save; see _do_update).
+    _stored_commune_code: str | None = None
 
     class Meta:
         abstract = True
@@ -124,23 +126,23 @@ class SectorFeature(models.Model):
         self._stored_commune_code = self.commune_code
 
     @classmethod
-    def from_db(cls, db: str | None, field_names: Any, values: Any) -> Self:
-        instance = super().from_db(db, field_names, values)
+    def from_db(cls, db: str | None, field_names: Any, values: Any, **kwargs: Any) -> Self:
+        instance = super().from_db(db, field_names, values, **kwargs)
         # What the row holds, to tell an unchanged commune_code from a move (see _do_update).
         instance._stored_commune_code = instance.__dict__.get("commune_code")
         return instance
 
-    def _do_update(self, base_qs: Any, using: Any, pk_val: Any, values: Any, update_fields: Any, forced: Any) -> Any:
+    def _do_update(self, base_qs: Any, using: Any, pk_val: Any, values: Any, *args: Any, **kwargs: Any) -> Any:
         # On Citus the sector tables are distributed by commune_code (gis_ioc/distributed.py), and Citus refuses
         # an UPDATE that assigns the distribution column unless it keeps the column's own value. Django writes
         # every field, so an unchanged commune_code goes out as `commune_code = commune_code`: the same no-op
         # on a single PostgreSQL. A real move to another commune is still sent (and refused by Citus).
-        stored = getattr(self, "_stored_commune_code", None)
+        stored = self._stored_commune_code
         if stored is not None:
             values = [
                 (f, m, models.F(f.attname) if f.attname == "commune_code" and v == stored else v) for f, m, v in values
             ]
-        return super()._do_update(base_qs, using, pk_val, values, update_fields, forced)
+        return super()._do_update(base_qs, using, pk_val, values, *args, **kwargs)
 
 
 def assign_communes_in_bulk(model: type[SectorFeature], *, only_missing: bool = True) -> int:
