@@ -12,6 +12,7 @@ from django.db.models import Q
 
 from gis_ioc.lib.text import ascii_name, nfc
 from gis_ioc.models import AdminUnit, AdminUnitPopulation, Level, UnitType
+from gis_ioc.unit_sets import attach
 
 
 class AdminUnitLoadError(ValueError):
@@ -158,6 +159,7 @@ def dissolve_into(
     if not supplied:
         _update_areas([unit.id])
     AdminUnit.objects.filter(id__in=child_ids).update(parent=unit)
+    attach([unit], level=level, valid_from=valid_from, source=source)
     return unit
 
 
@@ -267,6 +269,7 @@ def load_units(
         created.append(obj)
     ids = [u.id for u in created]
     _update_areas(ids)
+    attach(created, level=level, valid_from=valid_from, source=source)
     topology_report(ids, report)
     parent_province = None
     if province:
@@ -295,43 +298,3 @@ def load_units(
     for obj in created:
         obj.refresh_from_db()
     return created, report
-
-
-@transaction.atomic
-def merge_units(codes: list[str], *, into_code: str, name: str, on: dt.date, source: str = "") -> AdminUnit:
-    """Merge communes on a date: close their current rows the day before `on` and open the merged unit.
-
-    The merged unit's geometry is the union of the old ones, its population the sum for every year they
-    share. Features keep their GSO code history through the closed rows.
-    """
-    old = list(AdminUnit.objects.current(on - dt.timedelta(days=1)).filter(code__in=codes, level=Level.COMMUNE))
-    if len(old) != len(codes):
-        found = {u.code for u in old}
-        raise AdminUnitLoadError(f"merge: unknown or closed codes {sorted(set(codes) - found)}")
-    ids = [u.id for u in old]
-    AdminUnit.objects.filter(id__in=ids).update(valid_to=on)
-    union = _union(ids)
-    merged = AdminUnit.objects.create(
-        code=into_code,
-        name=nfc(name),
-        name_ascii=ascii_name(name),
-        level=Level.COMMUNE,
-        unit_type=UnitType.XA,
-        parent=old[0].parent,
-        geom=union,
-        area_km2=0,
-        valid_from=on,
-        source=source or "merged",
-        is_demo=all(u.is_demo for u in old),
-    )
-    _update_areas([merged.id])
-    totals: dict[int, int] = {}
-    counts: dict[int, int] = {}
-    for row in AdminUnitPopulation.objects.filter(unit_id__in=ids):
-        totals[row.year] = totals.get(row.year, 0) + row.population
-        counts[row.year] = counts.get(row.year, 0) + 1
-    AdminUnitPopulation.objects.bulk_create(
-        [AdminUnitPopulation(unit=merged, year=y, population=p) for y, p in totals.items() if counts[y] == len(ids)]
-    )
-    merged.refresh_from_db()
-    return merged

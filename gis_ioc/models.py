@@ -1,4 +1,11 @@
-"""Administrative units (province, district, commune) with validity periods, user scope and API tokens."""
+"""Administrative units with validity periods, the unit sets they form and the crosswalks between sets,
+user scope and API tokens.
+
+A boundary reform is data, not code: each `AdminUnit` row is one version of a unit (GSO code + period),
+a `UnitSet` is the set of units in force together (e.g. "communes 2009–2024", "communes 2025-01") or a
+named statistical grouping (the former Đơn Dương district), and a `Crosswalk` says how each unit of one set
+became units of the next (whole merges, splits with area and population shares, the legal basis).
+Statistics move figures between sets through crosswalks (gis_ioc/unit_sets.py)."""
 
 from __future__ import annotations
 
@@ -31,6 +38,9 @@ class Level(models.TextChoices):
     PROVINCE = "province", _("Tỉnh/Thành phố")
     DISTRICT = "district", _("Quận/Huyện")
     COMMUNE = "commune", _("Xã/Phường/Thị trấn")
+    # A named grouping kept for statistics after it stopped being an administrative unit (the districts
+    # abolished on 2025-07-01) or never was one.
+    AREA = "area", _("Vùng thống kê")
 
 
 class UnitType(models.TextChoices):
@@ -116,6 +126,145 @@ class AdminUnit(models.Model):
             rows = rows.filter(year__lte=year)
         row = rows.first()
         return row.population if row else None
+
+
+class UnitSetKind(models.TextChoices):
+    ADMINISTRATIVE = "administrative", _("Đơn vị hành chính")
+    STATISTICAL = "statistical", _("Vùng thống kê")
+
+
+class UnitSetQuerySet(models.QuerySet["UnitSet"]):
+    def valid_on(self, day: dt.date) -> UnitSetQuerySet:
+        """Sets in force on the day (a statistical set without a period is always in force)."""
+        return self.filter(
+            Q(valid_from__isnull=True) | Q(valid_from__lte=day), Q(valid_to__isnull=True) | Q(valid_to__gt=day)
+        )
+
+    def administrative(self) -> UnitSetQuerySet:
+        return self.filter(kind=UnitSetKind.ADMINISTRATIVE)
+
+
+class UnitSet(models.Model):
+    """Units in force together at one level over one period, or a named statistical grouping.
+
+    A unit that a reform left alone is one `AdminUnit` row and a member of every set it lived through.
+    Administrative sets of one level never overlap in time (the exclusion constraint), so "the communes
+    valid on a date" is one set; a statistical set has no period and is asked for by name.
+    """
+
+    slug = models.SlugField(_("mã bộ đơn vị"), max_length=60, unique=True)
+    name = models.CharField(_("tên"), max_length=200)
+    name_en = models.CharField(_("tên tiếng Anh"), max_length=200, blank=True)
+    level = models.CharField(_("cấp"), max_length=10, choices=Level.choices)
+    kind = models.CharField(_("loại"), max_length=16, choices=UnitSetKind.choices, default=UnitSetKind.ADMINISTRATIVE)
+    valid_from = models.DateField(_("hiệu lực từ"), null=True, blank=True)
+    valid_to = models.DateField(_("hiệu lực đến"), null=True, blank=True)
+    legal_basis = models.CharField(_("căn cứ pháp lý"), max_length=300, blank=True)
+    description = models.TextField(_("mô tả"), blank=True)
+    members = models.ManyToManyField(AdminUnit, verbose_name=_("đơn vị"), related_name="unit_sets", blank=True)
+
+    objects = UnitSetQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("bộ đơn vị hành chính")
+        verbose_name_plural = pgettext_lazy("plural", "bộ đơn vị hành chính")  # Vietnamese has no plural; English does
+        ordering = ["level", "valid_from", "slug"]
+        constraints = [
+            ExclusionConstraint(
+                name="unitset_level_period_excl",
+                expressions=[
+                    ("level", RangeOperators.EQUAL),
+                    (DateRangeFunc("valid_from", "valid_to", models.Value("[)")), RangeOperators.OVERLAPS),
+                ],
+                condition=Q(kind="administrative"),
+            ),
+            models.CheckConstraint(
+                name="unitset_valid_range",
+                condition=Q(valid_to__isnull=True)
+                | Q(valid_from__isnull=True)
+                | Q(valid_to__gt=models.F("valid_from")),
+            ),
+            models.CheckConstraint(
+                name="unitset_administrative_dated",
+                condition=Q(kind="statistical") | Q(valid_from__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def title(self, language: str | None = None) -> str:
+        """The name in the given language (Vietnamese unless "en" and an English name exists)."""
+        return self.name_en if (language or "").startswith("en") and self.name_en else self.name
+
+    @property
+    def period(self) -> str:
+        """The period as text: "2009-01-01 – 2025-01-01", "2025-01-01 –", or "" for a statistical set."""
+        if self.valid_from is None:
+            return ""
+        end = f"{self.valid_to:%Y-%m-%d}" if self.valid_to else ""
+        return f"{self.valid_from:%Y-%m-%d} – {end}".rstrip()
+
+
+class Crosswalk(models.Model):
+    """How the units of one set became the units of the next, on one date, by one decision."""
+
+    from_set = models.ForeignKey(
+        UnitSet, verbose_name=_("bộ đơn vị cũ"), on_delete=models.PROTECT, related_name="crosswalks_out"
+    )
+    to_set = models.OneToOneField(
+        UnitSet, verbose_name=_("bộ đơn vị mới"), on_delete=models.PROTECT, related_name="crosswalk_in"
+    )
+    effective_date = models.DateField(_("ngày hiệu lực"))
+    legal_basis = models.CharField(_("căn cứ pháp lý"), max_length=300, blank=True)
+    source = models.CharField(_("nguồn"), max_length=300, blank=True)
+    imported_at = models.DateTimeField(_("nhập lúc"), default=timezone.now)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("người nhập"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        verbose_name = _("bảng chuyển đổi đơn vị")
+        verbose_name_plural = pgettext_lazy(
+            "plural", "bảng chuyển đổi đơn vị"
+        )  # Vietnamese has no plural; English does
+        ordering = ["effective_date", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_set} → {self.to_set} ({self.effective_date:%Y-%m-%d})"
+
+
+class CrosswalkRow(models.Model):
+    """One old unit → one new unit, with the share of the old unit's area and population that went there.
+
+    A unit a reform left alone has a row to itself (share 1), so every unit of the old set is covered."""
+
+    crosswalk = models.ForeignKey(Crosswalk, on_delete=models.CASCADE, related_name="rows")
+    old_unit = models.ForeignKey(
+        AdminUnit, verbose_name=_("đơn vị cũ"), on_delete=models.PROTECT, related_name="crosswalk_from"
+    )
+    new_unit = models.ForeignKey(
+        AdminUnit, verbose_name=_("đơn vị mới"), on_delete=models.PROTECT, related_name="crosswalk_to"
+    )
+    area_share = models.FloatField(_("tỷ lệ diện tích"), default=1.0)
+    population_share = models.FloatField(_("tỷ lệ dân số"), default=1.0)
+    legal_basis = models.CharField(_("căn cứ pháp lý"), max_length=300, blank=True)
+    row = models.PositiveIntegerField(_("dòng trong tệp"), default=0)
+
+    class Meta:
+        verbose_name = _("dòng chuyển đổi")
+        verbose_name_plural = pgettext_lazy("plural", "dòng chuyển đổi")  # Vietnamese has no plural; English does
+        ordering = ["crosswalk", "row", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["crosswalk", "old_unit", "new_unit"], name="crosswalkrow_pair_uniq"),
+            models.CheckConstraint(
+                name="crosswalkrow_shares",
+                condition=Q(area_share__gt=0, area_share__lte=1, population_share__gte=0, population_share__lte=1),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.old_unit.code} → {self.new_unit.code}"
 
 
 class AdminUnitPopulation(models.Model):

@@ -13,10 +13,15 @@ Periods are inclusive date ranges [start, end] in the local time zone (settings.
 *Flow* statistics count what happened inside the period (petitions received, revenue collected);
 *stock* statistics describe the state at the period's end (open petitions, population of that year).
 
-Communes are the *current* ones (after the 2025 merger of Pró into Quảng Lập, 9 communes); records
-still carrying the code of a commune merged into a current one (an import made before the merger) are
-counted under the current commune. Population comes from the commune's `population` indicator of the
-latest year not after the period's end, else from AdminUnitPopulation (census years).
+**Units.** Figures are given for the units of one unit set (gis_ioc/unit_sets.py): `units=<slug>`, or the
+commune set in force on `as_of` (today by default). Records keep the code they were filed under; a
+record's date (or the period's end, for stocks such as population) picks the version of that code, and
+`weights()` moves the version's figure to the requested units: whole where units merged (exact), by the
+crosswalk's area or population shares where one was split (the method is reported by `methods()`).
+Counts and sums are weighted; rates are Σ weighted numerator / Σ weighted denominator. So a five-year
+series on today's communes has no break at a reform, and the same series on the old communes exists too.
+Population comes from the `population` indicator of the latest year not after the period's end, filed
+under the version valid then, else from that version's census (AdminUnitPopulation).
 
     >>> commune_values("petitions_open", date(2024, 1, 1), date(2024, 12, 31))
     {"24928": 12.0, "24931": 7.0, ...}
@@ -35,6 +40,8 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
+from gis_ioc.models import UnitSet
+from gis_ioc.unit_sets import Weights, resolve_with_weights
 from layers.landuse import AGRICULTURAL, LAND_USE_CODES, NON_AGRICULTURAL, UNUSED
 
 FLOW = "flow"
@@ -46,9 +53,11 @@ INTERVALS = ("day", "week", "month", "quarter", "year")
 class Statistic:
     """One statistic: its names and unit in both languages, and the SQL computing it.
 
-    `sql` selects (ps, code, num, den) from the CTEs `p` (periods: ps, pe exclusive, ps_ts, pe_ts,
-    yr = year of the period's last day, asof / asof_ts = the period's end capped at now) and `c`
-    (communes: id, code, area_km2, codes = own code + codes of communes merged into it).
+    `sql` selects (ps, code, num, den) — code of a requested unit — from the CTEs `p` (periods: ps, pe
+    exclusive, ps_ts, pe_ts, yr = year of the period's last day, asof / asof_ts = the period's end capped at
+    now), `v` (versions of the records' units: vid, code, lo, hi = the dates the version answers for, area)
+    and `e` (weights: vid, code of the requested unit, wa = area weight, wp = population weight); build
+    it with `_dated`, `_timeless`, `_at_date` and `_ratio_of`, which apply the weights.
     """
 
     code: str
@@ -64,6 +73,9 @@ class Statistic:
     # The tables the SQL reads (declared in SOURCES below): a user sees the statistic only when he may see
     # a layer showing each whole table (dashboard.stats.can_view); a table no layer shows hides it.
     sources: tuple[str, ...] = ()
+    # How a figure is shared out when a unit was split: by population (people, petitions, money) or by
+    # area (land); reported next to the figure as the method.
+    weight: str = "population"
 
     def title(self, language: str | None = None) -> str:
         """The title in the given language (Vietnamese unless "en")."""
@@ -71,17 +83,26 @@ class Statistic:
 
 
 def _indicator(code: str) -> str:
-    """The commune's indicator value of the latest year not after the period's end."""
+    """The version's indicator value of the latest year not after the period's end (filed while it was valid)."""
     return (
-        "(SELECT i.value FROM layers_indicator i WHERE i.commune_code = c.code AND i.code = "
-        f"'{code}' AND i.year <= p.yr ORDER BY i.year DESC LIMIT 1)"
+        "(SELECT i.value FROM layers_indicator i WHERE i.commune_code = v.code AND i.code = "
+        f"'{code}' AND i.year <= p.yr AND make_date(i.year, 12, 31) >= v.lo ORDER BY i.year DESC LIMIT 1)"
     )
 
 
 POPULATION = (
     f"COALESCE({_indicator('population')}, (SELECT ap.population::float FROM gis_ioc_adminunitpopulation ap "
-    "WHERE ap.unit_id = c.id AND ap.year <= p.yr ORDER BY ap.year DESC LIMIT 1))"
+    "WHERE ap.unit_id = v.vid AND ap.year <= p.yr ORDER BY ap.year DESC LIMIT 1))"
 )
+
+# The date that decides which version of its code a record was filed under.
+_RECORD_DATE = {
+    "petitions_petition": "(t.received_at AT TIME ZONE %(tz)s)::date",
+    "layers_dossier": "t.received_date",
+    "layers_budgetrevenue": "t.month",
+    "layers_householdbusiness": "t.registration_date",
+}
+_WEIGHT = {"population": "e.wp", "area": "e.wa"}
 
 
 def _codes_of(group: str) -> str:
@@ -89,33 +110,57 @@ def _codes_of(group: str) -> str:
     return "ARRAY[" + ",".join(f"'{k}'" for k, (_n, g) in LAND_USE_CODES.items() if g == group) + "]::varchar[]"
 
 
-def _per_commune(expr_num: str, expr_den: str = "NULL::float") -> str:
-    """A stock statistic evaluated once per (period, commune) by correlated sub-queries."""
-    return f"SELECT p.ps, c.code, ({expr_num})::float AS num, ({expr_den})::float AS den FROM p CROSS JOIN c"
+def _weighted(inner: str, weight: str, per_period: bool) -> str:
+    """Per-version figures (vid, [ps,] num, den) shared out onto the requested units by the weights."""
+    keys = "x.ps, e.code" if per_period else "e.code"
+    w = _WEIGHT[weight]
+    return (
+        f"SELECT {keys}, sum(x.num * {w}) AS num, sum(x.den * {w}) AS den "
+        f"FROM ({inner}) x JOIN e ON e.vid = x.vid GROUP BY {keys}"
+    )
 
 
-def _grouped(table: str, num: str, den: str = "NULL::float", where: str = "TRUE") -> str:
-    """A statistic aggregated from a feature table joined to the periods and communes, grouped once.
+def _dated(table: str, num: str, den: str = "NULL::float", where: str = "TRUE", weight: str = "population") -> str:
+    """Records dated by their own date (petitions, dossiers, revenue, businesses), counted per period.
 
-    The join goes through `m` (commune code -> member codes) on equality, so PostgreSQL can hash-join
-    the feature table instead of probing it once per commune.
+    Each record joins the version of its code valid on its date — an equality PostgreSQL can hash-join,
+    then a range check — and the per-version figures are weighted onto the requested units.
     """
+    date = _RECORD_DATE[table]
+    inner = (
+        f"SELECT p.ps, v.vid, ({num})::float AS num, ({den})::float AS den FROM p CROSS JOIN v "
+        f"JOIN {table} t ON t.commune_code = v.code AND {date} >= v.lo AND {date} < v.hi AND ({where}) "
+        "GROUP BY p.ps, v.vid"
+    )
+    return _weighted(inner, weight, per_period=True)
+
+
+def _timeless(table: str, num: str, den: str = "NULL::float", where: str = "TRUE", weight: str = "population") -> str:
+    """Records with no date (parcels, schools): filed under today's version of their code, aggregated once
+    and repeated per period."""
+    inner = (
+        f"SELECT v.vid, ({num})::float AS num, ({den})::float AS den FROM v JOIN {table} t "
+        f"ON t.commune_code = v.code AND v.lo <= %(today)s AND v.hi > %(today)s AND ({where}) GROUP BY v.vid"
+    )
+    return f"SELECT p.ps, y.code, y.num, y.den FROM p CROSS JOIN ({_weighted(inner, weight, per_period=False)}) y"
+
+
+def _at_date(num: str, den: str = "NULL::float", num_weight: str = "population", den_weight: str = "") -> str:
+    """A stock describing the units on the period's last day (population, area): evaluated once per
+    (period, version valid that day) by correlated sub-queries over `v`, then weighted."""
     return (
-        f"SELECT p.ps, m.code, ({num})::float AS num, ({den})::float AS den "
-        f"FROM p CROSS JOIN m JOIN {table} t ON t.commune_code = m.member AND ({where}) GROUP BY p.ps, m.code"
+        f"SELECT p.ps, e.code, sum(({num})::float * {_WEIGHT[num_weight]}) AS num, "
+        f"sum(({den})::float * {_WEIGHT[den_weight or num_weight]}) AS den "
+        "FROM p CROSS JOIN v JOIN e ON e.vid = v.vid WHERE p.asof >= v.lo AND p.asof < v.hi GROUP BY p.ps, e.code"
     )
 
 
-def _timeless(table: str, num: str, den: str = "NULL::float", where: str = "TRUE") -> str:
-    """A statistic with no time dimension (parcels, school figures): aggregated once, repeated per period."""
+def _ratio_of(num_sql: str, den_sql: str, factor: float = 1.0) -> str:
+    """A rate whose numerator and denominator are statistics of their own (schools per 10,000 people)."""
     return (
-        f"SELECT p.ps, x.code, x.num, x.den FROM p CROSS JOIN (SELECT m.code, ({num})::float AS num, "
-        f"({den})::float AS den FROM m JOIN {table} t ON t.commune_code = m.member AND ({where}) GROUP BY m.code) x"
+        f"SELECT b.ps, b.code, {factor} * COALESCE(a.num, 0) AS num, b.num AS den "
+        f"FROM ({den_sql}) b LEFT JOIN ({num_sql}) a ON a.ps = b.ps AND a.code = b.code"
     )
-
-
-def _count(table: str, where: str = "TRUE") -> str:
-    return f"(SELECT count(*) FROM {table} t WHERE t.commune_code = ANY(c.codes) AND {where})"
 
 
 _OPEN_PETITION = (
@@ -128,13 +173,14 @@ _OVERDUE_DOSSIER = (
     "t.received_date < p.pe AND t.due_date < p.asof AND (t.resolved_date > p.asof "
     "OR (t.resolved_date IS NULL AND t.status <> 'returned'))"
 )
-_SCHOOLS = _count("layers_school")
-_HEALTH = _count("layers_healthfacility")
+_SCHOOLS = _timeless("layers_school", "count(*)")
+_HEALTH = _timeless("layers_healthfacility", "count(*)")
+_POPULATION = _at_date(POPULATION)
 
 _STATS: list[Statistic] = [
     # --- population and land ----------------------------------------------------------------------
-    Statistic("population", "Dân số", "Population", "người", "people", _per_commune(POPULATION)),
-    Statistic("households", "Số hộ", "Households", "hộ", "households", _per_commune(_indicator("households"))),
+    Statistic("population", "Dân số", "Population", "người", "people", _POPULATION),
+    Statistic("households", "Số hộ", "Households", "hộ", "households", _at_date(_indicator("households"))),
     Statistic(
         "poor_household_rate",
         "Tỷ lệ hộ nghèo",
@@ -142,30 +188,34 @@ _STATS: list[Statistic] = [
         "%",
         "%",
         # Weighted by households so that a group of communes gets the true rate.
-        "SELECT ps, code, r * COALESCE(h, 1) AS num, CASE WHEN r IS NOT NULL THEN COALESCE(h, 1) END AS den FROM ("
-        f"SELECT p.ps, c.code, {_indicator('poor_household_rate')} AS r, {_indicator('households')} AS h "
-        "FROM p CROSS JOIN c) x",
+        _at_date(
+            f"{_indicator('poor_household_rate')} * COALESCE({_indicator('households')}, 1)",
+            f"CASE WHEN {_indicator('poor_household_rate')} IS NOT NULL "
+            f"THEN COALESCE({_indicator('households')}, 1) END",
+        ),
         ratio=True,
     ),
-    Statistic("area_km2", "Diện tích tự nhiên", "Area", "km²", "km²", _per_commune("c.area_km2")),
+    Statistic(
+        "area_km2", "Diện tích tự nhiên", "Area", "km²", "km²", _at_date("v.area", num_weight="area"), weight="area"
+    ),
     Statistic(
         "population_density",
         "Mật độ dân số",
         "Population density",
         "người/km²",
         "people/km²",
-        _per_commune(POPULATION, "NULLIF(c.area_km2, 0)"),
+        _at_date(POPULATION, "NULLIF(v.area, 0)", den_weight="area"),
         ratio=True,
     ),
     # --- education and health ---------------------------------------------------------------------
-    Statistic("schools", "Số trường học", "Schools", "trường", "schools", _per_commune(_SCHOOLS), zero=True),
+    Statistic("schools", "Số trường học", "Schools", "trường", "schools", _SCHOOLS, zero=True),
     Statistic(
         "schools_per_10k",
         "Trường học trên 10.000 dân",
         "Schools per 10,000 residents",
         "trường/10.000 dân",
         "per 10,000",
-        _per_commune(f"10000.0 * {_SCHOOLS}", POPULATION),
+        _ratio_of(_SCHOOLS, _POPULATION, 10000.0),
         ratio=True,
     ),
     Statistic(
@@ -183,7 +233,7 @@ _STATS: list[Statistic] = [
         "Health facilities",
         "cơ sở",
         "facilities",
-        _per_commune(_HEALTH),
+        _HEALTH,
         zero=True,
     ),
     Statistic(
@@ -192,7 +242,7 @@ _STATS: list[Statistic] = [
         "Health facilities per 10,000 residents",
         "cơ sở/10.000 dân",
         "per 10,000",
-        _per_commune(f"10000.0 * {_HEALTH}", POPULATION),
+        _ratio_of(_HEALTH, _POPULATION, 10000.0),
         ratio=True,
     ),
     # --- economy and land -------------------------------------------------------------------------
@@ -202,7 +252,7 @@ _STATS: list[Statistic] = [
         "Active household businesses",
         "hộ",
         "businesses",
-        _grouped("layers_householdbusiness", "count(*)", where="t.status = 'active' AND t.registration_date < p.pe"),
+        _dated("layers_householdbusiness", "count(*)", where="t.status = 'active' AND t.registration_date < p.pe"),
         zero=True,
     ),
     Statistic(
@@ -211,8 +261,9 @@ _STATS: list[Statistic] = [
         "Land parcels",
         "thửa",
         "parcels",
-        _timeless("layers_landparcel", "count(*)"),
+        _timeless("layers_landparcel", "count(*)", weight="area"),
         zero=True,
+        weight="area",
     ),
     Statistic(
         "parcel_area_ha",
@@ -220,8 +271,9 @@ _STATS: list[Statistic] = [
         "Parcel area",
         "ha",
         "ha",
-        _timeless("layers_landparcel", "sum(t.area_m2) / 10000.0"),
+        _timeless("layers_landparcel", "sum(t.area_m2) / 10000.0", weight="area"),
         zero=True,
+        weight="area",
     ),
     *[
         Statistic(
@@ -230,8 +282,14 @@ _STATS: list[Statistic] = [
             f"{en} land area",
             "ha",
             "ha",
-            _timeless("layers_landparcel", "sum(t.area_m2) / 10000.0", where=f"t.land_use = ANY({_codes_of(group)})"),
+            _timeless(
+                "layers_landparcel",
+                "sum(t.area_m2) / 10000.0",
+                where=f"t.land_use = ANY({_codes_of(group)})",
+                weight="area",
+            ),
             zero=True,
+            weight="area",
         )
         for slug, group, vi, en in [
             ("agricultural", AGRICULTURAL, "đất nông nghiệp", "Agricultural"),
@@ -246,7 +304,7 @@ _STATS: list[Statistic] = [
         "Petitions received",
         "phản ánh",
         "petitions",
-        _grouped("petitions_petition", "count(*)", where="t.received_at >= p.ps_ts AND t.received_at < p.pe_ts"),
+        _dated("petitions_petition", "count(*)", where="t.received_at >= p.ps_ts AND t.received_at < p.pe_ts"),
         kind=FLOW,
         zero=True,
     ),
@@ -256,7 +314,7 @@ _STATS: list[Statistic] = [
         "Open petitions",
         "phản ánh",
         "petitions",
-        _grouped("petitions_petition", "count(*)", where=_OPEN_PETITION),
+        _dated("petitions_petition", "count(*)", where=_OPEN_PETITION),
         zero=True,
     ),
     Statistic(
@@ -265,7 +323,7 @@ _STATS: list[Statistic] = [
         "Overdue petitions",
         "phản ánh",
         "petitions",
-        _grouped("petitions_petition", "count(*)", where=f"{_OPEN_PETITION} AND t.due_at < p.asof_ts"),
+        _dated("petitions_petition", "count(*)", where=f"{_OPEN_PETITION} AND t.due_at < p.asof_ts"),
         zero=True,
     ),
     Statistic(
@@ -274,7 +332,7 @@ _STATS: list[Statistic] = [
         "Petition resolution rate",
         "%",
         "%",
-        _grouped(
+        _dated(
             "petitions_petition",
             "100.0 * count(*) FILTER (WHERE t.resolved_at IS NOT NULL)",
             "count(*)",
@@ -290,7 +348,7 @@ _STATS: list[Statistic] = [
         "Average petition resolution time",
         "ngày",
         "days",
-        _grouped(
+        _dated(
             "petitions_petition",
             "sum(EXTRACT(epoch FROM t.resolved_at - t.received_at)) / 86400.0",
             "count(*)",
@@ -306,7 +364,7 @@ _STATS: list[Statistic] = [
         "Dossiers received",
         "hồ sơ",
         "dossiers",
-        _grouped("layers_dossier", "count(*)", where="t.received_date >= p.ps AND t.received_date < p.pe"),
+        _dated("layers_dossier", "count(*)", where="t.received_date >= p.ps AND t.received_date < p.pe"),
         kind=FLOW,
         zero=True,
     ),
@@ -316,7 +374,7 @@ _STATS: list[Statistic] = [
         "Dossiers resolved on time",
         "%",
         "%",
-        _grouped(
+        _dated(
             "layers_dossier",
             "100.0 * count(*) FILTER (WHERE t.resolved_date <= t.due_date)",
             "count(*)",
@@ -332,7 +390,7 @@ _STATS: list[Statistic] = [
         "Overdue dossiers",
         "hồ sơ",
         "dossiers",
-        _grouped("layers_dossier", "count(*)", where=_OVERDUE_DOSSIER),
+        _dated("layers_dossier", "count(*)", where=_OVERDUE_DOSSIER),
         zero=True,
     ),
     # --- budget -----------------------------------------------------------------------------------
@@ -342,7 +400,7 @@ _STATS: list[Statistic] = [
         "Revenue collected",
         "VND",
         "VND",
-        _grouped("layers_budgetrevenue", "sum(t.actual)", where="t.month >= p.ps AND t.month < p.pe"),
+        _dated("layers_budgetrevenue", "sum(t.actual)", where="t.month >= p.ps AND t.month < p.pe"),
         kind=FLOW,
         zero=True,
     ),
@@ -352,7 +410,7 @@ _STATS: list[Statistic] = [
         "Planned revenue",
         "VND",
         "VND",
-        _grouped("layers_budgetrevenue", "sum(t.planned)", where="t.month >= p.ps AND t.month < p.pe"),
+        _dated("layers_budgetrevenue", "sum(t.planned)", where="t.month >= p.ps AND t.month < p.pe"),
         kind=FLOW,
         zero=True,
     ),
@@ -362,7 +420,7 @@ _STATS: list[Statistic] = [
         "Revenue against plan",
         "%",
         "%",
-        _grouped(
+        _dated(
             "layers_budgetrevenue",
             "100.0 * sum(t.actual)",
             "NULLIF(sum(t.planned), 0)",
@@ -428,18 +486,13 @@ KPI_CODES = [
     "revenue_vs_plan",
 ]
 
-_COMMUNES_CTE = """
-c AS (
-    SELECT u.id, u.code, u.area_km2,
-           -- Codes of communes merged into this one keep counting here (records imported before a merger).
-           ARRAY(SELECT DISTINCT o.code FROM gis_ioc_adminunit o
-                 WHERE o.level = 'commune' AND o.valid_to = u.valid_from
-                   AND ST_Covers(u.geom, ST_PointOnSurface(o.geom))) || u.code::varchar AS codes
-    FROM gis_ioc_adminunit u
-    WHERE u.level = 'commune' AND u.valid_from <= %(today)s AND (u.valid_to IS NULL OR u.valid_to > %(today)s)
-      AND (%(all_communes)s OR u.code = ANY(%(codes)s))
-),
-m AS (SELECT DISTINCT c.code, unnest(c.codes) AS member FROM c)"""
+# The units and their weights come from gis_ioc.unit_sets.weights(), passed as arrays (a few hundred rows).
+_UNITS_CTE = """
+v AS (SELECT * FROM unnest(%(v_id)s::int[], %(v_code)s::varchar[], %(v_lo)s::date[], %(v_hi)s::date[],
+                           %(v_area)s::float[]) AS v(vid, code, lo, hi, area)),
+e AS (SELECT * FROM unnest(%(e_vid)s::int[], %(e_code)s::varchar[], %(e_wa)s::float[], %(e_wp)s::float[])
+        AS e(vid, code, wa, wp)),
+c AS (SELECT * FROM unnest(%(c_code)s::varchar[]) AS c(code))"""
 
 # The periods are computed in Python and passed as arrays: the planner then knows how many there are
 # (a generate_series over dates is estimated at 1,000 rows, which wrongly triggers JIT compilation).
@@ -496,37 +549,75 @@ def periods(start: dt.date, end: dt.date, interval: str | None) -> list[tuple[dt
     return result
 
 
+@dataclass
+class Units:
+    """The requested units for one call: the set, its weights, the selected codes (all, or a scope)."""
+
+    unit_set: UnitSet
+    weights: Weights
+    codes: list[str]
+
+    def method(self, stat: Statistic, code: str) -> str:
+        """ "exact", or the weighting used for a unit that received part of a split unit."""
+        return self.weights.method(code, stat.weight)
+
+
+def units_for(units: str | None = None, as_of: dt.date | None = None, communes: Iterable[str] | None = None) -> Units:
+    """Resolve `units` / `as_of` (gis_ioc.unit_sets.resolve, UnitSetError on a bad one) and compute weights."""
+    unit_set, weights = resolve_with_weights(units, as_of)
+    members = weights.codes
+    wanted = members if communes is None else [c for c in members if c in {str(x) for x in communes}]
+    return Units(unit_set=unit_set, weights=weights, codes=wanted)
+
+
 def _params(
-    start: dt.date, end: dt.date, communes: Iterable[str] | None, interval: str | None = None
+    start: dt.date,
+    end: dt.date,
+    communes: Iterable[str] | None,
+    interval: str | None = None,
+    *,
+    units: str | None = None,
+    as_of: dt.date | None = None,
 ) -> dict[str, Any]:
     if end < start:
         raise ValueError(f"period end {end} is before its start {start}")
     if interval is not None and interval not in INTERVALS:
         raise ValueError(f"unknown interval {interval!r}; one of {', '.join(INTERVALS)}")
-    codes = None if communes is None else [str(c) for c in communes]
+    chosen = units_for(units, as_of, communes)
     spans = periods(start, end, interval)
+    selected = set(chosen.codes)
+    edges = [edge for edge in chosen.weights.edges if edge[1] in selected]
+    versions = chosen.weights.versions
     return {
         "labels": [s[0] for s in spans],
         "starts": [s[1] for s in spans],
         "ends": [s[2] for s in spans],
         "today": dt.date.today(),
         "tz": settings.TIME_ZONE,
-        "all_communes": codes is None,
-        "codes": codes or [],
+        "v_id": [v[0] for v in versions],
+        "v_code": [v[1] for v in versions],
+        "v_lo": [v[2] for v in versions],
+        "v_hi": [v[3] for v in versions],
+        "v_area": [v[4] for v in versions],
+        "e_vid": [e[0] for e in edges],
+        "e_code": [e[1] for e in edges],
+        "e_wa": [e[2] for e in edges],
+        "e_wp": [e[3] for e in edges],
+        "c_code": chosen.codes,
     }
 
 
 def _query(stat: Statistic, *, by_commune: bool) -> str:
-    num = "COALESCE(v.num, 0)" if stat.zero else "v.num"
-    head = f"WITH {_COMMUNES_CTE}, {_PERIODS_CTE.format(periods=_PERIODS)}, v AS ({stat.sql})"
-    join = "FROM p CROSS JOIN c LEFT JOIN v ON v.ps = p.ps AND v.code = c.code"
+    head = f"WITH {_UNITS_CTE}, {_PERIODS_CTE.format(periods=_PERIODS)}, s AS ({stat.sql})"
+    join = "FROM p CROSS JOIN c LEFT JOIN s ON s.ps = p.ps AND s.code = c.code"
+    num = "COALESCE(s.num, 0)" if stat.zero else "s.num"
     if by_commune:
-        return f"{head} SELECT p.label, c.code, {num}, v.den {join} ORDER BY p.label, c.code"
-    # A group of communes: sum the numerators (only where a denominator exists, for rates) and the
+        return f"{head} SELECT p.label, c.code, {num}, s.den {join} ORDER BY p.label, c.code"
+    # A group of units: sum the numerators (only where a denominator exists, for rates) and the
     # denominators, so the result is the group's own rate.
-    keep = "v.den IS NOT NULL" if stat.ratio else "TRUE"
+    keep = "s.den IS NOT NULL" if stat.ratio else "TRUE"
     return (
-        f"{head} SELECT p.label, sum({num}) FILTER (WHERE {keep}), sum(v.den), count(c.code) "
+        f"{head} SELECT p.label, sum({num}) FILTER (WHERE {keep}), sum(s.den), count(c.code) "
         f"{join} GROUP BY p.label ORDER BY p.label"
     )
 
@@ -540,59 +631,110 @@ def _value(stat: Statistic, num: Any, den: Any) -> float | None:
 
 
 def commune_values(
-    code: str, start: dt.date, end: dt.date, communes: Iterable[str] | None = None
+    code: str,
+    start: dt.date,
+    end: dt.date,
+    communes: Iterable[str] | None = None,
+    *,
+    units: str | None = None,
+    as_of: dt.date | None = None,
 ) -> dict[str, float | None]:
-    """The statistic for each current commune over [start, end] (inclusive), in one query."""
+    """The statistic for each unit of the requested set over [start, end] (inclusive), in one query."""
     stat = _statistic(code)
     with connection.cursor() as cursor:
-        cursor.execute(_query(stat, by_commune=True), _params(start, end, communes))
+        cursor.execute(_query(stat, by_commune=True), _params(start, end, communes, units=units, as_of=as_of))
         return {row[1]: _value(stat, row[2], row[3]) for row in cursor.fetchall()}
 
 
-def district_value(code: str, start: dt.date, end: dt.date, communes: Iterable[str] | None = None) -> float | None:
-    """The statistic for the communes taken together (the whole district by default), in one query."""
-    series = timeseries_for(code, start, end, communes, interval=None)
+def district_value(
+    code: str,
+    start: dt.date,
+    end: dt.date,
+    communes: Iterable[str] | None = None,
+    *,
+    units: str | None = None,
+    as_of: dt.date | None = None,
+) -> float | None:
+    """The statistic for the units taken together (all of the set by default), in one query."""
+    series = timeseries_for(code, start, end, communes, interval=None, units=units, as_of=as_of)
     return series[0][1] if series else None
 
 
 def timeseries(
-    code: str, start: dt.date, end: dt.date, communes: Iterable[str] | None = None, interval: str = "month"
+    code: str,
+    start: dt.date,
+    end: dt.date,
+    communes: Iterable[str] | None = None,
+    interval: str = "month",
+    *,
+    units: str | None = None,
+    as_of: dt.date | None = None,
 ) -> list[tuple[dt.date, float | None]]:
-    """The statistic for the communes together, per interval (day, week, month, quarter, year), in one query.
+    """The statistic for the units together, per interval (day, week, month, quarter, year), in one query.
 
     Each period is labelled by its calendar start (the first period is counted from `start` only).
     """
-    return timeseries_for(code, start, end, communes, interval=interval)
+    return timeseries_for(code, start, end, communes, interval=interval, units=units, as_of=as_of)
 
 
 def timeseries_for(
-    code: str, start: dt.date, end: dt.date, communes: Iterable[str] | None, interval: str | None
+    code: str,
+    start: dt.date,
+    end: dt.date,
+    communes: Iterable[str] | None,
+    interval: str | None,
+    *,
+    units: str | None = None,
+    as_of: dt.date | None = None,
 ) -> list[tuple[dt.date, float | None]]:
     """Shared by district_value (interval None: one period) and timeseries."""
     stat = _statistic(code)
-    params = _params(start, end, communes, interval)
+    params = _params(start, end, communes, interval, units=units, as_of=as_of)
     with connection.cursor() as cursor:
         cursor.execute(_query(stat, by_commune=False), params)
         return [(row[0], _value(stat, row[1], row[2]) if row[3] else None) for row in cursor.fetchall()]
 
 
 def commune_timeseries(
-    code: str, start: dt.date, end: dt.date, communes: Iterable[str] | None = None, interval: str = "month"
+    code: str,
+    start: dt.date,
+    end: dt.date,
+    communes: Iterable[str] | None = None,
+    interval: str = "month",
+    *,
+    units: str | None = None,
+    as_of: dt.date | None = None,
 ) -> dict[str, list[tuple[dt.date, float | None]]]:
-    """The statistic per commune and interval, in one query (for small multiples and exports)."""
+    """The statistic per unit and interval, in one query (for small multiples and exports)."""
     stat = _statistic(code)
     result: dict[str, list[tuple[dt.date, float | None]]] = {}
     with connection.cursor() as cursor:
-        cursor.execute(_query(stat, by_commune=True), _params(start, end, communes, interval))
+        cursor.execute(_query(stat, by_commune=True), _params(start, end, communes, interval, units=units, as_of=as_of))
         for label, commune, num, den in cursor.fetchall():
             result.setdefault(commune, []).append((label, _value(stat, num, den)))
     return result
 
 
-def kpis(start: dt.date, end: dt.date, communes: Iterable[str] | None = None) -> dict[str, float | None]:
-    """The headline figures (KPI_CODES) for the communes together: {statistic code: value}.
+def methods(
+    code: str, communes: Iterable[str] | None = None, *, units: str | None = None, as_of: dt.date | None = None
+) -> dict[str, str]:
+    """How each unit's figure of the statistic is obtained: "exact", "population" or "area" (weighted)."""
+    stat = _statistic(code)
+    chosen = units_for(units, as_of, communes)
+    return {c: chosen.method(stat, c) for c in chosen.codes}
+
+
+def kpis(
+    start: dt.date,
+    end: dt.date,
+    communes: Iterable[str] | None = None,
+    *,
+    units: str | None = None,
+    as_of: dt.date | None = None,
+) -> dict[str, float | None]:
+    """The headline figures (KPI_CODES) for the units together: {statistic code: value}.
 
     One query per statistic; titles and units are in STATISTICS[code].
     """
     codes = None if communes is None else list(communes)
-    return {code: district_value(code, start, end, codes) for code in KPI_CODES}
+    return {code: district_value(code, start, end, codes, units=units, as_of=as_of) for code in KPI_CODES}
