@@ -234,7 +234,7 @@ def distribute(shard_count: int = 8, using: str = "default", log: Callable[[str]
             cursor.execute(f"ANALYZE {table}")
         cursor.execute("RESET citus.enable_local_execution")
     if not report.lines:
-        report.add("nothing to do: already distributed")
+        note("nothing to do: already distributed")
     return report
 
 
@@ -289,7 +289,7 @@ def _restore_foreign_keys(cursor: Any, kinds: dict[str, str], names: dict[tuple[
             name = names.get((table, definition)) or f"{table}_{column}_fk"[:63]
             cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
             note(f"foreign key {table}.{column} -> {target}: kept (distributed -> reference)")
-        elif (table, column) not in present:
+        elif (table, column) not in present and any(t == table for t, _d in names):
             note(
                 f"foreign key {table}.{column} -> {target}: dropped ({source_kind} -> {target_kind}; Citus allows "
                 "only distributed -> reference or keys on the distribution column; Django's on_delete still applies)"
