@@ -78,16 +78,7 @@ def prepare(url: str, citus: bool) -> None:
     count = manage(url, "shell", "-c", "from layers.models import LandParcel; print(LandParcel.objects.count())")
     if int(count.strip().splitlines()[-1]) == 0:
         started = time.monotonic()
-        # On Citus the last step (the analyses' demo road network) fails: docs/scaling.md, section Citus.
-        result = subprocess.run(
-            [sys.executable, "manage.py", "load_demo"],
-            cwd=ROOT,
-            env={**os.environ, "DATABASE_URL": url},
-            capture_output=True,
-            text=True,
-        )
-        if "land-parcels" not in result.stdout:
-            raise SystemExit(f"load_demo failed:\n{result.stderr[-3000:]}")
+        manage(url, "load_demo")
         print(f"  demo loaded in {time.monotonic() - started:.0f} s ({'citus' if citus else 'single'})")
 
 

@@ -135,6 +135,15 @@ def distribution_column(table: str, cursor: Any) -> str | None:
     return row[0] if row else None
 
 
+def read_reference_tables_locally(cursor: Any) -> None:
+    """For the rest of the transaction, read the coordinator's own copies of the reference tables directly.
+
+    For a transaction that creates a plain table and fills it from reference tables: with local execution off
+    (scripts/ioc-citus), Citus would read them over a second connection, which cannot see the new table yet
+    ("relation … does not exist"). On one PostgreSQL this only sets an unused placeholder setting."""
+    cursor.execute("SET LOCAL citus.enable_local_execution TO on")
+
+
 def _foreign_keys(cursor: Any, tables: list[str]) -> list[ForeignKey]:
     """Foreign keys from or to any of the tables."""
     rows = _rows(
