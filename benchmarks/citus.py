@@ -121,7 +121,7 @@ def measure(rounds: int) -> dict[str, list[float]]:
 
         return run
 
-    items: dict[str, Callable[[], None]] = {
+    items: dict[str, Callable[[], object]] = {
         "tiles: 36 parcel tiles z13–16 (per tile)": get_all(tiles),
         "REST page: 100 parcels in a 1 km box": get_all(
             [f"/api/v1/layers/land-parcels/features/?bbox={box}&limit=100"]
