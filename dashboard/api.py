@@ -36,9 +36,12 @@ def _method_k(request: HttpRequest) -> tuple[str, int]:
 def stats_view(request: HttpRequest) -> JsonResponse:
     """/dashboard/api/stats?stat=&start=&end=&method=&k= : every commune's value, classes and breaks."""
     start, end = params.time_range(request)
-    codes = [u.code for u in params.visible_communes(request.user)]
+    choice = params.unit_choice(request)
+    codes = [u.code for u in params.visible_communes(request.user, choice)]
     method, k = _method_k(request)
-    return JsonResponse(stats.choropleth(request.user, request.GET.get("stat"), start, end, codes, method, k))
+    return JsonResponse(
+        stats.choropleth(request.user, request.GET.get("stat"), start, end, codes, method, k, units=choice.slug)
+    )
 
 
 @require_GET
@@ -51,20 +54,24 @@ def view_data(request: HttpRequest) -> JsonResponse:
     """
     user = request.user
     start, end = params.time_range(request)
-    scope_codes = [u.code for u in params.visible_communes(user)]
+    choice = params.unit_choice(request)
+    units = choice.slug
+    scope_codes = [u.code for u in params.visible_communes(user, choice)]
     focus = request.GET.get("commune")
-    codes = [params.commune(user, focus).code] if focus else scope_codes
+    codes = [params.commune(user, focus, choice).code] if focus else scope_codes
     method, k = _method_k(request)
     stat = request.GET.get("stat")
-    body: dict[str, Any] = {"start": start.isoformat(), "end": end.isoformat(), "communes": codes}
+    body: dict[str, Any] = {"start": start.isoformat(), "end": end.isoformat(), "communes": codes, "units": units}
     if stat:
-        body["choropleth"] = stats.choropleth(user, stat, start, end, scope_codes, method, k)
-        body["series"] = {"commune" if focus else "district": stats.series(user, stat, start, end, codes)}
+        body["choropleth"] = stats.choropleth(user, stat, start, end, scope_codes, method, k, units=units)
+        body["series"] = {"commune" if focus else "district": stats.series(user, stat, start, end, codes, units=units)}
         if focus:
-            body["series"]["district"] = stats.series(user, stat, start, end, scope_codes)
-    body["kpis"] = stats.kpis(user, start, end, codes)
+            body["series"]["district"] = stats.series(user, stat, start, end, scope_codes, units=units)
+    body["kpis"] = stats.kpis(user, start, end, codes, units=units)
     if focus:
-        stats.add_district_average(body["kpis"], stats.kpis(user, start, end, scope_codes), len(scope_codes))
+        stats.add_district_average(
+            body["kpis"], stats.kpis(user, start, end, scope_codes, units=units), len(scope_codes)
+        )
         lists = [data.layer_rows(user, slug, codes, start, end) for slug in data.PROFILE_LISTS]
         body["lists"] = [x for x in lists if x is not None]
     body["categories"] = data.by_category(user, codes, start, end)
@@ -75,7 +82,7 @@ def view_data(request: HttpRequest) -> JsonResponse:
 @json_errors
 def commune_lists(request: HttpRequest, code: str) -> JsonResponse:
     """/dashboard/api/communes/<code>/lists : the commune's petitions, facilities and dossiers."""
-    unit = params.commune(request.user, code)
+    unit = params.commune(request.user, code, params.unit_choice(request))
     start, end = params.time_range(request)
     lists = [data.layer_rows(request.user, slug, [unit.code], start, end) for slug in data.PROFILE_LISTS]
     return JsonResponse({"code": unit.code, "name": unit.name, "lists": [x for x in lists if x is not None]})
@@ -85,8 +92,9 @@ def commune_lists(request: HttpRequest, code: str) -> JsonResponse:
 @json_errors
 def communes_view(request: HttpRequest) -> JsonResponse:
     """/dashboard/api/communes : the boundaries of the communes the user may see."""
-    codes = [u.code for u in params.visible_communes(request.user)]
-    return JsonResponse(data.communes_geojson(codes))
+    choice = params.unit_choice(request)
+    codes = [u.code for u in params.visible_communes(request.user, choice)]
+    return JsonResponse(data.communes_geojson(codes, choice.unit_set))
 
 
 @require_GET

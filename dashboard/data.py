@@ -14,6 +14,7 @@ from django.db import connection, models
 from django.utils import translation
 
 from gis_ioc import permissions
+from gis_ioc.models import UnitSet
 from layers.models import Layer
 
 # Lists of a commune profile: catalog slug -> how many rows to show (the CSV/XLSX has them all).
@@ -21,8 +22,10 @@ PROFILE_LISTS = ("petitions", "schools", "health-facilities", "dossiers")
 LIST_LIMIT = 50
 
 
-def communes_geojson(codes: list[str]) -> dict[str, Any]:
-    """Current boundaries of the given communes with a label point and a bbox (one SQL statement)."""
+def communes_geojson(codes: list[str], unit_set: UnitSet | None = None) -> dict[str, Any]:
+    """Boundaries of the given units of a set (today's communes by default) with a label point and a bbox
+    (one SQL statement)."""
+    set_id = unit_set.id if unit_set else None
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -37,22 +40,29 @@ def communes_geojson(codes: list[str]) -> dict[str, Any]:
             -- Labels at the centre of the largest inscribed circle (the pole of inaccessibility):
             -- ST_PointOnSurface can fall on a thin arm of an irregular commune, near its border.
             FROM (SELECT code, name, area_km2, geom, (ST_MaximumInscribedCircle(geom)).center AS p
-                  FROM gis_ioc_adminunit WHERE level = 'commune' AND valid_from <= CURRENT_DATE
-                    AND (valid_to IS NULL OR valid_to > CURRENT_DATE) AND code = ANY(%s)) u
+                  FROM gis_ioc_adminunit
+                  -- the units of the set (its id twice), or today's communes when it is NULL
+                  WHERE ((%s::int IS NULL AND level = 'commune' AND valid_from <= CURRENT_DATE
+                          AND (valid_to IS NULL OR valid_to > CURRENT_DATE))
+                         OR id IN (SELECT adminunit_id FROM gis_ioc_unitset_members WHERE unitset_id = %s))
+                    AND code = ANY(%s)) u
             """,
-            [codes],
+            [set_id, set_id, codes],
         )
         return cursor.fetchone()[0]
 
 
-def communes_svg(codes: list[str], highlight: str | None = None) -> dict[str, Any]:
-    """The communes as SVG paths (for the printed report, which must not depend on WebGL)."""
+def communes_svg(codes: list[str], highlight: str | None = None, unit_set: UnitSet | None = None) -> dict[str, Any]:
+    """The units as SVG paths (for the printed report, which must not depend on WebGL)."""
+    set_id = unit_set.id if unit_set else None
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            WITH u AS (SELECT code, name, geom FROM gis_ioc_adminunit WHERE level = 'commune'
-                       AND valid_from <= CURRENT_DATE AND (valid_to IS NULL OR valid_to > CURRENT_DATE)
-                       AND code = ANY(%s)),
+            WITH u AS (SELECT code, name, geom FROM gis_ioc_adminunit
+                       WHERE ((%s::int IS NULL AND level = 'commune' AND valid_from <= CURRENT_DATE
+                               AND (valid_to IS NULL OR valid_to > CURRENT_DATE))
+                              OR id IN (SELECT adminunit_id FROM gis_ioc_unitset_members WHERE unitset_id = %s))
+                         AND code = ANY(%s)),
                  e AS (SELECT ST_Extent(geom) AS b FROM u)
             SELECT u.code, u.name, ST_AsSVG(u.geom, 0, 5), ST_X(l.p), -ST_Y(l.p),
                    ST_XMin(e.b), -ST_YMax(e.b), ST_XMax(e.b) - ST_XMin(e.b), ST_YMax(e.b) - ST_YMin(e.b)
@@ -60,7 +70,7 @@ def communes_svg(codes: list[str], highlight: str | None = None) -> dict[str, An
             CROSS JOIN LATERAL (SELECT (ST_MaximumInscribedCircle(u.geom)).center AS p) l  -- as communes_geojson
             ORDER BY u.code
             """,
-            [codes],
+            [set_id, set_id, codes],
         )
         rows = cursor.fetchall()
     if not rows:

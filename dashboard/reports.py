@@ -39,25 +39,28 @@ def report_context(request: HttpRequest, code: str | None) -> dict[str, Any]:
     """Everything the report shows, for the user's communes or one of them."""
     user = request.user
     start, end = params.time_range(request)
-    scope = [u.code for u in params.visible_communes(user)]
-    unit = params.commune(user, code) if code else None
+    choice = params.unit_choice(request)
+    units = choice.slug
+    visible = params.visible_communes(user, choice)
+    scope = [u.code for u in visible]
+    unit = params.commune(user, code, choice) if code else None
     codes = [unit.code] if unit else scope
     statistics = stats.visible(user)
     stat = request.GET.get("stat") or (statistics[0]["code"] if statistics else None)
-    choropleth = stats.choropleth(user, stat, start, end, scope, "quantiles", 5) if stat else None
-    cards = stats.kpis(user, start, end, codes)
+    choropleth = stats.choropleth(user, stat, start, end, scope, "quantiles", 5, units=units) if stat else None
+    cards = stats.kpis(user, start, end, codes, units=units)
     if unit:
-        stats.add_district_average(cards, stats.kpis(user, start, end, scope), len(scope))
-    svg = data.communes_svg(scope, highlight=unit.code if unit else None)
+        stats.add_district_average(cards, stats.kpis(user, start, end, scope, units=units), len(scope))
+    svg = data.communes_svg(scope, highlight=unit.code if unit else None, unit_set=choice.unit_set)
     if choropleth:
         for p in svg["paths"]:
             cls = choropleth["classes"].get(p["code"])
             p["fill"] = choropleth["colors"][cls] if cls is not None else "#e3e3e3"
-    names = {u.code: u.name for u in params.visible_communes(user)}
+    names = {u.code: u.name for u in visible}
     lists = []
     if unit:
         lists = [data.layer_rows(user, s, codes, start, end, limit=REPORT_LIST_ROWS) for s in data.PROFILE_LISTS]
-    series = stats.series(user, stat, start, end, codes) if stat else []
+    series = stats.series(user, stat, start, end, codes, units=units) if stat else []
     return {
         "unit": unit,
         "start": start,
@@ -173,16 +176,26 @@ def build_table(request: HttpRequest, table: str) -> tuple[str, list[str], list[
     """(title, headers, rows) of one dashboard table, for the user's communes (or ?commune=)."""
     user = request.user
     start, end = params.time_range(request)
-    codes = params.commune_codes_param(request, user)
-    names = {u.code: u.name for u in params.visible_communes(user)}
+    choice = params.unit_choice(request)
+    codes = params.commune_codes_param(request, user, choice)
+    names = {u.code: u.name for u in params.visible_communes(user, choice)}
     if table == "statistic":
-        ch = stats.choropleth(user, request.GET.get("stat"), start, end, codes)
-        head = [_("Mã xã"), _("Xã/thị trấn"), f"{ch['statistic']['title']} ({ch['statistic']['unit']})"]
-        rows = [[c, names.get(c, c), ch["values"].get(c)] for c in codes]
-        rows.append(["", _("Toàn huyện"), ch["district"]])
+        ch = stats.choropleth(user, request.GET.get("stat"), start, end, codes, units=choice.slug)
+        head = [
+            _("Mã xã"),
+            _("Xã/thị trấn"),
+            f"{ch['statistic']['title']} ({ch['statistic']['unit']})",
+            _("Cách tính"),
+        ]
+        method_names = {"population": _("ước tính theo dân số"), "area": _("ước tính theo diện tích")}
+        rows = [
+            [c, names.get(c, c), ch["values"].get(c), method_names.get(ch["estimated"].get(c, ""), _("chính xác"))]
+            for c in codes
+        ]
+        rows.append(["", _("Toàn địa bàn"), ch["district"], ""])
         return ch["statistic"]["title"], head, rows
     if table == "kpis":
-        cards = stats.kpis(user, start, end, codes)
+        cards = stats.kpis(user, start, end, codes, units=choice.slug)
         return (
             _("Chỉ tiêu chính"),
             [_("Chỉ tiêu"), _("Giá trị"), _("Đơn vị")],

@@ -96,18 +96,33 @@ def _num(value: Any) -> float | None:
 
 
 def choropleth(
-    user: Any, code: str | None, start: dt.date, end: dt.date, codes: list[str], method: str = "quantiles", k: int = 5
+    user: Any,
+    code: str | None,
+    start: dt.date,
+    end: dt.date,
+    codes: list[str],
+    method: str = "quantiles",
+    k: int = 5,
+    *,
+    units: str | None = None,
 ) -> dict[str, Any]:
-    """Every commune's value of one statistic in one call, classified, with the legend's breaks.
+    """Every unit's value of one statistic in one call, classified, with the legend's breaks and how each
+    figure was obtained (exact, or weighted where a unit was split).
 
-    `code` comes straight from ?stat=: a missing or unknown one is refused by `get`."""
+    `code` comes straight from ?stat=: a missing or unknown one is refused by `get`; `units` is a unit
+    set slug already resolved by dashboard.params.unit_choice."""
     stat = get(user, code)
     if method not in classify.METHODS:
         raise BadRequest(_("Cách phân lớp “%(m)s” không có; dùng quantiles, jenks hoặc equal.") % {"m": method})
     if not 2 <= k <= 7:
         raise BadRequest(_("Số lớp phải từ 2 đến 7."))
     module = _module()
-    values = {c: _num(v) for c, v in module.commune_values(stat.code, start, end, communes=codes).items() if c in codes}
+    values = {
+        c: _num(v)
+        for c, v in module.commune_values(stat.code, start, end, communes=codes, units=units).items()
+        if c in codes
+    }
+    methods = module.methods(stat.code, codes, units=units) if codes else {}
     bounds = classify.breaks(values.values(), method, k)
     palette = classify.colours(len(bounds))
     return {
@@ -116,21 +131,26 @@ def choropleth(
         "end": end.isoformat(),
         "method": method,
         "values": {c: values.get(c) for c in codes},
+        "units": units,
+        # Only the units whose figure is an estimate (a share of a split unit): "population" or "area".
+        "estimated": {c: m for c, m in methods.items() if m != "exact"},
         "classes": {c: classify.class_of(values.get(c), bounds) for c in codes},
         "breaks": bounds,
         "colors": palette,
         "min": min((v for v in values.values() if v is not None), default=None),
-        "district": _num(module.district_value(stat.code, start, end, communes=codes)),
+        "district": _num(module.district_value(stat.code, start, end, communes=codes, units=units)),
     }
 
 
-def kpis(user: Any, start: dt.date, end: dt.date, codes: list[str]) -> list[dict[str, Any]]:
+def kpis(
+    user: Any, start: dt.date, end: dt.date, codes: list[str], *, units: str | None = None
+) -> list[dict[str, Any]]:
     """KPI cards for the given communes: [{key, title, value, unit}], only statistics the user may see."""
     module = _module()
     tables = _table_layers()
     allowed = [c for c in module.KPI_CODES if c in module.STATISTICS and can_view(user, module.STATISTICS[c], tables)]
     # Only the KPIs the user may see are computed (one query each).
-    raw = {c: module.district_value(c, start, end, communes=codes) for c in allowed}
+    raw = {c: module.district_value(c, start, end, communes=codes, units=units) for c in allowed}
     cards = []
     for key, value in raw.items():
         stat = module.STATISTICS.get(key)
@@ -149,11 +169,13 @@ def kpis(user: Any, start: dt.date, end: dt.date, codes: list[str]) -> list[dict
     return cards
 
 
-def series(user: Any, code: str, start: dt.date, end: dt.date, codes: list[str]) -> list[list[Any]]:
+def series(
+    user: Any, code: str, start: dt.date, end: dt.date, codes: list[str], *, units: str | None = None
+) -> list[list[Any]]:
     """The statistic over time (monthly, or yearly for long ranges) for the given communes."""
     get(user, code)
     interval = "year" if (end - start).days > 3 * 366 else "month"
-    rows = _module().timeseries(code, start, end, communes=codes, interval=interval)
+    rows = _module().timeseries(code, start, end, communes=codes, interval=interval, units=units)
     return [[d.isoformat(), _num(v)] for d, v in rows]
 
 

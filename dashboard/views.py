@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -41,10 +42,13 @@ def js_strings() -> dict[str, str]:
     """The few sentences the JavaScript writes, translated server-side (no JS i18n catalogue to load)."""
     return {
         "noData": _("Không có số liệu"),
-        "district": _("Toàn huyện"),
-        "districtAvg": _("Trung bình huyện"),
+        "district": _("Toàn địa bàn"),
+        "districtAvg": _("Trung bình các xã"),
+        "estimated": _("Ước tính"),
+        "estimatedPopulation": _("ước tính theo tỷ lệ dân số (đơn vị bị chia tách)"),
+        "estimatedArea": _("ước tính theo tỷ lệ diện tích (đơn vị bị chia tách)"),
         "commune": _("Xã"),
-        "back": _("Quay lại toàn huyện"),
+        "back": _("Quay lại toàn địa bàn"),
         "rows": _("dòng"),
         "noResults": _("Không tìm thấy kết quả"),
         "loading": _("Đang tải…"),
@@ -60,6 +64,18 @@ def js_strings() -> dict[str, str]:
     }
 
 
+def unit_set_options() -> list[dict[str, str]]:
+    """The unit-set switch: every set, administrative ones by period then the statistical groupings."""
+    from gis_ioc.models import UnitSet
+
+    language = translation.get_language()
+    return [
+        {"slug": s.slug, "title": s.title(language), "period": s.period}
+        for s in UnitSet.objects.order_by("-kind", "level", "valid_from")
+        if s.level in ("commune", "area")
+    ]
+
+
 def _refresh_seconds(request: HttpRequest) -> int:
     """Control-room refresh period: ?refresh=N seconds (5 to 3600), 60 by default."""
     try:
@@ -71,11 +87,12 @@ def _refresh_seconds(request: HttpRequest) -> int:
 def _map_context(request: HttpRequest, focus: str | None = None) -> dict[str, Any]:
     user = request.user
     start, end = params.time_range(request)
-    communes = params.visible_communes(user)
+    choice = params.unit_choice(request)
+    communes = params.visible_communes(user, choice)
     statistics = stats.visible(user)
     stat = request.GET.get("stat") or (statistics[0]["code"] if statistics else "")
     method = request.GET.get("method", "quantiles")
-    first = {"start": start.isoformat(), "end": end.isoformat(), "method": method}
+    first = {"start": start.isoformat(), "end": end.isoformat(), "method": method, **choice.query()}
     if stat:
         first["stat"] = stat
     if focus:
@@ -88,6 +105,8 @@ def _map_context(request: HttpRequest, focus: str | None = None) -> dict[str, An
         "start": start,
         "end": end,
         "focus": focus,
+        "unit_choice": choice,
+        "unit_sets": unit_set_options(),
         "page_config": {
             "signedIn": user.is_authenticated,
             "wall": request.GET.get("mode") == "wall",
@@ -97,13 +116,14 @@ def _map_context(request: HttpRequest, focus: str | None = None) -> dict[str, An
             "stat": stat,
             "method": method,
             "focus": focus,
+            "units": choice.query(),
             "basemap": basemap_tiles(),
             "lang": (request.LANGUAGE_CODE or "vi")[:2],
             "strings": js_strings(),
         },
         "catalog": data.catalog_for(user),
         "statistics": statistics,
-        "communes_geojson": data.communes_geojson([c.code for c in communes]),
+        "communes_geojson": data.communes_geojson([c.code for c in communes], choice.unit_set),
         "communes": communes,
     }
 
@@ -121,7 +141,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def commune_profile(request: HttpRequest, code: str) -> HttpResponse:
     """The same map page, opened on one commune's profile (shareable address /communes/<code>/)."""
     try:
-        unit = params.commune(request.user, code)
+        unit = params.commune(request.user, code, params.unit_choice(request))
         return render(request, "dashboard/map.html", _map_context(request, focus=unit.code))
     except params.BadRequest as exc:
         return error_page(request, str(exc), 400)

@@ -217,20 +217,34 @@ def publish_layer(
 
 
 # --- statistics and analyses ------------------------------------------------------------------------
-def stats(code: str, start: dt.date, end: dt.date, communes: Iterable[str] | None = None) -> pd.DataFrame:
-    """One statistic of layers.statistics per commune as a DataFrame (commune_code, name, value, unit)."""
+def stats(
+    code: str,
+    start: dt.date,
+    end: dt.date,
+    communes: Iterable[str] | None = None,
+    *,
+    units: str | None = None,
+    as_of: dt.date | None = None,
+) -> pd.DataFrame:
+    """One statistic of layers.statistics per unit as a DataFrame (commune_code, name, value, unit, method)
+    on a unit set (`units` slug, or the set in force on `as_of`, today by default)."""
     import pandas as pd
 
-    from gis_ioc.models import AdminUnit
-    from layers.statistics import STATISTICS, commune_values
+    from gis_ioc.unit_sets import resolve
+    from layers.statistics import STATISTICS, commune_values, methods
 
     if code not in STATISTICS:
         raise KeyError(f"unknown statistic {code!r}; known: {', '.join(sorted(STATISTICS))}")
     stat = STATISTICS[code]
-    values = commune_values(code, start, end, list(communes) if communes is not None else None)
-    names = dict(AdminUnit.objects.filter(level="commune").values_list("code", "name"))
-    rows = [{"commune_code": c, "name": names.get(c, c), "value": v, "unit": stat.unit} for c, v in values.items()]
-    frame = pd.DataFrame(rows, columns=["commune_code", "name", "value", "unit"])
+    chosen = list(communes) if communes is not None else None
+    values = commune_values(code, start, end, chosen, units=units, as_of=as_of)
+    how = methods(code, chosen, units=units, as_of=as_of)
+    names = dict(resolve(units, as_of).members.values_list("code", "name"))
+    rows = [
+        {"commune_code": c, "name": names.get(c, c), "value": v, "unit": stat.unit, "method": how.get(c, "exact")}
+        for c, v in values.items()
+    ]
+    frame = pd.DataFrame(rows, columns=["commune_code", "name", "value", "unit", "method"])
     frame.attrs.update(code=code, title_vi=stat.title_vi, title_en=stat.title_en)
     return frame.sort_values("commune_code").reset_index(drop=True)
 

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "petitions",
     "analysis",
     "dashboard",
+    "live",
 ]
 
 MIDDLEWARE = [
@@ -203,6 +204,12 @@ IOC_IMPORT_MAX_BYTES = env_int("IOC_IMPORT_MAX_MB", 500, minimum=1) * 1024 * 102
 IOC_IMPORT_ZIP_MAX_BYTES = env_int("IOC_IMPORT_ZIP_MAX_MB", 4096, minimum=1) * 1024 * 1024
 IOC_IMPORT_ZIP_MAX_ENTRIES = env_int("IOC_IMPORT_ZIP_MAX_ENTRIES", 1000, minimum=1)
 IOC_IMPORT_ZIP_MAX_RATIO = env_int("IOC_IMPORT_ZIP_MAX_RATIO", 200, minimum=2)
+
+# Live events (live/): kept this long for browsers that resume after a drop (older: told to reload), and the
+# stream's address for the browser when it is served apart from the pages (scripts/ioc-run and compose run
+# uvicorn on IOC_LIVE_PORT; a reverse proxy that routes /live/ to it on the pages' origin leaves this 0).
+IOC_LIVE_RETENTION_HOURS = env_int("IOC_LIVE_RETENTION_HOURS", 24, minimum=1)
+IOC_LIVE_PORT = env_int("IOC_LIVE_PORT", 0, minimum=0, maximum=65535)
 
 # --- Abuse and transport security (issue 14) ---------------------------------------------------------------
 # Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR networks); empty: REMOTE_ADDR only.

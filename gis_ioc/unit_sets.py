@@ -374,6 +374,28 @@ def _compute_weights(target: UnitSet, level: str) -> Weights:
     return result
 
 
+def within_scope(target: UnitSet, scope: frozenset[str] | set[str], level: str = Level.COMMUNE) -> set[str]:
+    """Codes of the target set's units lying wholly inside a scope of today's communes.
+
+    A user limited to today's Quảng Lập sees, on the 2009 communes, Pró and the old Quảng Lập (merged
+    whole into it), but not a unit of which only a part went into his communes, nor a grouping of another
+    level (a former district): scope fails closed."""
+    state = _state()
+    current = _resolve(state, None, None, level)
+    if target.id == current.id:
+        return {c for c in _weights(state, target, level).codes if c in scope}
+    if target.level != level:
+        return set()
+    goes_to: dict[int, set[str]] = defaultdict(set)
+    for vid, code, _wa, _wp in _weights(state, current, level).edges:
+        goes_to[vid].add(code)
+    return {
+        code
+        for uid, code in target.members.values_list("id", "code")
+        if goes_to.get(uid) and goes_to[uid] <= set(scope)
+    }
+
+
 # --- abolished levels -------------------------------------------------------------------------------
 
 

@@ -199,7 +199,8 @@ def record_admin_change(request: HttpRequest, obj: Any, action: str, geometries:
         LayerChange.objects.create(
             layer=layer, feature_id=str(obj.pk), action=action, user=user, note="admin"
         )  # fmt: skip
-    Layer.objects.record_change(type(obj), geometries)
+    named = [(obj.pk, getattr(obj, "commune_code", None) or None)]
+    Layer.objects.record_change(type(obj), geometries, features=named)
 
 
 def _folded(model: Any, name: str) -> Func:

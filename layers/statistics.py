@@ -41,7 +41,7 @@ from django.conf import settings
 from django.db import connection
 
 from gis_ioc.models import UnitSet
-from gis_ioc.unit_sets import Weights, resolve_with_weights
+from gis_ioc.unit_sets import UnitSetError, Weights, resolve_with_weights
 from layers.landuse import AGRICULTURAL, LAND_USE_CODES, NON_AGRICULTURAL, UNUSED
 
 FLOW = "flow"
@@ -553,18 +553,23 @@ def periods(start: dt.date, end: dt.date, interval: str | None) -> list[tuple[dt
 class Units:
     """The requested units for one call: the set, its weights, the selected codes (all, or a scope)."""
 
-    unit_set: UnitSet
-    weights: Weights
+    unit_set: UnitSet | None  # None: no units loaded yet (every figure is empty)
+    weights: Weights | None
     codes: list[str]
 
     def method(self, stat: Statistic, code: str) -> str:
         """ "exact", or the weighting used for a unit that received part of a split unit."""
-        return self.weights.method(code, stat.weight)
+        return self.weights.method(code, stat.weight) if self.weights else "exact"
 
 
 def units_for(units: str | None = None, as_of: dt.date | None = None, communes: Iterable[str] | None = None) -> Units:
     """Resolve `units` / `as_of` (gis_ioc.unit_sets.resolve, UnitSetError on a bad one) and compute weights."""
-    unit_set, weights = resolve_with_weights(units, as_of)
+    try:
+        unit_set, weights = resolve_with_weights(units, as_of)
+    except UnitSetError:
+        if units or as_of or UnitSet.objects.exists():
+            raise
+        return Units(unit_set=None, weights=None, codes=[])  # an empty platform: no units, no figures
     members = weights.codes
     wanted = members if communes is None else [c for c in members if c in {str(x) for x in communes}]
     return Units(unit_set=unit_set, weights=weights, codes=wanted)
@@ -586,8 +591,8 @@ def _params(
     chosen = units_for(units, as_of, communes)
     spans = periods(start, end, interval)
     selected = set(chosen.codes)
-    edges = [edge for edge in chosen.weights.edges if edge[1] in selected]
-    versions = chosen.weights.versions
+    edges = [edge for edge in chosen.weights.edges if edge[1] in selected] if chosen.weights else []
+    versions = chosen.weights.versions if chosen.weights else []
     return {
         "labels": [s[0] for s in spans],
         "starts": [s[1] for s in spans],

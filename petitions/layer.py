@@ -26,7 +26,7 @@ def readable_fields(user: Any, channel: str = "rest") -> frozenset[str] | None:
 
 
 def petition_changed(petition: Any) -> None:
-    """Record that a petition changed at its location."""
+    """Record that a petition changed at its location (and in its commune, for the live events)."""
     from layers.models import Layer
 
-    Layer.objects.record_change(type(petition), [petition.geom])
+    Layer.objects.record_change(type(petition), [petition.geom], features=[(petition.pk, petition.commune_code)])

@@ -29,7 +29,7 @@ def forwards(apps: Any, schema_editor: Any) -> None:
     UnitSet = apps.get_model("gis_ioc", "UnitSet")
     Crosswalk = apps.get_model("gis_ioc", "Crosswalk")
     CrosswalkRow = apps.get_model("gis_ioc", "CrosswalkRow")
-    for level in AdminUnit.objects.values_list("level", flat=True).distinct():
+    for level in sorted(set(AdminUnit.objects.values_list("level", flat=True))):
         units = list(AdminUnit.objects.filter(level=level))
         cuts = sorted({u.valid_from for u in units} | {u.valid_to for u in units if u.valid_to})
         previous = None

@@ -211,11 +211,22 @@ def _drawn(instance: Any) -> Any:
     return drawn() if drawn is not None else None
 
 
+def _commune(instance: Any) -> str | None:
+    return getattr(instance, "commune_code", None) or None
+
+
 def _record(
-    layer: Layer, user: permissions.AnyUser, action: str, fid: Any, before: Any, after: Any, geometries: list[Any]
+    layer: Layer,
+    user: permissions.AnyUser,
+    action: str,
+    fid: Any,
+    before: Any,
+    after: Any,
+    geometries: list[Any],
+    communes: tuple[str | None, ...] = (),
 ) -> None:
     """The audit row, and the one change signal for every layer over the feature's table (tiles purge
-    exactly the old and new places)."""
+    exactly the old and new places; live events tell the old and the new commune)."""
     LayerChange.objects.create(
         layer=layer,
         feature_id=str(fid),
@@ -224,7 +235,8 @@ def _record(
         before=before,
         after=after,
     )
-    Layer.objects.record_change(layer.db_table(), geometries)
+    named = [(fid, code) for code in dict.fromkeys(communes)] if communes else [(fid, None)]
+    Layer.objects.record_change(layer.db_table(), geometries, features=named)
 
 
 def _save(instance: models.Model) -> None:
@@ -259,7 +271,14 @@ def create_feature(layer: Layer, user: permissions.AnyUser, payload: dict[str, A
     with transaction.atomic():
         _save(instance)
         _record(
-            layer, user, LayerChange.Action.CREATE, instance.pk, None, snapshot(layer, instance), [_drawn(instance)]
+            layer,
+            user,
+            LayerChange.Action.CREATE,
+            instance.pk,
+            None,
+            snapshot(layer, instance),
+            [_drawn(instance)],
+            (_commune(instance),),
         )
     return instance
 
@@ -271,7 +290,7 @@ def update_feature(
     with transaction.atomic():
         instance = get_instance(layer, user, fid)
         _check_edit(layer, user, instance)
-        before, old_geometry = snapshot(layer, instance), _drawn(instance)
+        before, old_geometry, old_commune = snapshot(layer, instance), _drawn(instance), _commune(instance)
         owned = workflow_fields(type(instance))
         workflow_before = _workflow_values(instance, owned) if owned is not None else None
         _apply(layer, user, instance, payload, partial=partial)
@@ -290,6 +309,7 @@ def update_feature(
             before,
             snapshot(layer, instance),
             [old_geometry, _drawn(instance)],
+            (old_commune, _commune(instance)),
         )
     return instance
 
@@ -305,7 +325,7 @@ def delete_feature(layer: Layer, user: permissions.AnyUser, fid: str) -> None:
                 + " "
                 + _workflow_hint(instance)
             )
-        before, old_geometry = snapshot(layer, instance), _drawn(instance)
+        before, old_geometry, old_commune = snapshot(layer, instance), _drawn(instance), _commune(instance)
         pk = instance.pk
         try:
             with transaction.atomic():
@@ -314,4 +334,4 @@ def delete_feature(layer: Layer, user: permissions.AnyUser, fid: str) -> None:
             raise serializers.ValidationError(
                 {"non_field_errors": [_("Đối tượng đang được tham chiếu, không xoá được.")]}
             ) from None
-        _record(layer, user, LayerChange.Action.DELETE, pk, before, None, [old_geometry])
+        _record(layer, user, LayerChange.Action.DELETE, pk, before, None, [old_geometry], (old_commune,))

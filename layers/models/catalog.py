@@ -23,8 +23,9 @@ class Visibility(models.TextChoices):
 
 # The one "data changed" event. Sent once the writing transaction commits, with
 # `changes`: [(layer pk, the version its change produced)] for every layer over the changed data, and
-# `geometries`: the old and new geometries of the changed features (None: the whole layer changed).
-# Subscribers: the tile caches (tiles.cache), anything that must follow edits.
+# `geometries`: the old and new geometries of the changed features (None: the whole layer changed), and
+# `features`: [(feature id, commune code)] when the writer named them (None: not named).
+# Subscribers: the tile caches (tiles.cache), the live events (live.events), anything that must follow edits.
 data_changed = Signal()
 
 
@@ -61,7 +62,11 @@ class LayerQuerySet(models.QuerySet["Layer"]):
         return [layer for layer in self.over(source) if not layer.source_filter]
 
     def record_change(
-        self, source: type[models.Model] | str | Layer, geometries: Iterable[Any | None] | None = None
+        self,
+        source: type[models.Model] | str | Layer,
+        geometries: Iterable[Any | None] | None = None,
+        *,
+        features: Iterable[tuple[Any, str | None]] | None = None,
     ) -> list[tuple[int, int]]:
         """Record that rows of a model or table changed — THE call every writer makes (admin, REST,
         imports, the petitions workflow, analyses, notebooks, the demo).
@@ -69,7 +74,9 @@ class LayerQuerySet(models.QuerySet["Layer"]):
         Bumps the version and data time of every layer over that data in one statement, then, after the
         transaction commits, sends `data_changed` so caches drop exactly what the geometries touch (all of
         each layer when `geometries` is None). `source` may be a layer: the layers over its table, or the
-        layer alone when it has none (a raster, whose file is its data). Returns [(layer pk, new version)]."""
+        layer alone when it has none (a raster, whose file is its data). `features`: the changed features'
+        (id, commune code), for subscribers that tell people what changed where (live events). Returns
+        [(layer pk, new version)]."""
         from django.utils import timezone
 
         if isinstance(source, Layer):
@@ -88,7 +95,10 @@ class LayerQuerySet(models.QuerySet["Layer"]):
             )
             changes = [(int(pk), int(version)) for pk, version in cursor.fetchall()]
         geoms = None if geometries is None else [g for g in geometries if g is not None]
-        transaction.on_commit(lambda: data_changed.send(sender=Layer, changes=changes, geometries=geoms))
+        named = None if features is None else [(pk, code) for pk, code in features]
+        transaction.on_commit(
+            lambda: data_changed.send(sender=Layer, changes=changes, geometries=geoms, features=named)
+        )
         return changes
 
 

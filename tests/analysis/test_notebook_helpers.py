@@ -98,3 +98,12 @@ def test_stats_gives_a_statistic_per_commune(schools):
     values = dict(zip(frame["commune_code"], frame["value"], strict=True))
     assert values["24931"] == 1 and values["24943"] == 1 and values["24937"] == 0
     assert frame.attrs["title_vi"] == "Số trường học"
+
+
+def test_stats_takes_a_unit_set_and_says_how_each_figure_was_obtained(schools):
+    frame = nb.stats("schools", dt.date(2024, 1, 1), dt.date(2024, 12, 31), units="commune-2009-01-01")
+    rows = frame.set_index("commune_code")
+    # The 2009 communes: Pró and the old Quảng Lập are there again, under their own names.
+    assert {"24946", "24955"} <= set(rows.index) and len(rows) == 10
+    assert rows.loc["24946", "name"] == "Xã Quảng Lập" and rows.loc["24955", "name"] == "Xã Pró"
+    assert set(frame["method"]) <= {"exact", "population"}

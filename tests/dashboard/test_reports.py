@@ -40,8 +40,10 @@ def test_the_statistic_table_downloads_as_csv_with_every_commune_and_the_distric
     assert r["Content-Disposition"].startswith("attachment;")
     lines = r.content.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("Mã xã,Xã/thị trấn,Phản ánh tiếp nhận")
+    assert lines[0].endswith(",Cách tính")  # how each figure was obtained (exact, or a split's estimate)
     assert len(lines) == 1 + 9 + 1
-    assert lines[-1].endswith(",54.0")
+    assert all(line.endswith(",chính xác") for line in lines[1:-1])
+    assert lines[-1].endswith(",54.0,")
 
 
 def test_a_list_downloads_as_xlsx_with_real_dates(demo, leader_client):

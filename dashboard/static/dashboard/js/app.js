@@ -95,7 +95,14 @@ function choroplethLegend(ch) {
   if (noData) rows.push({ color: "#e3e3e3", label: strings.noData });
   const list = el("div");
   legendRows(list, rows);
-  box.replaceChildren(el("h4", { text: `${ch.statistic.title}${unit ? ` (${unit})` : ""}` }), list);
+  // Units that received part of a split unit: their figure is an estimate, and the method says how.
+  const estimated = Object.entries(ch.estimated || {});
+  const note = estimated.length
+    ? el("p", { class: "estimated", id: "estimated-note" },
+      `${strings.estimated}: ${estimated.map(([c]) => nameOf[c] || c).join(", ")} – `
+      + (estimated.some(([, m]) => m === "area") ? strings.estimatedArea : strings.estimatedPopulation))
+    : "";
+  box.replaceChildren(el("h4", { text: `${ch.statistic.title}${unit ? ` (${unit})` : ""}` }), list, note);
 }
 
 function categoryCharts(container, list, prefix) {
@@ -129,7 +136,8 @@ function profileLists(lists) {
 }
 
 function query(extra = {}) {
-  const p = new URLSearchParams({ start: state.start, end: state.end, method: state.method });
+  // The unit set (?units=, ?as_of=) is chosen by reloading the page: the boundaries are part of it.
+  const p = new URLSearchParams({ start: state.start, end: state.end, method: state.method, ...cfg.units });
   if (state.stat) p.set("stat", state.stat);
   for (const [k, v] of Object.entries(extra)) if (v) p.set(k, v);
   return p.toString();
@@ -257,6 +265,21 @@ form.addEventListener("submit", (e) => {
   state.end = form.end.value;
   refresh();
 });
+
+// --- unit set switch: other boundaries are another page (the communes are embedded in it) ----------------
+const unitsForm = $("unitsform");
+if (unitsForm) {
+  const reload = () => {
+    const p = new URLSearchParams({ start: state.start, end: state.end, method: state.method });
+    if (state.stat) p.set("stat", state.stat);
+    if (unitsForm.units.value) p.set("units", unitsForm.units.value);
+    if (unitsForm.as_of.value) p.set("as_of", unitsForm.as_of.value);
+    location.assign(`/?${p}`);
+  };
+  unitsForm.units.addEventListener("change", reload);
+  unitsForm.as_of.addEventListener("change", reload);
+  unitsForm.addEventListener("submit", (e) => { e.preventDefault(); reload(); });
+}
 
 // --- statistic and classification ------------------------------------------------------------------------
 const statSelect = $("stat");
