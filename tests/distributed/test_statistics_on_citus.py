@@ -66,3 +66,19 @@ def test_every_statistic_of_the_registry_runs_on_the_distributed_tables(district
         values = statistics.commune_values(code, *JAN)
         assert len(values) == 9, code  # the nine current communes, whatever the table's placement
     assert statistics.timeseries("petitions_received", dt.date(2024, 1, 1), dt.date(2024, 3, 31))[0][1] == 1
+
+
+def test_the_dashboard_map_statistic_answers_every_commune_over_http(district, client, leader):
+    for code, n in [("24931", 2), ("24937", 1)]:
+        for i in range(n):
+            f.PetitionFactory(in_commune=code, received_at=at(10 + i))
+    client.force_login(leader)
+    response = client.get(
+        "/dashboard/api/stats", {"stat": "petitions_received", "start": "2024-01-01", "end": "2024-01-31"}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert len(body["values"]) == 9 and body["values"]["24931"] == 2.0 and body["values"]["24937"] == 1.0
+    assert body["district"] == 3
+    view = client.get("/dashboard/api/view", {"start": "2024-01-01", "end": "2024-01-31"})
+    assert view.status_code == 200
