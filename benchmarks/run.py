@@ -6,8 +6,9 @@
 Each benchmark is a script with its own ratio table (see its docstring and docs/benchmarks.md); this
 runs each with its defaults in a subprocess, its output shown as it comes, goes on past one that fails,
 and ends with a summary: which passed, which failed (exit code), how long each took. The exit status is
-1 when any failed. The load test (benchmarks/load.py) needs a running server (`make demo`): it runs only
-with --load-host.
+1 when any failed. The load test (benchmarks/load.py) and the live-events latency (benchmarks/live.py,
+Open311 filing: start the server with PETITIONS_SUBMIT_PER_MINUTE raised) need a running server
+(`make demo`): they run only with --load-host.
 
 The machine is shared by the benchmarks themselves (servers, clients, PostgreSQL): run them on a quiet
 machine and never two at once; this runner is sequential for that reason.
@@ -25,7 +26,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 # Cheapest first, so a broken set-up shows in seconds; the browser benchmark last.
 ORDER = ["zonal", "import", "features", "tiles", "petitions", "dashboard"]
-NOT_BENCHMARKS = {"run", "common", "http_floor", "load"}  # helpers, this runner, and the load test (a server)
+# Helpers, this runner, and the two that measure a running server (load test, live events latency).
+NOT_BENCHMARKS = {"run", "common", "http_floor", "load", "live"}
 
 
 def discover() -> list[str]:
@@ -60,16 +62,18 @@ def main(argv: list[str] | None = None) -> int:
 
     names = discover()
     if args.list:
-        print("\n".join(names + ["load (with --load-host)"]))
+        print("\n".join(names + ["load (with --load-host)", "live (with --load-host)"]))
         return 0
     only = {n.strip() for n in args.only.split(",") if n.strip()}
     skip = {n.strip() for n in args.skip.split(",") if n.strip()}
-    unknown = (only | skip) - set(names) - {"load"}
+    unknown = (only | skip) - set(names) - {"load", "live"}
     if unknown:
-        parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}; known: {', '.join(names)}, load")
+        parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}; known: {', '.join(names)}, load, live")
     plan: list[tuple[str, list[str]]] = [(n, []) for n in names if (not only or n in only) and n not in skip]
     if args.load_host and (not only or "load" in only) and "load" not in skip:
         plan.append(("load", ["--host", args.load_host]))
+    if args.load_host and (not only or "live" in only) and "live" not in skip:
+        plan.append(("live", ["--base", args.load_host]))
 
     results = []
     for name, extra in plan:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from dashboard import data, params, stats
+from live import client as live_client
 
 # MapProxy's TMS address of its cached basemap (tiles/mapproxy.py: TMS with grid names, origin nw).
 MAPPROXY_BASEMAP = "/mapproxy/tms/1.0.0/basemap/webmercator/{z}/{x}/{y}.png"
@@ -120,6 +121,7 @@ def _map_context(request: HttpRequest, focus: str | None = None) -> dict[str, An
             "basemap": basemap_tiles(),
             "lang": (request.LANGUAGE_CODE or "vi")[:2],
             "strings": js_strings(),
+            "live": live_client.page_config(request),  # the live stream (dashboard/js/live.js); None: visitors
         },
         "catalog": data.catalog_for(user),
         "statistics": statistics,
@@ -132,7 +134,7 @@ def _map_context(request: HttpRequest, focus: str | None = None) -> dict[str, An
 def home(request: HttpRequest) -> HttpResponse:
     """The map: public layers and statistics for visitors, the full dashboard for signed-in users."""
     try:
-        return render(request, "dashboard/map.html", _map_context(request))
+        return live_client.allow_connect(request, render(request, "dashboard/map.html", _map_context(request)))
     except params.BadRequest as exc:
         return error_page(request, str(exc), 400)
 
@@ -142,7 +144,8 @@ def commune_profile(request: HttpRequest, code: str) -> HttpResponse:
     """The same map page, opened on one commune's profile (shareable address /communes/<code>/)."""
     try:
         unit = params.commune(request.user, code, params.unit_choice(request))
-        return render(request, "dashboard/map.html", _map_context(request, focus=unit.code))
+        page = render(request, "dashboard/map.html", _map_context(request, focus=unit.code))
+        return live_client.allow_connect(request, page)
     except params.BadRequest as exc:
         return error_page(request, str(exc), 400)
     except params.NotFound as exc:

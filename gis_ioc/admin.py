@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from gis_ioc.admin_units import update_areas
 from gis_ioc.admin_widgets import LocalMapWidget
 from gis_ioc.lib.text import fold
-from gis_ioc.models import AdminUnit, AdminUnitPopulation, ApiToken, UserScope
+from gis_ioc.models import AdminUnit, AdminUnitPopulation, ApiToken, Crosswalk, CrosswalkRow, UnitSet, UserScope
 from gis_ioc.roles import ADD, CHANGE, DELETE, EVERY_MODEL, ROLE_PERMISSIONS, ROLES, VIEW
 
 admin.site.site_header = _("gis_ioc — Quản trị Trung tâm điều hành")
@@ -63,13 +63,39 @@ class AdminUnitAdmin(gis_admin.GISModelAdmin):
     list_select_related = ["parent"]
     search_fields = ["code", "name_ascii"]
     search_help_text = _('Tìm theo mã hoặc tên, có dấu hay không dấu ("thanh my" tìm được "Thạnh Mỹ")')
-    readonly_fields = ["area_km2", "name_ascii"]
+    readonly_fields = ["area_km2", "name_ascii", "sets", "reforms"]
     inlines = [PopulationInline]
     fieldsets = [
         (None, {"fields": ["code", "name", "name_ascii", "level", "unit_type", "parent"]}),
-        (_("hiệu lực"), {"fields": ["valid_from", "valid_to"]}),
+        (_("hiệu lực"), {"fields": ["valid_from", "valid_to", "sets", "reforms"]}),
         (_("ranh giới"), {"fields": ["geom", "area_km2", "source", "is_demo"]}),
     ]
+
+    @admin.display(description=_("thuộc bộ đơn vị"))
+    def sets(self, obj: AdminUnit) -> str:
+        return ", ".join(str(s) for s in obj.unit_sets.all()) or "—"
+
+    @admin.display(description=_("lịch sử sắp xếp"))
+    def reforms(self, obj: AdminUnit) -> str:
+        """What this version was made of and what it became, by which decision (the crosswalks)."""
+        lines = []
+        for row in (
+            CrosswalkRow.objects.filter(new_unit=obj).exclude(old_unit=obj).select_related("old_unit", "crosswalk")
+        ):
+            lines.append(
+                _("từ %(unit)s (%(share)s%% diện tích) ngày %(day)s, %(basis)s")
+                % {"unit": row.old_unit, "share": round(100 * row.area_share), "day": row.crosswalk.effective_date,
+                   "basis": row.legal_basis or row.crosswalk.legal_basis or "—"}
+            )  # fmt: skip
+        for row in (
+            CrosswalkRow.objects.filter(old_unit=obj).exclude(new_unit=obj).select_related("new_unit", "crosswalk")
+        ):
+            lines.append(
+                _("thành %(unit)s (%(share)s%% diện tích) ngày %(day)s, %(basis)s")
+                % {"unit": row.new_unit, "share": round(100 * row.area_share), "day": row.crosswalk.effective_date,
+                   "basis": row.legal_basis or row.crosswalk.legal_basis or "—"}
+            )  # fmt: skip
+        return "; ".join(lines) or "—"
 
     @admin.display(description=_("diện tích (km²)"), ordering="area_km2")
     def area(self, obj: AdminUnit) -> str:
@@ -93,6 +119,85 @@ class AdminUnitAdmin(gis_admin.GISModelAdmin):
             obj.area_km2 = 0
         super().save_model(request, obj, form, change)
         update_areas([obj.id])  # a redrawn boundary gets its geodesic area again
+
+
+@admin.register(UnitSet)
+class UnitSetAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "level", "kind", "valid_from", "valid_to", "member_count", "legal_basis"]
+    list_filter = ["level", "kind"]
+    search_fields = ["name", "slug", "legal_basis"]
+    filter_horizontal = ["members"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[UnitSet]:
+        return super().get_queryset(request).annotate(n=Count("members"))
+
+    @admin.display(description=_("số đơn vị"), ordering="n")
+    def member_count(self, obj: Any) -> int:
+        return int(obj.n)
+
+
+class CrosswalkRowInline(admin.TabularInline):
+    model = CrosswalkRow
+    extra = 0
+    can_delete = False
+    fields = ["row", "old_unit", "new_unit", "area_share", "population_share", "legal_basis"]
+    readonly_fields = ["row", "old_unit", "new_unit", "area_share", "population_share", "legal_basis"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Crosswalk)
+class CrosswalkAdmin(admin.ModelAdmin):
+    """Crosswalks are imported (the add page is an upload form), then read: a wrong one is replaced."""
+
+    list_display = ["__str__", "effective_date", "legal_basis", "refile_status", "refile_percent", "imported_at"]
+    readonly_fields = [
+        "from_set", "to_set", "effective_date", "legal_basis", "source", "imported_at", "imported_by",
+        "refile_status", "refile_percent", "refile_report",
+    ]  # fmt: skip
+    inlines = [CrosswalkRowInline]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> Any:
+        """Upload a crosswalk file (and the boundaries of split units): a summary, or every problem."""
+        from django.shortcuts import redirect, render
+        from rest_framework.exceptions import ValidationError as ApiValidationError
+
+        from gis_ioc.unit_set_api import import_uploaded
+
+        if not self.has_add_permission(request):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Nhập bảng chuyển đổi đơn vị"),
+        }
+        if request.method == "POST" and request.FILES.get("file"):
+            try:
+                results = import_uploaded(
+                    request.FILES["file"],
+                    request.FILES.get("boundaries"),
+                    request.POST.get("from") or None,
+                    request.user,
+                )
+            except ApiValidationError as exc:
+                detail = exc.detail if isinstance(exc.detail, dict) else {"problems": exc.detail}
+                context["problems"] = [str(p) for p in detail.get("problems", [])]
+            else:
+                from django.contrib import messages
+
+                for result in results:
+                    for line in result.lines():
+                        messages.success(request, line)
+                return redirect("admin:gis_ioc_crosswalk_changelist")
+        elif request.method == "POST":
+            context["problems"] = [_("Hãy chọn tệp bảng chuyển đổi (CSV hoặc XLSX).")]
+        return render(request, "admin/gis_ioc/crosswalk_upload.html", context)
 
 
 @admin.register(UserScope)

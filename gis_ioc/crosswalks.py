@@ -520,7 +520,12 @@ def import_crosswalk(
 
 
 def _after_commit(results: list[CrosswalkResult]) -> None:
+    """Bump the layers over the units and queue the job that files records under the new units."""
     from layers.models import Layer
+    from layers.tasks import refile_crosswalk
 
     geometries = [u.geom for r in results for u in r.closed]
     Layer.objects.record_change(AdminUnit, geometries)
+    for result in results:
+        # Deferred in the same transaction as the crosswalk: a rolled-back import queues nothing.
+        refile_crosswalk.defer(crosswalk_id=result.crosswalk.pk)

@@ -222,6 +222,11 @@ class Crosswalk(models.Model):
     imported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("người nhập"), null=True, blank=True, on_delete=models.SET_NULL
     )
+    # The job that files the records of the changed units under the units valid on their dates
+    # (layers.refile): queued with the crosswalk, its progress and per-table report shown in the admin/API.
+    refile_status = models.CharField(_("xếp lại bản ghi"), max_length=10, default="queued")
+    refile_percent = models.PositiveSmallIntegerField(_("tiến độ (%)"), default=0)
+    refile_report = models.JSONField(_("kết quả xếp lại"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("bảng chuyển đổi đơn vị")

@@ -82,6 +82,10 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         **dict.fromkeys(SECTOR_RECORDS, KEEP),
         "gis_ioc.AdminUnit": KEEP,
         "gis_ioc.AdminUnitPopulation": KEEP,
+        # Reforms arrive as crosswalks (imported, then read-only: a wrong one is replaced, not edited).
+        "gis_ioc.UnitSet": KEEP,
+        "gis_ioc.Crosswalk": READ + (ADD,),
+        "gis_ioc.CrosswalkRow": READ,
         "layers.ImportMapping": KEEP,
         "layers.ImportJob": READ,
     },

@@ -249,6 +249,12 @@ def _crosswalk_graph(
     return forward, backward
 
 
+def predecessors(level: str = Level.COMMUNE) -> dict[int, list[tuple[int, float, float]]]:
+    """For each unit formed by a crosswalk, the units it was made from with the share of its area and of
+    its population that each contributed (reverse shares, as `weights` uses going back in time)."""
+    return _crosswalk_graph(level)[1]
+
+
 def _walk(
     start: int, members: set[int], edges: dict[int, list[tuple[int, float, float]]]
 ) -> dict[int, tuple[float, float]]:

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
-from gis_ioc import token_views, views
+from gis_ioc import token_views, unit_set_api, views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -14,11 +14,22 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("account/tokens/", token_views.tokens, name="account-tokens"),
     path("account/tokens/<int:token_id>/revoke", token_views.revoke, name="account-token-revoke"),
+    path("api/v1/unit-sets/", unit_set_api.UnitSetList.as_view(), name="unit-sets"),
+    path("api/v1/unit-sets/<slug:slug>/", unit_set_api.UnitSetDetail.as_view(), name="unit-set"),
+    path(
+        "api/v1/unit-sets/<slug:slug>/features/",
+        unit_set_api.UnitSetDetail.as_view(as_features=True),
+        name="unit-set-features",
+    ),
+    path("api/v1/crosswalks/", unit_set_api.CrosswalkList.as_view(), name="crosswalks"),
+    path("api/v1/crosswalks/<int:pk>/", unit_set_api.CrosswalkDetail.as_view(), name="crosswalk"),
+    path("api/v1/admin-units/<str:code>/history/", unit_set_api.UnitHistory.as_view(), name="unit-history"),
     path("", include("layers.urls")),
     path("", include("tiles.urls")),
     path("", include("petitions.urls")),
     path("", include("analysis.urls")),
     path("", include("dashboard.urls")),
+    path("", include("live.urls")),
 ]
 
 if settings.IOC_SERVE_STATIC:

@@ -43,6 +43,7 @@ from django.db import connection
 from gis_ioc.models import UnitSet
 from gis_ioc.unit_sets import UnitSetError, Weights, resolve_with_weights
 from layers.landuse import AGRICULTURAL, LAND_USE_CODES, NON_AGRICULTURAL, UNUSED
+from layers.models.base import record_date_sql
 
 FLOW = "flow"
 STOCK = "stock"
@@ -95,13 +96,6 @@ POPULATION = (
     "WHERE ap.unit_id = v.vid AND ap.year <= p.yr ORDER BY ap.year DESC LIMIT 1))"
 )
 
-# The date that decides which version of its code a record was filed under.
-_RECORD_DATE = {
-    "petitions_petition": "(t.received_at AT TIME ZONE %(tz)s)::date",
-    "layers_dossier": "t.received_date",
-    "layers_budgetrevenue": "t.month",
-    "layers_householdbusiness": "t.registration_date",
-}
 _WEIGHT = {"population": "e.wp", "area": "e.wa"}
 
 
@@ -120,13 +114,20 @@ def _weighted(inner: str, weight: str, per_period: bool) -> str:
     )
 
 
+def _model_of(table: str) -> Any:
+    """The sector model stored in a table (its `dated_by` says which date files a record under a unit)."""
+    from django.apps import apps
+
+    return next(m for m in apps.get_models() if m._meta.db_table == table)
+
+
 def _dated(table: str, num: str, den: str = "NULL::float", where: str = "TRUE", weight: str = "population") -> str:
     """Records dated by their own date (petitions, dossiers, revenue, businesses), counted per period.
 
     Each record joins the version of its code valid on its date — an equality PostgreSQL can hash-join,
     then a range check — and the per-version figures are weighted onto the requested units.
     """
-    date = _RECORD_DATE[table]
+    date = record_date_sql(_model_of(table), "t")
     inner = (
         f"SELECT p.ps, v.vid, ({num})::float AS num, ({den})::float AS den FROM p CROSS JOIN v "
         f"JOIN {table} t ON t.commune_code = v.code AND {date} >= v.lo AND {date} < v.hi AND ({where}) "

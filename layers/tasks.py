@@ -26,3 +26,15 @@ def reap_imports(timestamp: int) -> None:
         jobs.reap()
     finally:
         close_old_connections()
+
+
+@app.task(queue=jobs.QUEUE, name="layers.refile_crosswalk")
+def refile_crosswalk(crosswalk_id: int) -> None:
+    """After a crosswalk: file the records of its closed units under the units valid on their dates."""
+    from layers import refile
+
+    close_old_connections()
+    try:
+        refile.run(crosswalk_id)
+    finally:
+        close_old_connections()

@@ -10,7 +10,13 @@ signal: `Layer.objects.record_change(...)` sends `layers.models.data_changed` on
 
 Who receives what is decided when an event is delivered (live/policy.py), never here: an event names the
 layers it concerns and its commune; field values travel only under `payload["features"][i]["properties"]`,
-which delivery cuts down to the fields the person may see.
+which delivery cuts down to the fields the person may see (and a feature naming `layers` reaches only
+people who see one of them). Other publishers (alerts…) follow the same shape.
+
+The data-change events are published just after the writer's commit (on_commit), in their own short
+transaction: a process killed between the two loses that one event (the data itself is committed and
+every other cache is right); publishing inside the writer's transaction would need the one change signal
+to fire before commit, which its other subscriber (the tile purge) must not do.
 """
 
 from __future__ import annotations
@@ -113,25 +119,37 @@ def publish_change(changes: list[tuple[int, int]], features: list[tuple[Any, str
     versions = dict(changes)
     if not layers:
         return []
-    base = {"statistics": statistics_reading(layers[0].db_table())}
+    base: dict[str, Any] = {"statistics": statistics_reading(layers[0].db_table())}
     if not features:
-        payload = {**base, "layers": {layer.slug: versions[layer.pk] for layer in layers}}
-        return [publish(KIND_CHANGED, payload, layer_slugs=[layer.slug for layer in layers], commune_code=None)]
+        whole = {**base, "layers": {layer.slug: versions[layer.pk] for layer in layers}}
+        return [publish(KIND_CHANGED, whole, layer_slugs=[layer.slug for layer in layers], commune_code=None)]
     by_commune: dict[str | None, list[Any]] = defaultdict(list)
     for pk, code in features:
         by_commune[code or None].append(pk)
     events = []
     for code, ids in by_commune.items():
+        ids = list(dict.fromkeys(ids))
         rows = _feature_rows(layers, ids, code) if len(ids) <= MAX_FEATURES_WITH_PROPERTIES else {}
-        holding = [layer for layer in layers if _holds(layer, ids)]
+        held = {layer.slug: _held(layer, ids) for layer in layers}
+        holding = [layer for layer in layers if held[layer.slug]]
         if not holding:  # the features are in none of the layers' filtered views (a draft plan's zone)
             continue
-        payload = {
+        # Each feature names the layers that hold it: a person who sees only a filtered view (approved
+        # zones) is sent only the features in it, with the fields of the layers he sees that hold it.
+        described = [
+            {
+                "id": pk,
+                "layers": [la.slug for la in holding if str(pk) in held[la.slug]],
+                "properties": rows.get(str(pk), (None, {}))[1],
+            }
+            for pk in ids
+        ]
+        payload: dict[str, Any] = {
             **base,
             "layers": {layer.slug: versions[layer.pk] for layer in holding},
-            "features": [{"id": pk, "properties": rows.get(pk, (None, {}))[1]} for pk in ids],
+            "features": [f for f in described if f["layers"]],
         }
-        geometry = rows.get(ids[0], (None, {}))[0] if len(ids) == 1 else None
+        geometry = rows.get(str(ids[0]), (None, {}))[0] if len(ids) == 1 else None
         slugs = [layer.slug for layer in holding]
         events.append(publish(KIND_CHANGED, payload, layer_slugs=slugs, commune_code=code, geometry=geometry))
     return events
@@ -145,21 +163,22 @@ def statistics_reading(table: str) -> list[str]:
     return sorted(code for code, stat in STATISTICS.items() if table in stat.sources)
 
 
-def _holds(layer: Any, ids: list[Any]) -> bool:
-    """Is any of these features in this layer? A layer over the whole table holds them all; a filtered
-    view (source_filter) only those its filter keeps — asked now, after the commit."""
+def _held(layer: Any, ids: list[Any]) -> set[str]:
+    """Which of these features (ids as text) are in this layer? A layer over the whole table holds them
+    all (a deleted one too); a filtered view (source_filter) those its filter keeps — asked now, after the
+    commit."""
     if not layer.source_filter:
-        return True
+        return {str(pk) for pk in ids}
     try:
-        return bool(layer.base_queryset().filter(pk__in=ids).exists())
+        return {str(pk) for pk in layer.base_queryset().filter(pk__in=ids).values_list("pk", flat=True)}
     except (LookupError, FieldDoesNotExist, ValueError):
-        return False
+        return set()
 
 
 def _feature_rows(
     layers: list[Any], ids: list[Any], commune_code: str | None
 ) -> dict[Any, tuple[GEOSGeometry | None, dict[str, Any]]]:
-    """{id: (geometry, {catalog field: value})} of the features, read from the layers' model: every field
+    """{id as text: (geometry, {catalog field: value})} of the features, read from the layers' model: every field
     any of the layers whitelists (delivery cuts it down per person). Only rows now in this commune: the
     event of the commune a feature moved out of says that it changed, not what it became. Tables without
     a model: nothing."""
@@ -181,7 +200,7 @@ def _feature_rows(
     for row in rows.values(*columns):
         geom = row.pop(geom_field) if geom_field else None
         pk = row.pop("pk")
-        out[pk] = (geom, json.loads(json.dumps(row, cls=DjangoJSONEncoder)))
+        out[str(pk)] = (geom, json.loads(json.dumps(row, cls=DjangoJSONEncoder)))
     return out
 
 

@@ -199,6 +199,7 @@ PetitionManager = models.Manager.from_queryset(PetitionQuerySet)
 
 
 class Petition(SectorFeature):
+    dated_by = "received_at"  # the unit valid on the day it was filed (layers/models/base.py)
     tracking_code = models.CharField(_("mã tra cứu"), max_length=20, unique=True, default=new_tracking_code)
     category = models.CharField(_("lĩnh vực"), max_length=24, choices=Category.choices)
     description = models.TextField(_("nội dung"))

@@ -28,8 +28,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework_gis.fields import GeometryField as GeoJSONField
 
 from gis_ioc import permissions
-from gis_ioc.models import AdminUnit
-from layers.models import Layer, LayerChange
+from layers.models import Layer, LayerChange, SectorFeature
 
 _MULTI = {"MULTIPOLYGON": MultiPolygon, "MULTIPOINT": MultiPoint, "MULTILINESTRING": MultiLineString}
 
@@ -168,13 +167,12 @@ def _apply(layer: Layer, user: permissions.AnyUser, instance: Any, payload: dict
         raise serializers.ValidationError(errors)
     locate_by: str | None = getattr(type(instance), "locate_by", "geom")
     commune_code: str = getattr(instance, "commune_code", None) or ""
-    if locate_by is None and commune_code:
-        unit = AdminUnit.objects.current().communes().filter(code=instance.commune_code).first()
-        if unit is None:
-            raise serializers.ValidationError(
-                {"commune_code": [_("Không có xã mã %(c)s.") % {"c": instance.commune_code}]}
-            )
-        instance.commune = unit
+    if locate_by is None and commune_code and isinstance(instance, SectorFeature):
+        # The version of the code valid on the record's date; a code not valid then is named with its periods.
+        try:
+            instance.commune = instance.unit_for_code(commune_code, instance.record_date())
+        except ValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
 
 
 def _validate(instance: models.Model) -> None:

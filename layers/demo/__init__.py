@@ -24,8 +24,8 @@ from django.utils import timezone
 from shapely.geometry.base import BaseGeometry
 
 from gis_ioc.demo.facts import COMMUNES as FACTS
-from gis_ioc.models import AdminUnit
-from layers.demo import geometry, records
+from gis_ioc.models import AdminUnit, CrosswalkRow
+from layers.demo import by_date, geometry, records
 from layers.demo.geometry import Commune, to_metres
 from layers.models import (
     BudgetRevenue,
@@ -64,12 +64,8 @@ def current_communes() -> list[Commune]:
     result = []
     for unit in AdminUnit.objects.current().communes().order_by("code"):
         shape = to_metres(shapely.from_wkb(bytes(unit.geom.wkb)))
-        # Predecessors merged into the unit keep their centres (Quảng Lập 2025 = Pró + old Quảng Lập).
-        codes = {unit.code} | {
-            old.code
-            for old in AdminUnit.objects.communes().filter(valid_to=unit.valid_from)
-            if unit.geom.covers(old.geom.point_on_surface)
-        }
+        # Predecessors in the crosswalk keep their centres (Quảng Lập 2025 = Pró + old Quảng Lập).
+        codes = {unit.code} | set(CrosswalkRow.objects.filter(new_unit=unit).values_list("old_unit__code", flat=True))
         points = [to_metres(shapely.Point(facts[c].lon, facts[c].lat)) for c in sorted(codes) if c in facts]
         centres = [(p.x, p.y) for p in points if shape.contains(p)] or [(shape.centroid.x, shape.centroid.y)]
         result.append(Commune(id=unit.id, code=unit.code, name=unit.name, shape=shape, centres=centres))
@@ -118,6 +114,15 @@ def load(stdout: TextIO, reset: bool = False, *, only: list[str] | None = None, 
             _record_change(model)
         _analyze(model)
         stdout.write(f"  {slug:<22} {count:>8,} bản ghi / rows   {time.monotonic() - t0:5.1f} s")
+    with transaction.atomic():
+        filed = by_date.file_by_date()
+        for model in (HouseholdBusiness, Dossier, BudgetRevenue, Indicator):
+            if filed.get(model._meta.db_table):
+                _record_change(model)
+        if filed.get("petitions_petition"):
+            _record_change(_model("petitions"))
+    moved = ", ".join(f"{table} {n:,}" for table, n in filed.items() if n)
+    stdout.write(f"  theo đơn vị của ngày ghi / filed under the units of their dates: {moved or '—'}")
     stdout.write(f"  Dữ liệu mẫu các lớp / sector demo data: {time.monotonic() - started:.1f} s")
 
 

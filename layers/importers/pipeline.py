@@ -37,6 +37,7 @@ from layers.importers.safety import ImportRefused, check_upload, safe_extract
 from layers.importers.staging import pg_type as _pg_type
 from layers.importers.targets import Check, Column, NewLayerTarget, SectorTarget, Target, q
 from layers.models import Layer, LayerChange
+from layers.models.base import SectorFeature, refile_by_date
 
 Progress = Callable[[int, str], None]
 MAX_ISSUES = 1000
@@ -285,6 +286,11 @@ def run_import(
                 seconds=round(time.monotonic() - started, 2),
             )
             layer = target.layer
+            model = target.model if isinstance(target, SectorTarget) else None
+            if model is not None and issubclass(model, SectorFeature) and model.dated_by:
+                # Features were found in today's communes; a dated record (a petition of 2024) belongs to
+                # the commune valid on its date.
+                report["refiled_by_date"] = refile_by_date(model)
             layer.record_change()
             LayerChange.objects.create(
                 layer=layer,

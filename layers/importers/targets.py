@@ -226,14 +226,18 @@ class SectorTarget(Target):
                 expr, field_checks = cast_sql(f"s.{q(src_col)}", src_type, f)
                 for cond, reason in field_checks:
                     checks.append(Check(name, cond, reason, f"s.{q(src_col)}::text"))
-                if not f.null:
+                text_optional = f.blank and not f.null and isinstance(f, (models.CharField, models.TextField))
+                if not f.null and not text_optional:
                     empty = f"NULLIF(btrim(s.{q(src_col)}::text), '') IS NULL"
                     checks.append(Check(name, empty, _("thiếu giá trị bắt buộc"), f"s.{q(src_col)}::text"))
-                cols.append(Column(db_column(f), expr))
+                # An optional text left empty is stored as "" (Django's convention), never NULL.
+                cols.append(Column(db_column(f), f"COALESCE({expr}, '')" if text_optional else expr))
             elif f.has_default():
                 default = f.get_default()
                 lit = "'" + str(default).replace("'", "''") + "'" if default is not None else "NULL"
                 cols.append(Column(db_column(f), lit))
+            elif f.blank and not f.null and isinstance(f, (models.CharField, models.TextField)):
+                cols.append(Column(db_column(f), "''"))  # an optional text the file does not have
         cols += [
             Column("commune_id", "g.commune_id"),
             Column("commune_code", "COALESCE(g.commune_code, '')"),

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Self, TypeVar
 
+from django.conf import settings
 from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gis_ioc.models import AdminUnit
@@ -54,8 +57,13 @@ class SectorFeature(models.Model):
 
     # Name of the geometry field used to find the commune; None for tabular records.
     locate_by: str | None = "geom"
-    # The commune_code the row holds in the database (set on load and save; see _do_update).
-    _stored_commune_code: str | None = None
+    # The field whose value dates the record, and so picks the unit it is filed under (the commune valid
+    # that day: a petition of 2024 in Pró's area belongs to Pró even after Pró merged away). None: the
+    # record has no date of its own (a school, a parcel) and belongs to today's unit.
+    dated_by: str | None = None
+    # The commune_code the row holds in the database, set on load and save (see _do_update; the admin's scope
+    # check reads it too). Only annotated: an instance that never met the database has none.
+    _stored_commune_code: str | None
 
     class Meta:
         abstract = True
@@ -68,8 +76,23 @@ class SectorFeature(models.Model):
         commune = getattr(self, "commune", None)
         return commune.geom if commune is not None else None
 
+    def record_date(self) -> dt.date:
+        """The day that picks this record's unit: its own date (local day of a timestamp, the last day of
+        a year), today when it has none."""
+        value = getattr(self, self.dated_by) if self.dated_by else None
+        if value is None:
+            return timezone.localdate()
+        if isinstance(value, dt.datetime):
+            return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+        if isinstance(value, int):
+            return dt.date(value, 12, 31)
+        return value
+
+    def _unit_valid_on(self, unit: AdminUnit | None, day: dt.date) -> bool:
+        return unit is not None and unit.valid_from <= day and (unit.valid_to is None or unit.valid_to > day)
+
     def assign_commune(self) -> None:
-        """Set commune from the geometry (the current unit covering its point on surface).
+        """Set commune from the geometry (the unit valid on the record's date covering its point on surface).
 
         Raises ValidationError when the feature lies outside every commune: a silent misassignment would
         corrupt every statistic built on it.
@@ -83,7 +106,8 @@ class SectorFeature(models.Model):
         if geom is None:
             return
         point = geom if geom.geom_type == "Point" else geom.point_on_surface
-        unit = AdminUnit.objects.current().communes().containing(point).order_by("area_km2").first()
+        day = self.record_date()
+        unit = AdminUnit.objects.current(day).communes().containing(point).order_by("area_km2").first()
         if unit is None:
             raise ValidationError(
                 {
@@ -98,14 +122,16 @@ class SectorFeature(models.Model):
         """Check the geometry (type, validity) and assign the commune; a tabular record needs its commune."""
         super().clean()
         if self.locate_by is None:
+            day = self.record_date()
+            chosen = self.commune if self.commune_id is not None else None
+            if chosen is not None and not self._unit_valid_on(chosen, day):
+                # A commune chosen by name or id, but another version of its code was valid on the record's
+                # date (or its date changed): file it under the version of that day.
+                self.commune_code = chosen.code
+                self.commune = None
             if self.commune_id is None and self.commune_code:
-                # Imports and API writes often carry only the GSO code: resolve it to the current commune.
-                unit = AdminUnit.objects.current().communes().filter(code=self.commune_code).first()
-                if unit is None:
-                    raise ValidationError(
-                        {"commune_code": _("Không có xã/thị trấn mã %(code)s.") % {"code": self.commune_code}}
-                    )
-                self.commune = unit
+                # Imports and API writes often carry only the GSO code: the version valid on the record's date.
+                self.commune = self.unit_for_code(self.commune_code, day)
             if self.commune is None:
                 raise ValidationError({"commune": _("Chọn xã/thị trấn của bản ghi.")})
             self.commune_code = self.commune.code
@@ -116,6 +142,22 @@ class SectorFeature(models.Model):
         expected = _GEOM_TYPES[geometry_field(type(self), self.locate_by).geom_type]
         setattr(self, self.locate_by, check_geometry(geom, expected, self.locate_by))
         self.assign_commune()
+
+    def unit_for_code(self, code: str, day: dt.date) -> AdminUnit:
+        """The version of a commune code valid on a day; ValidationError naming the code's validity if none."""
+        versions = list(AdminUnit.objects.communes().filter(code=code).order_by("valid_from"))
+        unit = next((u for u in versions if self._unit_valid_on(u, day)), None)
+        if unit is not None:
+            return unit
+        if not versions:
+            raise ValidationError({"commune_code": _("Không có xã/thị trấn mã %(code)s.") % {"code": code}})
+        periods = "; ".join(f"{u.valid_from:%Y-%m-%d} – {u.valid_to or ''}".rstrip() for u in versions)
+        raise ValidationError(
+            {
+                "commune_code": _("Mã xã %(code)s chỉ có hiệu lực %(periods)s; bản ghi ngày %(day)s.")
+                % {"code": code, "periods": periods, "day": f"{day:%Y-%m-%d}"}
+            }
+        )
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.locate_by and getattr(self, self.locate_by) is not None and not self.commune_id:
@@ -137,7 +179,7 @@ class SectorFeature(models.Model):
         # an UPDATE that assigns the distribution column unless it keeps the column's own value. Django writes
         # every field, so an unchanged commune_code goes out as `commune_code = commune_code`: the same no-op
         # on a single PostgreSQL. A real move to another commune is still sent (and refused by Citus).
-        stored = self._stored_commune_code
+        stored = getattr(self, "_stored_commune_code", None)
         if stored is not None:
             values = [
                 (f, m, models.F(f.attname) if f.attname == "commune_code" and v == stored else v) for f, m, v in values
@@ -145,19 +187,67 @@ class SectorFeature(models.Model):
         return super()._do_update(base_qs, using, pk_val, values, *args, **kwargs)
 
 
+def record_date_sql(model: type[SectorFeature], alias: str) -> str:
+    """SQL of the day that picks a record's unit (see `SectorFeature.dated_by`), for a table alias: the
+    local day of a timestamp, the last day of a year, CURRENT_DATE for a record with no date."""
+    if model.dated_by is None:
+        return "CURRENT_DATE"
+    field = model._meta.get_field(model.dated_by)
+    column = f"{alias}.{connection.ops.quote_name(str(getattr(field, 'column', model.dated_by)))}"
+    kind = field.get_internal_type()
+    if kind == "DateTimeField":
+        return f"({column} AT TIME ZONE '{settings.TIME_ZONE}')::date"
+    if kind in ("PositiveSmallIntegerField", "IntegerField", "SmallIntegerField", "PositiveIntegerField"):
+        return f"make_date({column}::int, 12, 31)"
+    return column
+
+
 def assign_communes_in_bulk(model: type[SectorFeature], *, only_missing: bool = True) -> int:
-    """Assign communes to many rows in one UPDATE (for demo loads and imports)."""
+    """Assign communes to many rows in one UPDATE (for demo loads and imports): the unit valid on each
+    record's date covering it."""
     table = model._meta.db_table
     geom_col = model.locate_by
     if geom_col is None:
         return 0
+    day = record_date_sql(model, "t")
     where = "AND t.commune_id IS NULL" if only_missing else ""
     sql = f"""
         UPDATE {table} t SET commune_id = u.id, commune_code = u.code
         FROM gis_ioc_adminunit u
-        WHERE u.level = 'commune' AND u.valid_to IS NULL
+        WHERE u.level = 'commune' AND u.valid_from <= {day} AND (u.valid_to IS NULL OR u.valid_to > {day})
           AND ST_Covers(u.geom, ST_PointOnSurface(t.{geom_col})) {where}
     """  # noqa: S608 - table and column names come from model metadata, not from input
     with connection.cursor() as cursor:
         cursor.execute(sql)
+        return cursor.rowcount
+
+
+def refile_by_date(model: type[SectorFeature], *, unit_ids: list[int] | None = None) -> int:
+    """Move the records whose unit was not valid on their date to the unit that was (one UPDATE):
+    located records by their geometry, tabular ones to the version of the same code valid that day.
+
+    Used after imports and by the re-assignment job of a crosswalk (`unit_ids`: only records filed under
+    these units). Records that no unit covers on their date stay where they are. Returns rows moved."""
+    table = model._meta.db_table
+    day = record_date_sql(model, "t")
+    limit = "AND t.commune_id = ANY(%(ids)s)" if unit_ids is not None else ""
+    if model.locate_by:
+        target = (
+            "u.level = 'commune' AND u.valid_from <= {day} AND (u.valid_to IS NULL OR u.valid_to > {day}) "
+            f"AND ST_Covers(u.geom, ST_PointOnSurface(t.{model.locate_by}))"
+        ).format(day=day)
+    else:
+        target = (
+            f"u.level = 'commune' AND u.code = t.commune_code AND u.valid_from <= {day} "
+            f"AND (u.valid_to IS NULL OR u.valid_to > {day})"
+        )
+    sql = f"""
+        UPDATE {table} t SET commune_id = u.id, commune_code = u.code
+        FROM gis_ioc_adminunit cur, gis_ioc_adminunit u
+        WHERE cur.id = t.commune_id {limit}
+          AND NOT (cur.valid_from <= {day} AND (cur.valid_to IS NULL OR cur.valid_to > {day}))
+          AND {target}
+    """  # noqa: S608 - table and column names come from model metadata, not from input
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"ids": unit_ids or []})
         return cursor.rowcount

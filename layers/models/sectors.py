@@ -130,6 +130,7 @@ class HouseholdBusinessStatus(models.TextChoices):
 
 
 class HouseholdBusiness(SectorFeature):
+    dated_by = "registration_date"
     Status = HouseholdBusinessStatus
     name = models.CharField(_("tên hộ kinh doanh"), max_length=200)
     business_line = models.CharField(_("ngành nghề"), max_length=200)
@@ -308,6 +309,8 @@ class DossierStatus(models.TextChoices):
 class Dossier(SectorFeature):
     """An administrative-procedure dossier (hồ sơ thủ tục hành chính); located by its commune."""
 
+    dated_by = "received_date"
+
     Status = DossierStatus
     locate_by = None
     procedure_code = models.CharField(_("mã thủ tục"), max_length=30)
@@ -382,6 +385,7 @@ class BudgetRevenueSource(models.TextChoices):
 
 
 class BudgetRevenue(SectorFeature):
+    dated_by = "month"
     Source = BudgetRevenueSource
     locate_by = None
     month = models.DateField(_("tháng"), help_text=_("Ngày đầu tháng"))
@@ -422,6 +426,7 @@ class IndicatorCode(models.TextChoices):
 
 
 class Indicator(SectorFeature):
+    dated_by = "year"
     Code = IndicatorCode
     locate_by = None
     code = models.CharField(_("mã chỉ tiêu"), max_length=30, choices=Code.choices)

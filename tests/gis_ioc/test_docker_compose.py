@@ -45,7 +45,7 @@ def test_services_postgis_healthchecked_web_on_gunicorn_processes_worker_and_map
     services = yaml.safe_load(result.stdout)["services"]
     # Services behind a profile (Citus: docs/scaling.md) start only when asked for.
     assert {name for name, service in services.items() if not service.get("profiles")} == {
-        "postgis", "setup", "web", "worker", "mapproxy",
+        "postgis", "setup", "web", "live", "worker", "mapproxy",
     }  # fmt: skip
     assert "pg_isready" in " ".join(services["postgis"]["healthcheck"]["test"])
     web = (
@@ -59,6 +59,9 @@ def test_services_postgis_healthchecked_web_on_gunicorn_processes_worker_and_map
     assert services["web"]["environment"]["DATABASE_URL"] == "postgresql://gis_ioc:pw@postgis:5432/gis_ioc"
     # The same supervisor as `make demo`: one procrastinate worker per queue, restarted when it dies.
     assert "scripts/ioc-run --no-web" in str(services["worker"]["command"])
+    # Long-lived streams on uvicorn, never on gunicorn's sync workers; pages are told its port.
+    assert str(services["live"]["command"]).startswith("uvicorn gis_ioc.asgi:application")
+    assert services["web"]["environment"]["IOC_LIVE_PORT"] == "8001"
     assert "mapproxy_config" in str(services["setup"]["command"])
     assert "mapproxy.wsgiapp:make_wsgi_app('/data/mapproxy/mapproxy-public.yaml'" in str(
         services["mapproxy"]["command"]

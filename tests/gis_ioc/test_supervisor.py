@@ -42,6 +42,18 @@ def test_the_supervisor_runs_a_worker_for_every_queue_the_code_uses() -> None:
     assert used >= {"imports", "analysis"}
 
 
+def test_the_live_stream_runs_on_uvicorn_beside_gunicorn_and_the_pages_know_its_port() -> None:
+    argv = [sys.executable, str(IOC_RUN), "--port", "8100", "--print-plan"]
+    plan = {
+        p["name"]: p["argv"]
+        for p in json.loads(subprocess.run(argv, capture_output=True, text=True, check=True).stdout)
+    }
+    assert plan["live"][1:4] == ["-m", "uvicorn", "gis_ioc.asgi:application"] and "8101" in plan["live"]
+    assert "gunicorn" in plan["web"]
+    no_live = subprocess.run([*argv, "--live-port", "0"], capture_output=True, text=True, check=True).stdout
+    assert "live" not in {p["name"] for p in json.loads(no_live)}
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -108,3 +108,31 @@ def test_demo_dossiers_are_mostly_on_time(thanh_my):
     flags = [d.on_time for d in Dossier.objects.filter(is_demo=True)]
     on_time = np.mean([f is True for f in flags])
     assert 0.75 < on_time < 0.97
+
+
+def test_the_demo_files_each_record_under_the_unit_of_its_date(district):
+    """Before 2025-01-01 the merged Quảng Lập was Pró (24955) and the old Quảng Lập (24946): records of
+    that time carry their units; later ones the merged commune."""
+    import datetime as dt
+
+    from gis_ioc.models import AdminUnit
+    from layers.models import BudgetRevenue, Indicator
+
+    merger = dt.date(2025, 1, 1)
+    merged = AdminUnit.objects.get(code="24955", valid_from=merger)
+    old = {u.id: u.code for u in AdminUnit.objects.filter(valid_to=merger, level="commune")}
+    demo.load(io.StringIO(), only=["24955"], scale=0.05)
+    before = timezone.make_aware(dt.datetime(2025, 1, 1))
+    early = Petition.objects.filter(received_at__lt=before)
+    assert early.exists() and Petition.objects.filter(received_at__gte=before).exists()
+    assert set(early.values_list("commune_id", flat=True)) <= set(old)
+    assert set(Petition.objects.filter(received_at__gte=before).values_list("commune_id", flat=True)) == {merged.id}
+    for model, field in ((Dossier, "received_date"), (BudgetRevenue, "month")):
+        rows = model.objects.filter(**{f"{field}__lt": merger})
+        # Both predecessors get their share, under their own unit and code.
+        assert set(rows.values_list("commune_id", "commune_code").distinct()) == set(old.items()), model
+        assert not model.objects.filter(**{f"{field}__gte": merger}).exclude(commune_id=merged.id).exists(), model
+    population = dict(
+        Indicator.objects.filter(code="population", year=2023).values_list("commune_code", "value")
+    )
+    assert set(population) == {"24946", "24955"} and all(v > 1000 for v in population.values())

@@ -22,13 +22,14 @@ from layers.catalog_defaults import DEFAULT_LAYERS
 from tests.leak_matrix.channels import FEATURE_CHANNELS, Cell, Channel
 from tests.leak_matrix.channels_apps import APP_CHANNELS
 from tests.leak_matrix.channels_catalog import CATALOG_CHANNELS
+from tests.leak_matrix.channels_live import LIVE_CHANNELS
 from tests.leak_matrix.channels_maps import MAP_CHANNELS
 from tests.leak_matrix.observe import compare
 from tests.leak_matrix.world import EXTRA_LAYERS, role_names
 
 pytestmark = pytest.mark.django_db
 
-CHANNELS: list[type[Channel]] = [*FEATURE_CHANNELS, *MAP_CHANNELS, *APP_CHANNELS, *CATALOG_CHANNELS]
+CHANNELS: list[type[Channel]] = [*FEATURE_CHANNELS, *MAP_CHANNELS, *APP_CHANNELS, *CATALOG_CHANNELS, *LIVE_CHANNELS]
 LAYER_KINDS: dict[str, str] = {spec["slug"]: spec.get("kind", "vector") for spec in DEFAULT_LAYERS} | EXTRA_LAYERS
 
 
@@ -115,6 +116,7 @@ NOT_LAYER_DATA: dict[str, str] = {
 # page). Each names its test; `test_every_route_named_as_covered_elsewhere_has_its_test` keeps the
 # references true. Turning these into channels is open work (the matrix is the stronger check).
 _A, _F, _D = "tests/analysis/test_analyses_pages_policy.py::", "tests/petitions/", "tests/dashboard/"
+_U = "tests/gis_ioc/test_unit_sets_api.py::"
 COVERED_BY_OWN_TESTS: dict[str, str] = {
     "analyses/": _A + "test_a_result_layer_the_user_may_not_see_is_not_named_on_the_pages",
     "analyses/<int:pk>/": _A + "test_a_scoped_user_sees_only_his_communes_rows_on_the_page",
@@ -126,6 +128,18 @@ COVERED_BY_OWN_TESTS: dict[str, str] = {
     "reports/district/": _D + "test_commune_scope.py::test_the_district_report_covers_only_the_two_communes",
     "reports/district/pdf": _D + "test_report_pdf_cache.py (the report page rendered by Chromium)",
     "reports/communes/<str:code>/pdf": _D + "test_report_pdf_cache.py (the commune report page, as a PDF)",
+    # Boundaries (the communes layer's reference data): readable exactly when that layer is visible.
+    **dict.fromkeys(
+        [
+            "api/v1/unit-sets/",
+            "api/v1/unit-sets/<slug:slug>/",
+            "api/v1/unit-sets/<slug:slug>/features/",
+            "api/v1/crosswalks/",
+            "api/v1/crosswalks/<int:pk>/",
+            "api/v1/admin-units/<str:code>/history/",
+        ],
+        _U + "test_when_the_boundaries_are_not_published_nothing_about_sets_is",
+    ),
 }
 
 

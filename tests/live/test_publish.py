@@ -105,3 +105,30 @@ def test_events_older_than_the_retention_are_pruned(db, settings) -> None:
     new = events.publish("test.new", {}, layer_slugs=["petitions"], commune_code=None)
     assert events.prune() == 1
     assert list(LiveEvent.objects.values_list("pk", flat=True)) == [new.pk]
+
+
+def test_a_feature_moved_to_another_commune_is_announced_in_both_without_its_fields_in_the_old_one(
+    client, district, gis_staff, django_capture_on_commit_callbacks
+) -> None:
+    import json
+
+    from tests.factories import SchoolFactory, point_in
+
+    school = SchoolFactory(name="Trường THCS Ka Đô", pupils=480, in_commune="24943")
+    LiveEvent.objects.all().delete()
+    client.force_login(gis_staff)
+    moved = point_in("24934", 3)
+    body = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [moved.x, moved.y]}, "properties": {}}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.patch(
+            f"/api/v1/layers/schools/features/{school.pk}/", json.dumps(body), content_type="application/json"
+        )
+    assert response.status_code == 200, response.content
+    events_by_commune = {e.commune_code: e for e in LiveEvent.objects.all()}
+    assert set(events_by_commune) == {"24943", "24934"}
+    # The old commune learns that its school changed (it left), not what it became or where it is now.
+    old = events_by_commune["24943"]
+    assert old.payload["features"] == [{"id": school.pk, "layers": ["schools"], "properties": {}}] and old.geom is None
+    new = events_by_commune["24934"]
+    assert new.payload["features"][0]["properties"]["name"] == "Trường THCS Ka Đô"
+    assert new.geom.distance(moved) < 1e-9

@@ -4,6 +4,7 @@ import { DistrictMap, legendRows } from "./map.js";
 import { el, num, withUnit, day, strings } from "./format.js";
 import * as charts from "./charts.js";
 import { attachSearch } from "./search.js";
+import { startLive } from "./live.js";
 
 const read = (id) => JSON.parse(document.getElementById(id).textContent);
 const cfg = read("page-config");
@@ -315,6 +316,5 @@ attachSearch($("search"), $("search-results"), (res) => {
 
 renderSwitcher();
 route();
-if (cfg.wall) {
-  setInterval(() => { refresh(); dmap.ready.then(() => dmap.reloadTiles()); }, cfg.refreshSeconds * 1000);
-}
+// Live updates (server-sent events) instead of a timer; polling only when the stream cannot be reached.
+startLive({ cfg, refresh, dmap, catalog, state, communeName: (code) => nameOf[code] || code });
