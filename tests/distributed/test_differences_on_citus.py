@@ -56,3 +56,34 @@ def test_a_petition_may_name_a_parcel_that_is_gone(district):
     Petition.objects.filter(pk=petition.pk).update(land_parcel_id=missing)  # no database refusal
     parcel.delete()
     assert Petition.objects.get(pk=petition.pk).land_parcel_id == missing
+
+
+def test_refiling_records_after_a_boundary_reform_is_refused(district):
+    """Difference (not solved): a crosswalk's job (layers.refile) moves the records of closed units with an
+    UPDATE of commune_code, which Citus refuses on a distributed table even when the code stays. On Citus the
+    job fails and nothing moves; the records must be moved by deleting and inserting them."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from gis_ioc.crosswalks import CrosswalkInput, import_crosswalk
+    from gis_ioc.models import AdminUnit, Crosswalk
+    from gis_ioc.unit_sets import resolve
+    from layers import refile
+
+    day = dt.date(2026, 1, 1)
+    tu_tra = AdminUnit.objects.communes().current(day - dt.timedelta(days=1)).get(code="24952")
+    late = PetitionFactory(geom=tu_tra.geom.point_on_surface, received_at=timezone.make_aware(dt.datetime(2026, 2, 1)))
+    members = resolve(as_of=day - dt.timedelta(days=1)).members.values_list("code", flat=True)
+    rows = [
+        CrosswalkInput(
+            row=i, old_code=c, new_code="24949" if c in ("24949", "24952") else c,
+            new_name="Xã Ka Đơn" if c in ("24949", "24952") else "", effective_date=day,
+        )
+        for i, c in enumerate(sorted(members), start=2)
+    ]  # fmt: skip
+    import_crosswalk(rows, source="test merger 2026")
+    crosswalk = Crosswalk.objects.get(effective_date=day)
+    with pytest.raises(NotSupportedError, match="modifying the partition value"), transaction.atomic():
+        refile.run(crosswalk.pk)
+    assert Petition.objects.get(pk=late.pk).commune_code == "24952"
