@@ -379,6 +379,11 @@ class LayerForm(forms.ModelForm):
                     "attributes",
                     _("Các trường không có trong %(m)s: %(f)s") % {"m": model_name, "f": ", ".join(missing)},
                 )
+        if data.get("valid_to_field") and not data.get("temporal_field"):
+            self.add_error(
+                "valid_to_field",
+                _("Trường hết hiệu lực đi cùng trường thời gian (ngày bắt đầu hiệu lực), vd. valid_from / valid_to."),
+            )
         if data.get("kind") == Layer.Kind.RASTER and not data.get("raster_path"):
             self.add_error("raster_path", _("Lớp raster cần đường dẫn tệp COG."))
         if data.get("kind") == Layer.Kind.VECTOR and not (data.get("source_model") or data.get("source_table")):
@@ -409,6 +414,7 @@ class LayerAdmin(admin.ModelAdmin):
                     "geometry_type",
                     "id_field",
                     "temporal_field",
+                    "valid_to_field",
                     "search_fields",
                     "attribution",
                 ]

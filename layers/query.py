@@ -417,6 +417,13 @@ def build_where(
 
 
 def _add_time_filter(source: LayerSource, query: FeatureQuery, columns: dict[str, Column], where: Where) -> None:
+    if source.valid_to_column is not None:
+        # Versioned rows (units with a validity period): valid today, or valid at the asked time.
+        start, end = query.time_start, query.time_end
+        start = start.date() if isinstance(start, dt.datetime) else start
+        end = end.date() if isinstance(end, dt.datetime) else end
+        where.add(*source.validity_sql(start, end))
+        return
     if query.time_start is None and query.time_end is None:
         return
     temporal = source.layer.temporal_field

@@ -118,6 +118,8 @@ class LayerSource:
     plan_column: str | None = None
     temporal_column: str | None = None
     temporal_is_datetime: bool = False
+    # A validity period [temporal_column, valid_to_column) (NULL end: still valid): see validity_sql.
+    valid_to_column: str | None = None
     is_point: bool = False
     base_where: str = "TRUE"
     base_params: list[Any] = field(default_factory=list)
@@ -129,6 +131,24 @@ class LayerSource:
     @property
     def pk_is_int(self) -> bool:
         return self.pk_type == "integer"
+
+    def validity_sql(self, start: Any = None, end: Any = None) -> tuple[str, list[Any]]:
+        """For a layer of versioned rows (a validity period): the rows valid on a day (start == end, or
+        today when neither is given), or valid at some time in [start, end] (either end open). TRUE for
+        other layers."""
+        if self.valid_to_column is None or self.temporal_column is None:
+            return "TRUE", []
+        begin, until = self.temporal_column, self.valid_to_column
+        if start is None and end is None:
+            return f"{begin} <= CURRENT_DATE AND ({until} IS NULL OR {until} > CURRENT_DATE)", []
+        clauses, params = [], []
+        if end is not None:
+            clauses.append(f"{begin} <= %s")
+            params.append(end)
+        if start is not None:
+            clauses.append(f"({until} IS NULL OR {until} > %s)")
+            params.append(start)
+        return " AND ".join(clauses), params
 
     def scope(self, user: permissions.AnyUser) -> tuple[str, list[Any]]:
         """The commune-scope clause for this user: TRUE when unlimited, FALSE when the layer cannot be
@@ -198,6 +218,7 @@ def _model_source(layer: Layer) -> LayerSource:
         srid = getattr(gfield, "srid", 4326)
     commune = "commune_code" if "commune_code" in by_name else ("code" if table == COMMUNE_TABLE else None)
     temporal = by_name.get(layer.temporal_field) if layer.temporal_field else None
+    valid_to = by_name.get(layer.valid_to_field) if layer.valid_to_field else None
     pk = f"{t}.{quote(pk_field.column)}"
     base_where, base_params = _source_filter_sql(layer, pk)
     return LayerSource(
@@ -214,6 +235,7 @@ def _model_source(layer: Layer) -> LayerSource:
         plan_column=f"{t}.{quote(by_name['plan'].column)}" if "plan" in by_name else None,
         temporal_column=f"{t}.{quote(temporal.column)}" if temporal else None,
         temporal_is_datetime=bool(temporal and temporal.get_internal_type() == "DateTimeField"),
+        valid_to_column=f"{t}.{quote(valid_to.column)}" if temporal and valid_to else None,
         is_point=(layer.geometry_type or "").lower() in POINT_TYPES,
         base_where=base_where,
         base_params=base_params,
@@ -256,6 +278,7 @@ def _table_source(layer: Layer) -> LayerSource:
         raise SourceUnavailable(layer.slug)
     has_geom = bool(layer.geometry_field) and layer.geometry_field in real
     temporal = layer.temporal_field if layer.temporal_field in real else None
+    valid_to = layer.valid_to_field if temporal and layer.valid_to_field in real else None
     return LayerSource(
         layer=layer,
         table=table,
@@ -270,6 +293,7 @@ def _table_source(layer: Layer) -> LayerSource:
         plan_column=f"{t}.plan_id" if "plan_id" in real else None,
         temporal_column=f"{t}.{quote(temporal)}" if temporal else None,
         temporal_is_datetime=bool(temporal and real[temporal][0].startswith("timestamp")),
+        valid_to_column=f"{t}.{quote(valid_to)}" if valid_to else None,
         is_point=(layer.geometry_type or "").lower() in POINT_TYPES,
     )
 
@@ -289,6 +313,7 @@ def layer_source(layer: Layer) -> LayerSource:
         layer.geometry_type,
         layer.id_field,
         layer.temporal_field,
+        layer.valid_to_field,
         repr(layer.attributes),
         repr(layer.source_filter),
         layer.version,

@@ -164,11 +164,21 @@ def parse_filters(params: Any, layer: Any | None = None) -> TileFilters:
         plan = int(params["plan"])
     start = _parse_date("start", params["start"]) if params.get("start") else None
     end = _parse_date("end", params["end"]) if params.get("end") else None
+    if params.get("datetime"):
+        # OGC's name for one day (the units valid on it): the same as start=end=that day.
+        if start or end:
+            raise TileError(400, _("Dùng datetime hoặc start/end, không dùng cả hai."))
+        start = end = _parse_date("datetime", params["datetime"])
     if start and end and start > end:
         raise TileError(400, _("Ngày bắt đầu %(start)s sau ngày kết thúc %(end)s.") % {"start": start, "end": end})
     filters = TileFilters(communes, plan, start, end)
     if layer is not None:
         source = layer_source(layer)
+        if source.valid_to_column is not None and not (start or end):
+            # Versioned rows drawn "as of today": the day is part of the cache key, so a reform taking
+            # effect at midnight is drawn from that day on, not from a tile cached the day before.
+            today = timezone.localdate()
+            filters = TileFilters(communes, plan, today, today)
         if plan is not None and not source.plan_column:
             raise TileError(400, _("Lớp %(slug)s không có trường đồ án quy hoạch (plan).") % {"slug": layer.slug})
         if (start or end) and not source.temporal_column:
@@ -204,6 +214,10 @@ def _filter_sql(source: LayerSource, user: AnyUser, filters: TileFilters) -> tup
     if filters.plan is not None:
         clauses.append(f"{source.plan_column} = %s")
         params.append(filters.plan)
+    if source.valid_to_column is not None:
+        # Versioned rows: the dates ask which rows were valid then, not when they were recorded.
+        clause, values = source.validity_sql(filters.start, filters.end)
+        return [*clauses, clause], [*params, *values]
     for bound, op in ((filters.start, ">="), (filters.end, "<")):
         if bound is None:
             continue

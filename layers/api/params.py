@@ -18,6 +18,7 @@ RESERVED = {
     "q",
     "date_from",
     "date_to",
+    "datetime",
     "ordering",
     "fields",
     "limit",
@@ -57,7 +58,12 @@ def parse_feature_query(params: QueryDict, layer: Layer, user: permissions.AnyUs
         if not code.isdigit() or len(code) > 10:
             raise q.QueryError("commune", _("Mã xã là mã số GSO, ví dụ 24931."))
     query.communes = communes
-    if params.get("date_from") or params.get("date_to"):
+    if params.get("datetime"):
+        # OGC's parameter, also here: an instant or start/end (for a layer of unit versions: valid then).
+        if params.get("date_from") or params.get("date_to"):
+            raise q.QueryError("datetime", _("Dùng datetime hoặc date_from/date_to, không dùng cả hai."))
+        query.time_start, query.time_end = q.parse_datetime(params.get("datetime"))
+    elif params.get("date_from") or params.get("date_to"):
         query.time_start = q.parse_instant(params.get("date_from", ""), "date_from")
         query.time_end = q.parse_instant(params.get("date_to", ""), "date_to")
     if params.get("filter"):

@@ -154,6 +154,10 @@ class Layer(models.Model):
         models.CharField(max_length=50), default=list, blank=True, verbose_name=_("trường tìm kiếm")
     )
     temporal_field = models.CharField(_("trường thời gian"), max_length=50, blank=True)
+    # With it, `temporal_field` is the first day of a validity period and this field the day after its last
+    # (open: NULL): the layer shows the rows valid today, and `datetime=` asks for those valid then
+    # (administrative units by date). See layers/source.py `LayerSource.validity_sql`.
+    valid_to_field = models.CharField(_("trường hết hiệu lực"), max_length=50, blank=True)
     min_zoom = models.PositiveSmallIntegerField(_("mức thu phóng nhỏ nhất"), default=8)
     max_zoom = models.PositiveSmallIntegerField(_("mức thu phóng lớn nhất"), default=20)
     sort_order = models.PositiveIntegerField(_("thứ tự"), default=100)
