@@ -20,7 +20,7 @@ import urllib.request
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import close_old_connections, transaction
+from django.db import connections, transaction
 from django.utils import timezone
 from procrastinate.contrib.django import app
 from procrastinate.exceptions import AlreadyEnqueued
@@ -31,6 +31,12 @@ QUEUE = "alerts"
 EVALUATE_LOCK = "alerts-evaluate"
 
 
+def _release() -> None:
+    # The worker runs sync jobs on reused threads; a connection kept by a thread between jobs pins a
+    # backend (and a test database) for nothing. Notifications are few: reconnecting per job is cheap.
+    connections.close_all()
+
+
 @app.task(queue=QUEUE, name="alerts.evaluate", queueing_lock=EVALUATE_LOCK)
 def evaluate() -> int:
     """Evaluate every active rule; the number of alerts raised."""
@@ -39,7 +45,7 @@ def evaluate() -> int:
     try:
         return len(evaluate_rules())
     finally:
-        close_old_connections()
+        _release()
 
 
 @app.periodic(cron="*/5 * * * *", periodic_id="evaluate-alert-rules")
@@ -65,7 +71,12 @@ def deliver(delivery_id: int) -> str:
 
     try:
         with transaction.atomic():
-            delivery = Delivery.objects.select_for_update().select_related("endpoint").filter(pk=delivery_id).first()
+            delivery = (
+                Delivery.objects.select_for_update(of=("self",))
+                .select_related("endpoint")
+                .filter(pk=delivery_id)
+                .first()
+            )
             if delivery is None or delivery.status != Delivery.Status.PENDING:
                 return delivery.status if delivery else "missing"
             delivery.attempts += 1
@@ -82,7 +93,7 @@ def deliver(delivery_id: int) -> str:
             delivery.save(update_fields=["attempts", "status", "sent_at", "last_error"])
             return delivery.status
     finally:
-        close_old_connections()
+        _release()
 
 
 def _send(delivery: object) -> str:
@@ -128,4 +139,4 @@ def digest(timestamp: int) -> int:
     try:
         return len(queue_digests())
     finally:
-        close_old_connections()
+        _release()

@@ -27,10 +27,33 @@ def make_rule(**fields: Any) -> Rule:
 
 
 def run_jobs(queue: str = "alerts") -> None:
-    """Run a real procrastinate worker in this process until the queue has nothing due."""
+    """Run a real procrastinate worker in this process until the queue has nothing due. It reads the
+    queue through psycopg (as `manage.py procrastinate worker` does), on the test database."""
+    from django.db import connection
+    from procrastinate import PsycopgConnector
     from procrastinate.contrib.django import app
+    from psycopg.conninfo import make_conninfo
 
-    app.run_worker(queues=[queue], wait=False, install_signal_handlers=False, listen_notify=False)
+    db = connection.settings_dict
+    parts = {"dbname": db["NAME"], "user": db["USER"], "password": db["PASSWORD"], "host": db["HOST"]}
+    conninfo = make_conninfo(**{k: v for k, v in parts.items() if v}, **({"port": db["PORT"]} if db["PORT"] else {}))
+    worker = app.with_connector(PsycopgConnector(conninfo=conninfo))
+    worker.run_worker(queues=[queue], wait=False, install_signal_handlers=False, listen_notify=False)
+
+
+@pytest.fixture(autouse=True)
+def _empty_alerts_queue(request: pytest.FixtureRequest) -> None:
+    """procrastinate's tables are not Django's (a transactional test's flush leaves them): start each test
+    with an empty alerts queue, so what a test counts is what it queued."""
+    if "transactional_db" not in request.fixturenames and not any(
+        m.kwargs.get("transaction") for m in request.node.iter_markers("django_db")
+    ):
+        return
+    from django.db import connection
+
+    request.getfixturevalue("transactional_db")
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM procrastinate_jobs WHERE queue_name = 'alerts'")
 
 
 def make_jobs_due() -> int:
@@ -51,7 +74,7 @@ class Receiver:
 
     status: int = 200
     hold: bool = False
-    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    received: list[tuple[Any, bytes]] = field(default_factory=list)
     release: threading.Event = field(default_factory=threading.Event)
     url: str = ""
 
@@ -67,7 +90,7 @@ def receivers() -> Iterator[Any]:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receiver.received.append((dict(self.headers), body))
+                receiver.received.append((self.headers, body))  # names case-insensitive
                 if receiver.hold:  # an endpoint that never answers in time
                     receiver.release.wait(30)
                 self.send_response(receiver.status)

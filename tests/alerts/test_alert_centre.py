@@ -106,7 +106,12 @@ def test_a_leader_defines_a_rule_on_the_page_and_an_officer_may_not(district, le
     client.force_login(leader)
     assert client.post("/alerts/rules/", _form()).status_code == 302
     rule = Rule.objects.get()
-    assert (rule.statistic, rule.operator, rule.value, rule.recipient_roles) == ("petitions_received", "ge", 10, ["leader"])
+    assert (rule.statistic, rule.operator, rule.value, rule.recipient_roles) == (
+        "petitions_received",
+        "ge",
+        10,
+        ["leader"],
+    )
     assert "Phản ánh tăng" in client.get("/alerts/rules/").content.decode()
     client.force_login(field_officer)
     assert client.get("/alerts/rules/").status_code == 403
