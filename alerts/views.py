@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from alerts.forms import RuleForm
 from alerts.models import Alert, Rule, Severity
 from gis_ioc import permissions, roles
+from live import client as live_client
 
 LOGIN = "/login/"
 ACTIONS = ("acknowledge", "assign", "resolve", "reopen")
@@ -170,8 +171,9 @@ def centre(request: HttpRequest) -> HttpResponse:
         "status": request.GET.get("status", ""),
         "geojson": {"type": "FeatureCollection", "features": [_feature(a, language) for a in alerts if a.geom]},
         "may_edit_rules": _may_edit_rules(request.user),
+        "live": live_client.page_config(request),  # new alerts arrive on the live stream (alerts.js)
     }
-    return render(request, "alerts/centre.html", context)
+    return live_client.allow_connect(request, render(request, "alerts/centre.html", context))
 
 
 @login_required(login_url=LOGIN)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -39,6 +40,13 @@ def run_jobs(queue: str = "alerts") -> None:
     conninfo = make_conninfo(**{k: v for k, v in parts.items() if v}, **({"port": db["PORT"]} if db["PORT"] else {}))
     worker = app.with_connector(PsycopgConnector(conninfo=conninfo))
     worker.run_worker(queues=[queue], wait=False, install_signal_handlers=False, listen_notify=False)
+    # The periodic deferrer queries through Django's connection on asgiref's one thread for thread-sensitive
+    # calls: close it there, or the test database cannot be dropped at the end of the run.
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result()
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)
