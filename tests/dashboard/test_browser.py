@@ -124,7 +124,7 @@ def check_clicking_a_commune_opens_its_profile_and_back_returns(page):
     assert page.locator("#profile-title").inner_text() == "Thị trấn Thạnh Mỹ"
     card = page.locator('#profile-kpis .kpi[data-key="petitions_received"]')
     assert "3" in card.locator(".kpi-value").inner_text()
-    assert "Trung bình huyện: 6" in card.locator(".kpi-district").inner_text()
+    assert "Trung bình các xã: 6" in card.locator(".kpi-district").inner_text()
     assert page.locator('#profile-lists section[data-slug="petitions"] tbody tr').count() == 3
     assert page.locator('#profile-lists section[data-slug="schools"] tbody tr').count() == 2
     page.wait_for_function("window.dashboardMap.areTilesLoaded()")
