@@ -115,3 +115,13 @@ def test_a_leader_defines_a_rule_on_the_page_and_an_officer_may_not(district, le
     assert "Phản ánh tăng" in client.get("/alerts/rules/").content.decode()
     client.force_login(field_officer)
     assert client.get("/alerts/rules/").status_code == 403
+
+
+def test_the_alert_centre_speaks_english_after_the_switch(two_alerts, leader, client, settings):
+    client.force_login(leader)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get("/alerts/").content.decode()
+    assert "Alert centre" in page and "Trung tâm cảnh báo" not in page
+    assert two_alerts["24931"].message_en in page
+    listed = client.get("/api/v1/alerts/").json()["features"]
+    assert {f["properties"]["message"] for f in listed} == {a.message_en for a in two_alerts.values()}

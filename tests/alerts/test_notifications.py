@@ -162,3 +162,17 @@ def test_the_leaders_digest_lists_the_days_alerts_in_vietnamese(district, smtp_s
     digests = [m for m in digests if m["Subject"] == f"Bản tin cảnh báo ngày {today}"]
     assert [m["To"] for m in digests] == ["lanhdao@example.org"]
     assert digests[0].get_content().replace("\r\n", "\n").strip() == text
+
+
+def test_a_data_change_queues_one_evaluation_that_a_worker_runs(district):
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    rule = _threshold_alert(district, email=False)
+    # Two changes through the one change signal (the intake records each petition): one evaluation waits.
+    new_petition(point=inside("24931"))
+    new_petition(point=inside("24931"))
+    waiting = ProcrastinateJob.objects.filter(task_name="alerts.evaluate", status="todo")
+    assert waiting.count() == 1
+    assert not Alert.objects.exists()  # nothing is evaluated in the writer's request
+    run_jobs()
+    assert list(Alert.objects.values_list("rule_id", "commune_code", "value")) == [(rule.pk, "24931", 2.0)]
