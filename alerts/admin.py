@@ -9,7 +9,7 @@ class RuleAdmin(admin.ModelAdmin):
     form = RuleForm
     list_display = ("name", "kind", "severity", "active")
     list_filter = ("kind", "severity", "active")
-    fields = RuleForm.Meta.fields[:9] + ["longitude", "latitude"] + RuleForm.Meta.fields[9:]
+    fields = (*RuleForm.Meta.fields[:9], "longitude", "latitude", *RuleForm.Meta.fields[9:])
 
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
         if not change:

@@ -7,16 +7,21 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from alerts.models import Alert, Delivery, Severity
 from gis_ioc import roles
 
-_SEVERITY_ORDER = [Severity.CRITICAL, Severity.WARNING, Severity.INFO]
+_SEVERITY_ORDER: list[str] = [Severity.CRITICAL, Severity.WARNING, Severity.INFO]
 
 
 def digest_text(user: Any, until: dt.datetime | None = None) -> str:
     """The digest for one person: counts by severity, the new alerts (most severe first), the open ones."""
+    with translation.override("vi"):
+        return _digest_text(user, until)
+
+
+def _digest_text(user: Any, until: dt.datetime | None) -> str:
     until = until or timezone.now()
     since = until - dt.timedelta(days=1)
     visible = Alert.objects.visible_to(user).select_related("rule")
@@ -29,7 +34,7 @@ def digest_text(user: Any, until: dt.datetime | None = None) -> str:
         lines.append("Không có cảnh báo mới trong 24 giờ qua.")
     else:
         tally = {s: sum(a.severity == s for a in new) for s in _SEVERITY_ORDER}
-        counts = ", ".join(f"{n} {s.label.lower()}" for s, n in tally.items() if n)
+        counts = ", ".join(f"{n} {Severity(s).label.lower()}" for s, n in tally.items() if n)
         lines.append(f"{len(new)} cảnh báo mới trong 24 giờ qua ({counts}):")
         lines += [f"- [{a.get_severity_display()}] {a.message_vi}" for a in new]
     lines += ["", f"Cảnh báo chưa xử lý xong: {still_open}.", "Xem chi tiết tại trung tâm cảnh báo: /alerts/"]

@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from alerts import rules as rule_rules
-from alerts.models import COMPARE, Alert, Rule
+from alerts.models import COMPARE, Alert, Operator, Rule
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ def _threshold(rule: Rule, today: dt.date) -> Iterator[Finding]:
     values = statistics.commune_values(rule.statistic, start, today, rule.communes or None)
     names = _names()
     compare = COMPARE[rule.operator]
-    symbol = dict(rule._meta.get_field("operator").choices)[rule.operator]
+    symbol = dict(Operator.choices)[rule.operator]
     for code, value in sorted(values.items()):
         if value is None or not compare(float(value), float(rule.value or 0)):
             continue
@@ -189,6 +189,7 @@ def _near_place(rule: Rule, today: dt.date) -> Iterator[Finding]:
 
     # Petitions received since the rule exists: a rule about new petitions does not replay the archive.
     # Distance in metres on geography; only the new petitions are measured, so no index is needed.
+    assert rule.place is not None  # rule_errors requires it of this kind
     qs = Petition.objects.filter(received_at__gte=rule.created_at).extra(
         where=["ST_DWithin(geom::geography, ST_GeomFromEWKT(%s)::geography, %s)"],
         params=[rule.place.ewkt, rule.radius_m],

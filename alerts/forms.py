@@ -48,8 +48,10 @@ class RuleForm(forms.ModelForm):
         from petitions.models import Category
 
         super().__init__(*args, **kwargs)
-        self.fields["statistic"].choices = [("", "—"), *((s.code, s.title_vi) for s in statistics.STATISTICS.values())]
-        self.fields["category"].choices = [("", _("Mọi lĩnh vực")), *Category.choices]
+        statistic, category = self.fields["statistic"], self.fields["category"]
+        assert isinstance(statistic, forms.ChoiceField) and isinstance(category, forms.ChoiceField)
+        statistic.choices = [("", "—"), *((s.code, s.title_vi) for s in statistics.STATISTICS.values())]
+        category.choices = [("", _("Mọi lĩnh vực")), *Category.choices]
         rule = self.instance
         if rule.pk:
             self.initial["communes"] = ", ".join(rule.communes)
@@ -67,7 +69,7 @@ class RuleForm(forms.ModelForm):
         return _codes(self.cleaned_data.get("recipient_communes", ""))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         lon, lat = data.get("longitude"), data.get("latitude")
         place = Point(lon, lat, srid=4326) if lon is not None and lat is not None else None
         rule = self.instance

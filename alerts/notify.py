@@ -25,6 +25,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
+from django.utils import translation
 
 from alerts.models import Alert, Delivery
 
@@ -94,6 +95,9 @@ def queue(alert: Alert) -> list[Delivery]:
             geometry=alert.geom,
         )  # fmt: skip
     deliveries: list[Delivery] = []
+    with translation.override("vi"):  # e-mails are in Vietnamese, whatever language the caller's request had
+        subject = f"[{alert.get_severity_display()}] {alert.rule.name}"[:300]
+        text_vi = email_text(alert)
     if alert.rule.email:
         for user in recipients(alert):
             if user.email:
@@ -103,8 +107,8 @@ def queue(alert: Alert) -> list[Delivery]:
                         channel=Delivery.Channel.EMAIL,
                         recipient=user,
                         address=user.email,
-                        subject=f"[{alert.get_severity_display()}] {alert.rule.name}"[:300],
-                        body=email_text(alert),
+                        subject=subject,
+                        body=text_vi,
                     )  # fmt: skip
                 )
     text = body_bytes({"event": KIND_RAISED, "alert": data}).decode()

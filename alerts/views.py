@@ -182,7 +182,7 @@ def rules(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """The rules page: the list, and the form creating (or, with an id, editing) one."""
     if not _may_edit_rules(request.user):
         raise PermissionDenied(_("Chỉ lãnh đạo và quản trị hệ thống được đặt quy tắc cảnh báo."))
-    rule = get_object_or_404(Rule, pk=pk) if pk is not None else Rule(created_by=request.user)
+    rule = get_object_or_404(Rule, pk=pk) if pk is not None else Rule(created_by=request.user)  # type: ignore[misc]  # signed in (login_required)
     form = RuleForm(request.POST or None, instance=rule)
     if request.method == "POST":
         if form.is_valid():
