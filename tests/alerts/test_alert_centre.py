@@ -125,3 +125,20 @@ def test_the_alert_centre_speaks_english_after_the_switch(two_alerts, leader, cl
     assert two_alerts["24931"].message_en in page
     listed = client.get("/api/v1/alerts/").json()["features"]
     assert {f["properties"]["message"] for f in listed} == {a.message_en for a in two_alerts.values()}
+
+
+def test_an_administrator_adds_a_near_place_rule_in_the_admin(district, administrator, client):
+    client.force_login(administrator)
+    assert client.get("/admin/alerts/rule/add/").status_code == 200
+    data = _form(kind="near_place", statistic="", period="", operator="", value="", category="moi_truong",
+                 longitude="108.47", latitude="11.79", radius_m="250")  # fmt: skip
+    refused = client.post("/admin/alerts/rule/add/", {**data, "radius_m": "-5"})
+    assert refused.status_code == 200 and "0 mét" in refused.content.decode()
+    assert client.post("/admin/alerts/rule/add/", data).status_code == 302
+    rule = Rule.objects.get()
+    assert (rule.kind, rule.radius_m, round(rule.place.x, 2), rule.created_by) == (
+        "near_place",
+        250,
+        108.47,
+        administrator,
+    )
