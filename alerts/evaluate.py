@@ -39,6 +39,7 @@ class Finding:
     value: float | None = None
     geom: Point | None = None
     link: str = ""
+    statistic: str | None = None  # the statistic behind it (anomalies: the series'), for its layers
 
 
 def evaluate_rules(today: dt.date | None = None, rules: list[Rule] | None = None) -> list[Alert]:
@@ -62,12 +63,14 @@ def evaluate_rule(rule: Rule, today: dt.date) -> list[Alert]:
         "sla_dossier": _sla_dossiers,
         "near_place": _near_place,
     }
-    slugs = rule_rules.layer_slugs(rule)
+    slugs: dict[str | None, list[str]] = {}
     new: list[Alert] = []
     for finding in finders[rule.kind](rule, today):
         if rule.communes and finding.commune_code not in rule.communes:
             continue
-        alert = _raise_once(rule, finding, slugs)
+        if finding.statistic not in slugs:
+            slugs[finding.statistic] = rule_rules.layer_slugs(rule, finding.statistic)
+        alert = _raise_once(rule, finding, slugs[finding.statistic])
         if alert is not None:
             new.append(alert)
     return new
@@ -140,7 +143,7 @@ def _threshold(rule: Rule, today: dt.date) -> Iterator[Finding]:
 
 def _anomaly(rule: Rule, today: dt.date) -> Iterator[Finding]:
     from analysis.alerts import current_alerts
-    from analysis.trends import latest_month
+    from analysis.trends import SERIES, latest_month
 
     for row in current_alerts(rule.communes or None, month=latest_month(today)):
         yield Finding(
@@ -149,6 +152,7 @@ def _anomaly(rule: Rule, today: dt.date) -> Iterator[Finding]:
             value=row["value"],
             message_vi=row["message_vi"],
             message_en=row["message_en"],
+            statistic=SERIES[row["series"]].statistic,
         )
 
 

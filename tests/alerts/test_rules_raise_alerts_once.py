@@ -63,3 +63,20 @@ def test_a_new_petition_of_the_category_near_the_place_raises_an_alert_and_a_far
     assert [a.message_vi.split()[3] for a in raised] == [near.tracking_code]
     assert raised[0].geom.distance(near.geom) == 0
     assert evaluate_rules(rules=[rule]) == []
+
+
+def test_an_anomaly_of_the_trends_analysis_raises_one_alert_about_its_series(district):
+    from analysis.trends import add_months
+    from tests.analysis.test_trends import MONTH, _petitions
+
+    rule = make_rule(kind="anomaly", severity="critical")
+    for i in range(12, 0, -1):  # a calm year, then a jump in June 2024 in Thạnh Mỹ only
+        _petitions("24931", add_months(MONTH, -i), 2 + i % 3)
+        _petitions("24937", add_months(MONTH, -i), 2 + i % 3)
+    _petitions("24931", MONTH, 20)
+    _petitions("24937", MONTH, 3)
+    july = dt.date(2024, 7, 15)  # June is the last complete month
+    raised = evaluate_rules(today=july, rules=[rule])
+    assert [(a.commune_code, a.value, a.layer_slugs) for a in raised] == [("24931", 20.0, ["petitions"])]
+    assert "tăng bất thường" in raised[0].message_vi
+    assert evaluate_rules(today=july, rules=[rule]) == []
