@@ -8,7 +8,7 @@ MANAGE := $(PY) manage.py
 # Packages checked by mypy (django-stubs; settings in pyproject.toml [tool.mypy]).
 TYPED := gis_ioc layers tiles petitions analysis dashboard live alerts
 
-.PHONY: demo test db db-stop setup system venv assets migrate messages serve lint bench clean
+.PHONY: demo test test-distributed db db-stop setup system venv assets migrate messages serve lint bench clean
 
 demo: setup db messages
 	$(MANAGE) prepare_demo
@@ -26,6 +26,18 @@ test: setup db messages
 	.venv/bin/mypy $(TYPED)
 	status=0; $(PY) -m pytest -q -p no:cacheprovider || status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "no tests collected" >&2; fi; exit $$status
+
+# The platform on Citus (docs/scaling.md, section Citus): scripts/ioc-citus starts a coordinator and two workers,
+# a fresh database is migrated and distributed (manage.py citus_distribute), then tests/distributed runs. Not part
+# of `make test`: Citus is built from source once (`scripts/ioc-citus build`); without it this stops, saying so.
+CITUS_TEST_DB := gis_ioc_distributed_test
+test-distributed: setup messages
+	@scripts/ioc-citus start $(CITUS_TEST_DB) >/dev/null
+	@scripts/ioc-citus drop $(CITUS_TEST_DB) >/dev/null
+	@scripts/ioc-citus start $(CITUS_TEST_DB)
+	export DATABASE_URL="$$(scripts/ioc-citus url $(CITUS_TEST_DB))" IOC_DISTRIBUTED=1; \
+	  $(MANAGE) migrate --noinput -v0 && $(MANAGE) citus_distribute >/dev/null && \
+	  $(PY) -m pytest -q -p no:cacheprovider tests/distributed
 
 setup: system venv assets
 

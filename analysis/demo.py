@@ -15,6 +15,7 @@ from typing import TextIO
 from django.db import connection, transaction
 
 from analysis.registry import METRIC_SRID
+from gis_ioc import distributed
 
 TABLE = "demo_roads"
 SLUG = "roads"
@@ -79,6 +80,7 @@ def load(stdout: TextIO, reset: bool = False) -> None:
         return
     with transaction.atomic():
         with connection.cursor() as cursor:
+            distributed.read_reference_tables_locally(cursor)  # Citus: the new table is filled from them
             cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
             cursor.execute(_BUILD_SQL)
             cursor.execute(f"SELECT count(*), round(sum(ST_Length(geom::geography)) / 1000) FROM {TABLE}")

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 
 from gis_ioc.admin_units import (
@@ -269,7 +269,11 @@ def _plan(
         problems.append(
             f"{old_set.name} was already replaced on {old_set.valid_to:%Y-%m-%d}: a crosswalk from it exists"
         )
-    old_units = {u.code: u for u in old_set.members.filter(level=level)}
+    # Units beginning on the effective day are boundaries loaded beforehand for this reform (`attach` filed
+    # them into the set in force that day, this one): they are new units, not old ones.
+    members = list(old_set.members.filter(level=level))
+    old_units = {u.code: u for u in members if u.valid_from < day}
+    loaded_for_day = {u.code for u in members if u.valid_from >= day}
     plan = _Plan(old_set=old_set, day=day, old_units=old_units, rows=rows)
     by_old: dict[str, list[CrosswalkInput]] = defaultdict(list)
     by_new: dict[str, list[CrosswalkInput]] = defaultdict(list)
@@ -369,6 +373,8 @@ def _plan(
         if not name and new_code not in plan.preloaded and new_code not in boundaries:
             problems.append(f"row {parts[0].row}, new_name: empty for the new unit {new_code}")
         plan.names[new_code] = name
+    for code in sorted(loaded_for_day - set(by_new)):
+        problems.append(f"{code} was loaded to begin on {day:%Y-%m-%d} but no row makes it a new unit (new_code)")
     return plan, problems
 
 
@@ -424,6 +430,7 @@ def _apply(plan: _Plan, level: str, source: str, boundaries: dict[str, UnitInput
         created[new_code] = unit
     _update_areas([u.id for u in created.values()])
     old_set = plan.old_set
+    old_set.members.remove(*plan.preloaded.values())  # loaded beforehand into the set then in force
     renamed = _default_names(old_set)
     old_set.valid_to = day
     if renamed:
@@ -471,6 +478,7 @@ def _apply(plan: _Plan, level: str, source: str, boundaries: dict[str, UnitInput
                 f"the new set has {new_km2:.3f} km² of {what}, the old one {old_km2:.3f} km² "
                 f"(tolerance {TOPOLOGY_TOLERANCE_KM2} km²): check the boundaries of the split units"
             )
+    problems += _uncovered_by_split(plan, old_units, created)
     if problems:
         raise CrosswalkError(source, problems)
     return CrosswalkResult(
@@ -481,6 +489,27 @@ def _apply(plan: _Plan, level: str, source: str, boundaries: dict[str, UnitInput
         closed=closing,
         topology=after,
     )
+
+
+def _uncovered_by_split(plan: _Plan, old_units: dict[str, AdminUnit], created: dict[str, AdminUnit]) -> list[str]:
+    """Area of each split unit that none of its new units covers. The gap check above only sees holes
+    inside the set's union, so a strip missing along the province's edge would be lost unnoticed."""
+    problems = []
+    for old_code in sorted({c for olds in plan.split.values() for c in olds}):
+        parts = [created[new].id for new, olds in plan.split.items() if old_code in olds]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT ST_Area(ST_Difference(o.geom, (SELECT ST_Union(geom) FROM gis_ioc_adminunit "
+                "WHERE id = ANY(%s)))::geography) / 1e6 FROM gis_ioc_adminunit o WHERE o.id = %s",
+                [parts, old_units[old_code].id],
+            )
+            uncovered = float(cursor.fetchone()[0] or 0)
+        if uncovered > TOPOLOGY_TOLERANCE_KM2:
+            problems.append(
+                f"{uncovered:.3f} km² of {old_code} is in none of the units it was split into "
+                f"(tolerance {TOPOLOGY_TOLERANCE_KM2} km²): check the boundaries of the split units"
+            )
+    return problems
 
 
 def import_crosswalk(

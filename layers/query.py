@@ -670,7 +670,18 @@ def _planner_estimate(source: LayerSource, where: Where) -> int:
         _execute(cursor, f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {source.from_sql} WHERE {where.sql}", where.params)  # noqa: S608
         plan = cursor.fetchone()[0]
     plan = json.loads(plan) if isinstance(plan, str) else plan
-    return int(plan[0]["Plan"]["Plan Rows"])
+    return _plan_rows(plan[0]["Plan"])
+
+
+def _plan_rows(node: dict[str, Any]) -> int:
+    """The plan's row estimate. On Citus (docs/scaling.md) a distributed scan carries a fixed 100000: take
+    the shard plan it shows (one of its tasks) times the number of tasks instead."""
+    job = node.get("Distributed Query", {}).get("Job", {})
+    try:
+        shard = job["Tasks"][0]["Remote Plan"][0][0]["Plan"]
+        return int(shard["Plan Rows"]) * int(job["Task Count"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        return int(node["Plan Rows"])
 
 
 def _execute(cursor: Any, sql: str, params: list[Any]) -> None:

@@ -164,10 +164,52 @@ def _ratio_of(num_sql: str, den_sql: str, factor: float = 1.0) -> str:
     )
 
 
-_OPEN_PETITION = (
-    "t.received_at < p.pe_ts AND (t.resolved_at >= p.pe_ts OR (t.resolved_at IS NULL "
-    "AND t.status IN ('received', 'verified', 'assigned', 'in_progress')))"
+def _open_at_period_end(table: str, opens: str, closes: str, where: str, open_bound: str = "pe_ts") -> str:
+    """A stock of things open at each period's end (petitions open, overdue), counted from events.
+
+    A record opens at `opens` and closes at `closes` (NULL: still open); it is open at a period's end when it
+    opened before the period's `open_bound` (its end, or its as-of time) and had not closed before its end.
+    Each record is placed once in the period it opened and the one it closed (width_bucket over the sorted
+    period ends), and the periods then sum those buckets: the cost grows as periods + records, not as their
+    product (a range join of every record to every period). `where` keeps only records that are ever open,
+    so a closing event always follows its own opening.
+    """
+    date = record_date_sql(_model_of(table), "t")
+    events = (
+        "SELECT v.vid, "
+        f"width_bucket({opens}, b.o) AS bo, "
+        f"CASE WHEN {closes} IS NULL THEN NULL ELSE width_bucket({closes}, b.c) END AS bc, "
+        "count(*) AS n "
+        f"FROM (SELECT array_agg({open_bound} ORDER BY ps) AS o, array_agg(pe_ts ORDER BY ps) AS c FROM p) b "
+        f"CROSS JOIN v JOIN {table} t ON t.commune_code = v.code AND {date} >= v.lo AND {date} < v.hi "
+        f"WHERE {where} GROUP BY 1, 2, 3"
+    )
+    # Period k counts the records opened before its bound (bucket < k) and not closed before its end.
+    inner = (
+        "SELECT k.ps, ev.vid, sum(ev.n)::float AS num, NULL::float AS den "
+        "FROM (SELECT ps, row_number() OVER (ORDER BY ps) AS k FROM p) k "
+        f"JOIN ({events}) ev ON ev.bo < k.k AND (ev.bc IS NULL OR ev.bc >= k.k) GROUP BY k.ps, ev.vid"
+    )
+    return _weighted(inner, "population", per_period=True)
+
+
+_STILL_OPEN = "t.status IN ('received', 'verified', 'assigned', 'in_progress')"
+_PETITIONS_OPEN = _open_at_period_end(
+    "petitions_petition",
+    "t.received_at",
+    "t.resolved_at",
+    f"((t.resolved_at IS NULL AND {_STILL_OPEN}) OR t.resolved_at >= t.received_at)",
 )
+# Overdue from the later of its receipt and its deadline (the as-of time of the current period is now).
+_PETITIONS_OVERDUE = _open_at_period_end(
+    "petitions_petition",
+    "GREATEST(t.received_at, t.due_at)",
+    "t.resolved_at",
+    f"t.due_at IS NOT NULL AND ((t.resolved_at IS NULL AND {_STILL_OPEN}) "
+    "OR t.resolved_at >= GREATEST(t.received_at, t.due_at))",
+    open_bound="asof_ts",
+)
+
 _OVERDUE_DOSSIER = (
     # The first line restates the partial index dossier_late_idx, so the planner can use it.
     "(t.resolved_date IS NULL OR t.resolved_date > t.due_date) AND "
@@ -315,7 +357,7 @@ _STATS: list[Statistic] = [
         "Open petitions",
         "phản ánh",
         "petitions",
-        _dated("petitions_petition", "count(*)", where=_OPEN_PETITION),
+        _PETITIONS_OPEN,
         zero=True,
     ),
     Statistic(
@@ -324,7 +366,7 @@ _STATS: list[Statistic] = [
         "Overdue petitions",
         "phản ánh",
         "petitions",
-        _dated("petitions_petition", "count(*)", where=f"{_OPEN_PETITION} AND t.due_at < p.asof_ts"),
+        _PETITIONS_OVERDUE,
         zero=True,
     ),
     Statistic(

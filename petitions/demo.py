@@ -35,7 +35,7 @@ WITH p AS (
     SELECT id, status, received_at, resolved_at, agency_id,
            COALESCE(resolved_at, LEAST(now(), received_at + interval '20 days')) AS horizon
     FROM petitions_petition pp
-    WHERE is_demo AND NOT EXISTS (SELECT 1 FROM petitions_petitionevent e WHERE e.petition_id = pp.id)
+    WHERE is_demo AND pp.id NOT IN (SELECT e.petition_id FROM petitions_petitionevent e)
 ), steps(action, from_status, to_status, days, statuses, is_public) AS (VALUES
     ('receive', '', 'received', 0.0, ARRAY['received','verified','rejected','duplicate','assigned','in_progress',
         'resolved','closed'], true),
@@ -105,6 +105,8 @@ def _add_members(agencies: dict[str, Agency]) -> None:
 
 
 def _histories() -> tuple[int, int, int]:
+    # "NOT IN (uncorrelated sub-query)" rather than a correlated NOT EXISTS: on Citus the petitions are
+    # distributed and their events and reporters are not, and Citus can run the former, not the latter.
     with connection.cursor() as cursor:
         # The routing rule's agency (the commune's own rule first) for every petition past verification.
         cursor.execute(
@@ -122,7 +124,7 @@ def _histories() -> tuple[int, int, int]:
             """
             INSERT INTO petitions_petitionreporter (petition_id, original_petition_id, name, phone, email, reported_at)
             SELECT id, id, reporter_name, reporter_phone, reporter_email, received_at FROM petitions_petition p
-            WHERE is_demo AND NOT EXISTS (SELECT 1 FROM petitions_petitionreporter r WHERE r.petition_id = p.id)
+            WHERE is_demo AND p.id NOT IN (SELECT r.petition_id FROM petitions_petitionreporter r)
             """
         )
         reporters = cursor.rowcount

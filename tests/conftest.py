@@ -10,6 +10,9 @@ from django.contrib.auth.models import Group, User
 
 from gis_ioc import roles
 
+# tests/distributed/ runs against Citus clusters: only `make test-distributed` (IOC_DISTRIBUTED=1) collects it.
+collect_ignore = [] if os.environ.get("IOC_DISTRIBUTED") == "1" else ["distributed"]
+
 # ../shared/data next to the checkout; IOC_SHARED_DATA points elsewhere (a CI clone in another folder).
 SHARED_DATA = Path(os.environ.get("IOC_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
 

@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
+from gis_ioc import distributed
 from gis_ioc.lib import tabular
 from layers.importers import crs as crs_mod
 from layers.importers import encodings, geometry, staging
@@ -40,7 +41,7 @@ from layers.models.base import SectorFeature, refile_by_date
 
 Progress = Callable[[int, str], None]
 MAX_ISSUES = 1000
-TEMP_TABLES = ("_imp_stage", "_imp_geo", "_imp_bad", "_imp_src", "_imp_communes")
+TEMP_TABLES = ("_imp_stage", "_imp_geo", "_imp_bad", "_imp_src", "_imp_hit", "_imp_communes")
 
 
 class ImportRejected(ImportRefused):
@@ -535,14 +536,27 @@ def _write(cur: Any, target: Target, columns: list[Column], any_rejected: bool) 
         cur.execute(f"INSERT INTO {table} ({', '.join(q(n) for n in names)}) SELECT {select} {source} ORDER BY s._row")  # noqa: S608
         return cur.rowcount, 0
     cur.execute(f"CREATE TEMP TABLE _imp_src ON COMMIT DROP AS SELECT {select} {source} ORDER BY s._row")  # noqa: S608
-    match = " AND ".join(f"t.{q(k)} IS NOT DISTINCT FROM src.{q(k)}" for k in key)
-    skip = {"created_at", *key}
+    # On Citus (gis_ioc/distributed.py) a row never changes its distribution column (commune_code): an
+    # upsert matches within the row's commune and leaves that column alone. Plain PostgreSQL: nothing changes.
+    shard_key = [c for c in [distributed.distribution_column(target.table, cur)] if c in names and c not in key]
+    match = " AND ".join(f"t.{q(k)} IS NOT DISTINCT FROM src.{q(k)}" for k in [*key, *shard_key])
+    skip = {"created_at", *key, *shard_key}
     sets = ", ".join(f"{q(n)} = src.{q(n)}" for n in names if n not in skip)
-    cur.execute(f"UPDATE {table} t SET {sets} FROM _imp_src src WHERE {match}")  # noqa: S608
+    # The sub-select lets Citus plan the temporary table as an intermediate result (it refuses a direct
+    # join of a distributed table with a local one in an UPDATE); PostgreSQL flattens it away.
+    cur.execute(f"UPDATE {table} t SET {sets} FROM (SELECT * FROM _imp_src) src WHERE {match}")  # noqa: S608
     updated = cur.rowcount
+    # The keys already stored, then the other rows inserted: a NOT EXISTS over the target inside the INSERT
+    # would be a correlated sub-query on a distributed table, which Citus cannot run.
+    keys = [*key, *shard_key]
+    cur.execute(
+        f"CREATE TEMP TABLE _imp_hit ON COMMIT DROP AS SELECT {', '.join('src.' + q(k) for k in keys)} "  # noqa: S608
+        f"FROM (SELECT * FROM _imp_src) src JOIN {table} t ON {match}"
+    )
+    seen = " AND ".join(f"h.{q(k)} IS NOT DISTINCT FROM src.{q(k)}" for k in keys)
     cur.execute(
         f"INSERT INTO {table} ({', '.join(q(n) for n in names)}) SELECT {', '.join('src.' + q(n) for n in names)} "  # noqa: S608
-        f"FROM _imp_src src WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})"
+        f"FROM _imp_src src WHERE NOT EXISTS (SELECT 1 FROM _imp_hit h WHERE {seen})"
     )
     return cur.rowcount, updated
 

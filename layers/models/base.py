@@ -61,6 +61,9 @@ class SectorFeature(models.Model):
     # that day: a petition of 2024 in Pró's area belongs to Pró even after Pró merged away). None: the
     # record has no date of its own (a school, a parcel) and belongs to today's unit.
     dated_by: str | None = None
+    # The commune_code the row holds in the database, set on load and save (see _do_update; the admin's scope
+    # check reads it too). Only annotated: an instance that never met the database has none.
+    _stored_commune_code: str | None
 
     class Meta:
         abstract = True
@@ -162,6 +165,26 @@ class SectorFeature(models.Model):
         elif not self.commune_code and self.commune is not None:
             self.commune_code = self.commune.code
         super().save(*args, **kwargs)
+        self._stored_commune_code = self.commune_code
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any, **kwargs: Any) -> Self:
+        instance = super().from_db(db, field_names, values, **kwargs)
+        # What the row holds, to tell an unchanged commune_code from a move (see _do_update).
+        instance._stored_commune_code = instance.__dict__.get("commune_code")
+        return instance
+
+    def _do_update(self, base_qs: Any, using: Any, pk_val: Any, values: Any, *args: Any, **kwargs: Any) -> Any:
+        # On Citus the sector tables are distributed by commune_code (gis_ioc/distributed.py), and Citus refuses
+        # an UPDATE that assigns the distribution column unless it keeps the column's own value. Django writes
+        # every field, so an unchanged commune_code goes out as `commune_code = commune_code`: the same no-op
+        # on a single PostgreSQL. A real move to another commune is still sent (and refused by Citus).
+        stored = getattr(self, "_stored_commune_code", None)
+        if stored is not None:
+            values = [
+                (f, m, models.F(f.attname) if f.attname == "commune_code" and v == stored else v) for f, m, v in values
+            ]
+        return super()._do_update(base_qs, using, pk_val, values, *args, **kwargs)
 
 
 def record_date_sql(model: type[SectorFeature], alias: str) -> str:

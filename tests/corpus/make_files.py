@@ -52,8 +52,39 @@ def zipped(entries: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
+# Crosswalks against the demo district's communes of 2025 (the "crosswalk" channel of files.yaml).
+DEMO_COMMUNES = ["24928", "24931", "24934", "24937", "24940", "24943", "24949", "24952", "24955"]
+CROSSWALK_HEADER = "ma_cu,ma_moi,ten_moi,ngay_hieu_luc,ty_le_dien_tich,ty_le_dan_so,can_cu\n"
+
+
+def crosswalk(*changes: str, skip: str = "") -> str:
+    """A crosswalk effective 01/01/2026: the given rows, then every other demo commune unchanged."""
+    mentioned = {line.split(",")[0] for line in changes} | {skip}
+    rest = [f"{c},{c},,01/01/2026,,," for c in DEMO_COMMUNES if c not in mentioned]
+    return CROSSWALK_HEADER + "\n".join([*changes, *rest]) + "\n"
+
+
+def write_crosswalks() -> None:
+    """Only the crosswalk cases (the other files need not be rewritten to add these)."""
+    texts = {
+        "crosswalk-no-rows.csv": CROSSWALK_HEADER,
+        "crosswalk-missing-columns.csv": "ma,ten\n24949,Ka Đơn\n",
+        "crosswalk-is-a-geojson.geojson": collection(feature(POINT)),
+        "crosswalk-cycle.csv": crosswalk("24949,24952,Xã Tu Tra,01/01/2026,,,", "24952,24949,Xã Ka Đơn,01/01/2026,,,"),
+        "crosswalk-date-abc.csv": crosswalk("24949,24949,,abc,,,"),
+        "crosswalk-share-150-percent.csv": crosswalk("24949,24949,,01/01/2026,150%,,"),
+        "crosswalk-shares-not-one.csv": crosswalk(
+            "24949,24949,,01/01/2026,60%,,", "24949,24952,Xã Tu Tra,01/01/2026,30%,,"
+        ),
+        "crosswalk-uncovered-and-unknown.csv": crosswalk("99999,24949,,01/01/2026,,,", skip="24937"),
+    }
+    for name, data in texts.items():
+        (FILES / name).write_bytes(data.encode("utf-8"))
+
+
 def main() -> None:
     FILES.mkdir(exist_ok=True)
+    write_crosswalks()
     good = collection(feature(POINT))
     shp = shapefile_parts()
     texts: dict[str, str | bytes] = {

@@ -50,6 +50,11 @@ def test_a_bad_file_is_refused_with_a_message_and_writes_nothing(
         with pytest.raises(ImportRefused) as refused:
             run_import(path, path.name, ImportOptions(target="new:corpus-file"))
         messages.append(str(refused.value))
+    elif case["channel"] == "crosswalk":
+        client.force_login(gis_staff)
+        response = client.post("/api/v1/crosswalks/", {"file": _upload(path)})
+        assert response.status_code == 400, response.content[:300]
+        messages.append(message_of(response))
     elif case["channel"] in ("upload", "page", "raster"):
         client.force_login(gis_staff)
         if case["channel"] == "upload":

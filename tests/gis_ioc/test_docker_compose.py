@@ -43,7 +43,10 @@ def test_services_postgis_healthchecked_web_on_gunicorn_processes_worker_and_map
     result = compose("config", **SECRETS)
     assert result.returncode == 0, result.stderr
     services = yaml.safe_load(result.stdout)["services"]
-    assert set(services) == {"postgis", "setup", "web", "live", "worker", "mapproxy"}
+    # Services behind a profile (Citus: docs/scaling.md) start only when asked for.
+    assert {name for name, service in services.items() if not service.get("profiles")} == {
+        "postgis", "setup", "web", "live", "worker", "mapproxy",
+    }  # fmt: skip
     assert "pg_isready" in " ".join(services["postgis"]["healthcheck"]["test"])
     web = (
         " ".join(services["web"]["command"])
@@ -65,8 +68,9 @@ def test_services_postgis_healthchecked_web_on_gunicorn_processes_worker_and_map
     )
 
 
-def test_the_dockerfile_copies_only_files_that_exist():
-    dockerfile = (ROOT / "Dockerfile").read_text()
+@pytest.mark.parametrize("path", ["Dockerfile", "docker/citus/Dockerfile"])
+def test_the_dockerfile_copies_only_files_that_exist(path):
+    dockerfile = (ROOT / path).read_text()
     sources = [
         part
         for line in dockerfile.splitlines()
@@ -77,3 +81,19 @@ def test_the_dockerfile_copies_only_files_that_exist():
     assert sources, "no COPY lines"
     for source in sources:
         assert (ROOT / source).exists(), source
+
+
+def test_the_citus_profile_adds_a_coordinator_two_workers_and_a_setup_that_distributes():
+    services = yaml.safe_load(compose("config", **SECRETS).stdout)["services"]
+    citus = {name for name, service in services.items() if service.get("profiles") == ["citus"]}
+    assert citus == {"citus-coordinator", "citus-worker1", "citus-worker2", "citus-setup"}
+    for node in ("citus-coordinator", "citus-worker1", "citus-worker2"):
+        assert services[node]["build"]["dockerfile"] == "docker/citus/Dockerfile"
+        assert "pg_isready" in " ".join(services[node]["healthcheck"]["test"])
+    setup = " ".join(services["citus-setup"]["command"])
+    assert "citus_add_node('citus-worker1', 5432)" in setup and "citus_add_node('citus-worker2', 5432)" in setup
+    assert "manage.py citus_distribute" in setup
+    assert services["citus-setup"]["environment"]["DATABASE_URL"].endswith("@citus-coordinator:5432/gis_ioc")
+    # The platform follows IOC_DB_HOST to the coordinator.
+    moved = yaml.safe_load(compose("config", IOC_DB_HOST="citus-coordinator", **SECRETS).stdout)["services"]
+    assert moved["web"]["environment"]["DATABASE_URL"] == "postgresql://gis_ioc:pw@citus-coordinator:5432/gis_ioc"

@@ -29,6 +29,7 @@ def checkout(tmp_path):
     (base / "scripts").mkdir(parents=True)
     base.chmod(0o700)
     shutil.copy(ROOT / "scripts" / "ioc-db", base / "scripts" / "ioc-db")
+    shutil.copytree(ROOT / "scripts" / "lib", base / "scripts" / "lib")  # the cluster helpers it sources
     yield base
     subprocess.run([base / "scripts" / "ioc-db", "stop"], capture_output=True)
     datadir = (base / ".ioc" / "datadir").read_text().strip() if (base / ".ioc" / "datadir").exists() else ""

@@ -7,6 +7,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 
 from gis_ioc.models import AdminUnit
 from layers import statistics
@@ -225,3 +226,42 @@ def test_commune_timeseries_gives_one_series_per_commune_in_one_query(revenue, d
         "24931": [(dt.date(2024, 1, 1), 120_000_000), (dt.date(2024, 2, 1), 50_000_000)],
         "24937": [(dt.date(2024, 1, 1), 0), (dt.date(2024, 2, 1), 0)],
     }
+
+
+def test_open_and_overdue_petitions_counted_from_events_equal_the_direct_definition(district):
+    """Open/overdue petitions are counted from their opening and closing events (periods + records); this
+    compares them with the definition applied to every record and period directly, on varied petitions."""
+    import random
+
+    from petitions.models import Petition
+
+    rng = random.Random(15)
+    statuses = [Status.RECEIVED, Status.IN_PROGRESS, Status.RESOLVED, Status.REJECTED]
+    for i in range(120):
+        received = at(2023, 1, 1) + dt.timedelta(hours=rng.randrange(0, 24 * 700))
+        status = rng.choice(statuses)
+        resolved = received + dt.timedelta(hours=rng.randrange(1, 24 * 120)) if status == Status.RESOLVED else None
+        due = received + dt.timedelta(days=rng.randrange(1, 40)) if rng.random() < 0.9 else None
+        f.PetitionFactory(
+            in_commune=rng.choice(["24931", "24937"]), received_at=received, resolved_at=resolved, due_at=due,
+            status=status, tracking_code=f"PA-P{i:05d}",
+        )  # fmt: skip
+    start, end = dt.date(2023, 1, 1), dt.date(2024, 12, 31)
+    now = timezone.now()
+    for code, overdue in (("petitions_open", False), ("petitions_overdue", True)):
+        series = statistics.commune_timeseries(code, start, end, interval="month")
+        for commune in ("24931", "24937"):
+            for label, value in series[commune]:
+                nxt = statistics.periods(label, label + dt.timedelta(days=40), "month")[1][0]  # next month
+                pe = timezone.make_aware(dt.datetime.combine(min(nxt, end + dt.timedelta(days=1)), dt.time()))
+                asof = min(pe, now)
+                expected = sum(
+                    1
+                    for p in Petition.objects.filter(commune_code=commune)
+                    if p.received_at < pe
+                    and (
+                        (p.resolved_at and p.resolved_at >= pe) or (p.resolved_at is None and p.status in statuses[:2])
+                    )
+                    and (not overdue or (p.due_at is not None and p.due_at < asof))
+                )
+                assert value == expected, (code, commune, label)
