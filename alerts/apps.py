@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AlertsConfig(AppConfig):
     name = "alerts"
     default_auto_field = "django.db.models.BigAutoField"
-    verbose_name = "Cảnh báo"
+    verbose_name = _("Cảnh báo và thông báo")
 
     def ready(self) -> None:
         from alerts.signals import on_data_changed

@@ -66,8 +66,10 @@ def rule_errors(rule: Any) -> dict[str, str]:
         bad = [c for c in getattr(rule, name) or () if c not in known_communes]
         if bad:
             errors[name] = _("Mã xã không tồn tại: %(codes)s.") % {"codes": ", ".join(bad)}
-    has_users = rule.pk is not None and rule.recipient_users.exists()
-    if not rule.recipient_roles and not has_users and not getattr(rule, "_users_given", False):
+    # The form says whether people are named (its M2M is saved after the row); otherwise ask the database.
+    given = getattr(rule, "_users_given", None)
+    has_users = given if given is not None else rule.pk is not None and rule.recipient_users.exists()
+    if not rule.recipient_roles and not has_users:
         errors.setdefault("recipient_roles", _("Chọn ít nhất một vai trò hoặc một người nhận cảnh báo."))
     return errors
 
