@@ -68,7 +68,8 @@ SECTOR_RECORDS = (
 #   (a leader's or officer's account is not `is_staff`).
 # - Administrators hold every permission (they are also superusers in the demo).
 # Everything registered in the admin and listed by no role here (users, groups, user scopes, petitions,
-# field reports, agencies, routing rules, deadlines, analyses) is the administrators' alone.
+# field reports, agencies, routing rules, deadlines, analyses, alert rules, alerts, webhook endpoints and the
+# notification log) is the administrators' alone; leaders define alert rules on /alerts/rules/.
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     LEADER: {},
     PLANNER: {

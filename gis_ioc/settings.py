@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "analysis",
     "dashboard",
     "live",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -210,6 +211,22 @@ IOC_IMPORT_ZIP_MAX_RATIO = env_int("IOC_IMPORT_ZIP_MAX_RATIO", 200, minimum=2)
 # uvicorn on IOC_LIVE_PORT; a reverse proxy that routes /live/ to it on the pages' origin leaves this 0).
 IOC_LIVE_RETENTION_HOURS = env_int("IOC_LIVE_RETENTION_HOURS", 24, minimum=1)
 IOC_LIVE_PORT = env_int("IOC_LIVE_PORT", 0, minimum=0, maximum=65535)
+
+# Alerts (alerts/): notifications by e-mail (Django's SMTP backend) and signed webhooks, sent by jobs.
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "canhbao@localhost")
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL are exclusive: set one")
+IOC_SITE_URL = env_str("IOC_SITE_URL", "").rstrip("/")  # links in e-mails and webhooks (empty: relative)
+IOC_WEBHOOK_TIMEOUT_SECONDS = env_int("IOC_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1, maximum=120)
+IOC_ALERT_MAX_ATTEMPTS = env_int("IOC_ALERT_MAX_ATTEMPTS", 6, minimum=1, maximum=50)
+IOC_ALERT_RETRY_SECONDS = env_int("IOC_ALERT_RETRY_SECONDS", 30, minimum=0)
 
 # --- Abuse and transport security (issue 14) ---------------------------------------------------------------
 # Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR networks); empty: REMOTE_ADDR only.

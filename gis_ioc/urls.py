@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("analysis.urls")),
     path("", include("dashboard.urls")),
     path("", include("live.urls")),
+    path("", include("alerts.urls")),
 ]
 
 if settings.IOC_SERVE_STATIC:

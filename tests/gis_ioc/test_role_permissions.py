@@ -43,6 +43,9 @@ ADMINISTRATORS_ONLY = {
     "analysis.Analysis", "petitions.Petition", "petitions.FieldReport", "petitions.Agency", "petitions.RoutingRule",
     "petitions.CategoryDeadline",
     "axes.AccessAttempt", "axes.AccessFailureLog", "axes.AccessLog",  # sign-in locks: administrators lift them
+    # Leaders define rules and act on alerts on their own pages (/alerts/, scoped); the admin's unscoped lists,
+    # the webhook secrets and the delivery log are the administrators'.
+    "alerts.Rule", "alerts.Alert", "alerts.WebhookEndpoint", "alerts.Delivery",
 }  # fmt: skip
 
 # Written by the system only: listed and opened, never added through a form.

@@ -20,6 +20,7 @@ import pytest
 
 from layers.catalog_defaults import DEFAULT_LAYERS
 from tests.leak_matrix.channels import FEATURE_CHANNELS, Cell, Channel
+from tests.leak_matrix.channels_alerts import ALERT_CHANNELS
 from tests.leak_matrix.channels_apps import APP_CHANNELS
 from tests.leak_matrix.channels_catalog import CATALOG_CHANNELS
 from tests.leak_matrix.channels_live import LIVE_CHANNELS
@@ -29,7 +30,14 @@ from tests.leak_matrix.world import EXTRA_LAYERS, role_names
 
 pytestmark = pytest.mark.django_db
 
-CHANNELS: list[type[Channel]] = [*FEATURE_CHANNELS, *MAP_CHANNELS, *APP_CHANNELS, *CATALOG_CHANNELS, *LIVE_CHANNELS]
+CHANNELS: list[type[Channel]] = [
+    *FEATURE_CHANNELS,
+    *MAP_CHANNELS,
+    *APP_CHANNELS,
+    *CATALOG_CHANNELS,
+    *LIVE_CHANNELS,
+    *ALERT_CHANNELS,
+]
 LAYER_KINDS: dict[str, str] = {spec["slug"]: spec.get("kind", "vector") for spec in DEFAULT_LAYERS} | EXTRA_LAYERS
 
 
@@ -108,6 +116,9 @@ NOT_LAYER_DATA: dict[str, str] = {
     "imports/": "import page (GIS staff); the imported layer is a catalog layer",
     "imports/<int:pk>/": "an import job's page",
     "open311/v2/tokens/<str:token>.<str:fmt>": "token -> request id, no data",
+    "alerts/<int:pk>/act/": "write (alert workflow, 404 unless visible: tests/alerts/test_alert_centre.py)",
+    "alerts/rules/": "rule definitions (leaders, administrators): statistics, places, recipients, no layer rows",
+    "alerts/rules/<int:pk>/": "one rule definition (leaders, administrators)",
 }
 
 

@@ -1,0 +1,66 @@
+// The alert centre follows the live stream (live/stream.py): an "alert.raised" event the person may
+// receive (the stream applies the policy) is added at the top of the list, highlighted, without a reload.
+(function () {
+  const live = JSON.parse(document.getElementById("alert-live").textContent);
+  if (!live || typeof EventSource === "undefined") return;
+  const english = document.documentElement.lang === "en";
+  const body = document.querySelector("#alert-list tbody");
+  const source = new EventSource(live.url, { withCredentials: true });
+  source.onopen = () => { document.body.dataset.live = "on"; };
+  source.onerror = () => { document.body.dataset.live = source.readyState === EventSource.CLOSED ? "off" : "connecting"; };
+  source.onmessage = (message) => {
+    const event = JSON.parse(message.data);
+    if (event.kind !== "alert.raised" || !event.payload || !event.payload.alert) return;
+    const a = event.payload.alert;
+    if (document.querySelector(`tr[data-alert="${a.id}"]`)) return;
+    const row = document.createElement("tr");
+    row.dataset.alert = a.id;
+    row.className = `sev-${a.severity} live-new`;
+    const cell = (text) => { const td = document.createElement("td"); td.textContent = text; return td; };
+    const badge = document.createElement("span");
+    badge.className = `badge sev-${a.severity}`;
+    badge.textContent = a.severity;
+    const first = cell(""); first.append(badge);
+    const link = document.createElement("a");
+    link.href = `?alert=${a.id}`;
+    link.textContent = english && a.message_en ? a.message_en : a.message_vi;
+    const text = cell(""); text.append(link);
+    row.append(first, text, cell(a.commune_code || "—"), cell(a.status), cell(new Date(a.raised_at).toLocaleString()));
+    const empty = body.querySelector("td[colspan]");
+    if (empty) empty.parentElement.remove();
+    body.prepend(row);
+  };
+})();
+
+// The alert centre's map: the located alerts of the list, coloured by severity; a click opens the alert.
+(function () {
+  const el = document.getElementById("alert-map");
+  const data = JSON.parse(document.getElementById("alert-geojson").textContent);
+  if (!el || typeof maplibregl === "undefined") return;
+  const map = new maplibregl.Map({
+    container: el,
+    style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#f4f6f8" } }] },
+    center: [108.5, 11.78],
+    zoom: 9,
+  });
+  map.on("load", () => {
+    map.addSource("alerts", { type: "geojson", data });
+    map.addLayer({
+      id: "alerts",
+      type: "circle",
+      source: "alerts",
+      paint: {
+        "circle-radius": 7,
+        "circle-stroke-width": 1,
+        "circle-stroke-color": "#fff",
+        "circle-color": ["match", ["get", "severity"], "critical", "#b3261e", "warning", "#b26a00", "#5b6b7b"],
+      },
+    });
+    if (data.features.length) {
+      const b = new maplibregl.LngLatBounds();
+      data.features.forEach((f) => b.extend(f.geometry.coordinates));
+      map.fitBounds(b, { padding: 40, maxZoom: 14, duration: 0 });
+    }
+    map.on("click", "alerts", (e) => { window.location.search = "?alert=" + e.features[0].properties.id; });
+  });
+})();
