@@ -27,6 +27,15 @@ def json_errors(view: Callable[..., Any]) -> Callable[..., JsonResponse]:
     return wrapper
 
 
+def unit_history(code: str) -> list[dict[str, Any]]:
+    """The commune's versions (what each was made of, since when, by which decision), when it has more
+    than one or came from a reform; [] for a unit no reform touched."""
+    from gis_ioc.unit_set_api import history
+
+    versions = history(code)
+    return versions if len(versions) > 1 or any(v["made_of"] for v in versions) else []
+
+
 def _method_k(request: HttpRequest) -> tuple[str, int]:
     return request.GET.get("method", "quantiles"), params.integer(request, "k", default=5) or 5
 
@@ -74,6 +83,7 @@ def view_data(request: HttpRequest) -> JsonResponse:
         )
         lists = [data.layer_rows(user, slug, codes, start, end) for slug in data.PROFILE_LISTS]
         body["lists"] = [x for x in lists if x is not None]
+        body["history"] = unit_history(focus)
     body["categories"] = data.by_category(user, codes, start, end)
     return JsonResponse(body)
 

@@ -76,3 +76,12 @@ def test_a_scoped_officer_sees_on_the_old_set_only_the_units_inside_his_communes
     assert other.get("/communes/24946/", {"units": OLD}).status_code == 404
     # A grouping of another level is not inside any one commune: scope fails closed.
     assert other.get("/dashboard/api/view", {**VIEW, "units": AREA}).json()["choropleth"]["values"] == {}
+
+
+def test_a_communes_profile_tells_what_it_was_made_of_since_when_and_by_which_decision(demo, leader_client):
+    merged = leader_client.get("/dashboard/api/view", {**VIEW, "commune": "24955"}).json()["history"]
+    assert [v["valid_from"] for v in merged] == ["2009-01-01", "2025-01-01"]
+    assert {p["code"] for p in merged[1]["made_of"]} == {"24946", "24955"}
+    assert merged[1]["made_of"][0]["date"] == "2025-01-01" and merged[1]["made_of"][0]["legal_basis"]
+    untouched = leader_client.get("/dashboard/api/view", {**VIEW, "commune": "24931"}).json()
+    assert untouched["history"] == []

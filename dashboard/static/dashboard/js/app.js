@@ -136,6 +136,22 @@ function profileLists(lists) {
   );
 }
 
+// The unit's history across reforms: each version, what it was made of or became, when, by which decision.
+function profileHistory(versions) {
+  const box = $("profile-history");
+  box.hidden = !versions.length;
+  if (!versions.length) return box.replaceChildren();
+  const part = (p) => `${p.name} (${p.code})${p.area_share < 1 ? ` – ${num(100 * p.area_share, 0)} %` : ""}`;
+  box.replaceChildren(
+    el("h3", { text: strings.history }),
+    el("ul", {}, ...versions.map((v) => el("li", {},
+      el("strong", { text: `${v.name}: ${day(v.valid_from)} – ${v.valid_to ? day(v.valid_to) : strings.now}` }),
+      v.made_of.length ? el("div", { text: `${strings.madeOf}: ${v.made_of.map(part).join(", ")} (${day(v.made_of[0].date)}; ${v.made_of[0].legal_basis || "—"})` }) : "",
+      v.became.length ? el("div", { text: `${strings.became}: ${v.became.map(part).join(", ")} (${day(v.became[0].date)}; ${v.became[0].legal_basis || "—"})` }) : "",
+    ))),
+  );
+}
+
 function query(extra = {}) {
   // The unit set (?units=, ?as_of=) is chosen by reloading the page: the boundaries are part of it.
   const p = new URLSearchParams({ start: state.start, end: state.end, method: state.method, ...cfg.units });
@@ -196,6 +212,7 @@ async function refresh() {
     }
     afterPaint(() => mine === generation && categoryCharts($("profile-categories"), body.categories, "pc"));
     profileLists(body.lists || []);
+    profileHistory(body.history || []);
     const q = query();
     $("profile-reports").replaceChildren(
       el("a", { href: `/reports/communes/${state.commune}/?${q}`, target: "_blank", text: strings.report.replace("PDF", "").trim() || "HTML" }), " · ",
