@@ -141,11 +141,17 @@ function profileHistory(versions) {
   const box = $("profile-history");
   box.hidden = !versions.length;
   if (!versions.length) return box.replaceChildren();
+  // valid_to is the first day of the next version: show the last day this one was valid.
+  const lastDay = (isoDate) => {
+    const d = new Date(`${isoDate}T12:00:00`);
+    d.setDate(d.getDate() - 1);
+    return day(d.toISOString().slice(0, 10));
+  };
   const part = (p) => `${p.name} (${p.code})${p.area_share < 1 ? ` – ${num(100 * p.area_share, 0)} %` : ""}`;
   box.replaceChildren(
     el("h3", { text: strings.history }),
     el("ul", {}, ...versions.map((v) => el("li", {},
-      el("strong", { text: `${v.name}: ${day(v.valid_from)} – ${v.valid_to ? day(v.valid_to) : strings.now}` }),
+      el("strong", { text: `${v.name}: ${day(v.valid_from)} – ${v.valid_to ? lastDay(v.valid_to) : strings.now}` }),
       v.made_of.length ? el("div", { text: `${strings.madeOf}: ${v.made_of.map(part).join(", ")} (${day(v.made_of[0].date)}; ${v.made_of[0].legal_basis || "—"})` }) : "",
       v.became.length ? el("div", { text: `${strings.became}: ${v.became.map(part).join(", ")} (${day(v.became[0].date)}; ${v.became[0].legal_basis || "—"})` }) : "",
     ))),
