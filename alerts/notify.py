@@ -1,8 +1,9 @@
 """Telling people: who receives an alert, and the notifications it queues (in-app, e-mail, webhooks).
 
 `queue(alert)` runs in the transaction that inserted the alert: it publishes the in-app event through
-live.events.publish (delivered on commit, by the live stream's policy), writes one Delivery row per e-mail
-and per webhook endpoint, and defers one procrastinate job per Delivery. Rows and jobs commit with the
+live.events.publish naming the recipients below (delivered on commit to them alone, by the live stream's
+policy), writes one Delivery row per e-mail and per webhook endpoint, and defers one procrastinate job per
+Delivery. Rows and jobs commit with the
 alert or not at all, and live in PostgreSQL, so a restarted worker or database sends them afterwards.
 
 Recipients: people holding one of the rule's roles (limited, when the rule names communes, to people whose
@@ -89,17 +90,20 @@ def queue(alert: Alert) -> list[Delivery]:
     from live import events
 
     data = payload(alert)
-    if alert.layer_slugs:  # an alert about unpublished data: administrators see it in the centre only
+    people = recipients(alert)
+    # The in-app notification is for the rule's recipients (named on the event), and the live stream's
+    # policy still decides; an alert about unpublished data (no layer) is seen in the centre only.
+    if alert.layer_slugs and people:
         events.publish(
             KIND_RAISED, {"alert": data}, layer_slugs=alert.layer_slugs, commune_code=alert.commune_code,
-            geometry=alert.geom,
+            geometry=alert.geom, user_ids=[user.pk for user in people],
         )  # fmt: skip
     deliveries: list[Delivery] = []
     with translation.override("vi"):  # e-mails are in Vietnamese, whatever language the caller's request had
         subject = f"[{alert.get_severity_display()}] {alert.rule.name}"[:300]
         text_vi = email_text(alert)
     if alert.rule.email:
-        for user in recipients(alert):
+        for user in people:
             if user.email:
                 deliveries.append(
                     Delivery(

@@ -1,6 +1,6 @@
 """Live events: the one place an event is published, stored for replay and announced to the stream.
 
-    publish(kind, payload, *, layer_slugs, commune_code, geometry=None) -> LiveEvent
+    publish(kind, payload, *, layer_slugs, commune_code, geometry=None, user_ids=None) -> LiveEvent
 
 stores a row in `live_liveevent` and sends `pg_notify('ioc_live', <id>)` in one transaction: PostgreSQL
 delivers a notification only when its transaction commits, so a rolled-back write publishes nothing, and
@@ -11,7 +11,8 @@ signal: `Layer.objects.record_change(...)` sends `layers.models.data_changed` on
 Who receives what is decided when an event is delivered (live/policy.py), never here: an event names the
 layers it concerns and its commune; field values travel only under `payload["features"][i]["properties"]`,
 which delivery cuts down to the fields the person may see (and a feature naming `layers` reaches only
-people who see one of them). Other publishers (alerts…) follow the same shape.
+people who see one of them). An event may also name its recipients (`user_ids`, an alert's notification):
+then only they receive it, and only if the policy lets them. Other publishers (alerts…) follow the same shape.
 
 The data-change events are published just after the writer's commit (on_commit), in their own short
 transaction: a process killed between the two loses that one event (the data itself is committed and
@@ -47,7 +48,7 @@ KIND_CHANGED = "data.changed"
 MAX_FEATURES_WITH_PROPERTIES = 50
 # The columns of an event as every reader gets them (the stream's async listener and the replay share it).
 EVENT_SELECT = (
-    "SELECT id, at, kind, payload::text, commune_code, layer_slugs, ST_AsGeoJSON(geom, 7) FROM live_liveevent"
+    "SELECT id, at, kind, payload::text, commune_code, layer_slugs, ST_AsGeoJSON(geom, 7), user_ids FROM live_liveevent"
 )
 
 
@@ -62,6 +63,7 @@ def publish(
     layer_slugs: Iterable[str],
     commune_code: str | None,
     geometry: GEOSGeometry | None = None,
+    user_ids: Iterable[int] | None = None,
 ) -> LiveEvent:
     """Store an event and notify the listeners, in the caller's transaction when there is one (so nothing
     is published for a write that rolls back). Call it last in a transaction: see the lock below.
@@ -70,8 +72,14 @@ def publish(
     id 6 that committed later. A sequence alone does not promise that (two transactions draw 6 and 7, the
     7 commits first), so publishers take one transaction-scoped advisory lock before drawing the id; it is
     held until commit, which makes commit order = id order. Publishing is a small insert: the lock is held
-    for microseconds, except by a caller that publishes early in a long transaction."""
+    for microseconds, except by a caller that publishes early in a long transaction.
+
+    `user_ids` names the only people who may receive it (None: everyone the policy lets); an empty list
+    is refused, since an event for nobody is a caller's mistake, not a broadcast."""
     slugs = [str(s) for s in layer_slugs]
+    recipients = None if user_ids is None else sorted({int(pk) for pk in user_ids})
+    if recipients == []:
+        raise PublishError("user_ids names no one: pass None to reach everyone the policy lets")
     if not kind or len(kind) > 60:
         raise PublishError("kind must be 1-60 characters")
     if not slugs:
@@ -85,7 +93,12 @@ def publish(
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PUBLISH_LOCK])
         event = LiveEvent.objects.create(
-            kind=kind, payload=json.loads(text), layer_slugs=slugs, commune_code=commune_code or None, geom=geometry
+            kind=kind,
+            payload=json.loads(text),
+            layer_slugs=slugs,
+            commune_code=commune_code or None,
+            geom=geometry,
+            user_ids=recipients or [],
         )
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, str(event.pk)])
@@ -217,7 +230,7 @@ def _plain_field(model: Any, name: str, *, geometry: bool = False) -> bool:
 # --- reading events back ----------------------------------------------------------------------------------
 def event_from_row(row: Iterable[Any]) -> dict[str, Any]:
     """An event as a dict, from an EVENT_SELECT row (the same for the sync replay and the async listener)."""
-    pk, at, kind, payload, commune_code, layer_slugs, geometry = row
+    pk, at, kind, payload, commune_code, layer_slugs, geometry, user_ids = row
     return {
         "id": int(pk),
         "at": at.isoformat() if isinstance(at, dt.datetime) else str(at),
@@ -226,6 +239,7 @@ def event_from_row(row: Iterable[Any]) -> dict[str, Any]:
         "commune_code": commune_code,
         "layer_slugs": list(layer_slugs or ()),
         "geometry": json.loads(geometry) if isinstance(geometry, str) else geometry,
+        "user_ids": list(user_ids or ()),
     }
 
 

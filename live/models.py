@@ -23,6 +23,9 @@ class LiveEvent(models.Model):
     # commune receive it (scopes fail closed).
     commune_code = models.CharField(_("mã xã"), max_length=10, null=True, blank=True)
     geom = models.GeometryField(_("vị trí"), srid=4326, null=True, blank=True)
+    # Named recipients (user ids): when not empty, only these people receive it — on top of the policy
+    # above, never instead of it (an alert's notification is for the rule's recipients).
+    user_ids = ArrayField(models.BigIntegerField(), verbose_name=_("người nhận"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("sự kiện trực tiếp")

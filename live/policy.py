@@ -4,7 +4,9 @@ A person receives an event only when
 - he may see at least one of the layers it concerns (`Layer.objects.visible_to`), and
 - its commune is within his scope (`gis_ioc.permissions.commune_scope`): a person limited to communes
   receives only events of those communes — never one without a commune (an import of a whole layer may
-  have touched any commune; scopes fail closed);
+  have touched any commune; scopes fail closed), and
+- the event names no recipients (`user_ids`) or names him: an alert's notification reaches its rule's
+  recipients only;
 and the payload he is sent names only those layers, and carries of each feature only the fields one of
 them shows him on the dashboard channel (`permissions.visible_fields(user, layer, "dashboard")`).
 
@@ -50,6 +52,9 @@ class Audience:
 
     def view(self, event: dict[str, Any]) -> dict[str, Any] | None:
         """What of this event (as `live.events.event_from_row` gives it) he receives, or None."""
+        named = event.get("user_ids")
+        if named and getattr(self.user, "pk", None) not in named:
+            return None
         code = event.get("commune_code")
         if self.scope is not None and (code is None or code not in self.scope):
             return None

@@ -30,15 +30,30 @@ def _threshold_alert(district, **rule_fields):
     return rule
 
 
-def test_a_new_alert_is_published_live_to_the_people_who_may_see_it(district, leader):
+def test_a_new_alert_is_published_live_to_its_recipients_only(district, leader, field_officer, scoped_officer):
+    from live.events import events_after
     from live.models import LiveEvent
+    from live.policy import Audience
+    from tests.conftest import make_user
 
-    rule = _threshold_alert(district)
+    named_far = make_user("far_named", "field_officer", communes=["24934"])
+    rule = _threshold_alert(district, recipient_roles=["leader"])
+    rule.recipient_users.set([scoped_officer, named_far])
     new_petition(point=inside("24931"))
     evaluate_rules(rules=[rule])
     event = LiveEvent.objects.filter(kind="alert.raised").get()
     assert event.commune_code == "24931" and event.layer_slugs == ["petitions"]
     assert event.payload["alert"]["message_vi"] == Alert.objects.get().message_vi
+    [sent] = [e for e in events_after(0, 100) if e["kind"] == "alert.raised"]
+
+    def told(user) -> bool:
+        return Audience(user).load().view(sent) is not None
+
+    # The leader (by role) and the officer named on the rule are told; another officer who may see the
+    # petitions of 24931 is not a recipient, and a named officer of another commune may not see it.
+    assert told(leader) and told(scoped_officer)
+    assert Alert.objects.visible_to(field_officer).exists() and not told(field_officer)
+    assert not told(named_far)
 
 
 def test_an_alert_is_emailed_to_its_recipients_through_smtp(district, smtp_sink, scoped_officer):

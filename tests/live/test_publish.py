@@ -42,11 +42,13 @@ def test_a_write_that_rolls_back_publishes_nothing() -> None:
     assert list(LiveEvent.objects.values_list("kind", flat=True)) == ["test.committed"]
 
 
-def test_an_event_needs_a_kind_and_a_layer(db) -> None:
+def test_an_event_needs_a_kind_a_layer_and_someone_to_reach(db) -> None:
     with pytest.raises(events.PublishError):
         events.publish("", {}, layer_slugs=["petitions"], commune_code=None)
     with pytest.raises(events.PublishError):
         events.publish("x", {}, layer_slugs=[], commune_code=None)
+    with pytest.raises(events.PublishError):  # named recipients, but none: a mistake, not a broadcast
+        events.publish("x", {}, layer_slugs=["petitions"], commune_code=None, user_ids=[])
     assert not LiveEvent.objects.exists()
 
 
