@@ -87,8 +87,25 @@ export function startLive({ cfg, refresh, dmap, catalog, state, communeName }) {
     while (feed.children.length > FEED_LENGTH) feed.lastElementChild.remove();
   }
 
+  // An alert for this person (the stream sends "alert.raised" to the rule's recipients only): listed
+  // first in the feed, marked by severity, linking to it in the alert centre. Data did not change.
+  function remindAlert(event) {
+    const a = event.payload.alert;
+    const time = new Date(event.at).toLocaleTimeString(cfg.lang === "en" ? "en-GB" : "vi-VN");
+    const link = el("a", { href: a.url,
+      text: (cfg.lang === "en" && a.message_en) || a.message_vi });
+    const item = el("li", { class: `live-alert sev-${a.severity}`, "data-event": String(event.id),
+      "data-alert": String(a.id) }, el("time", { text: time }), " ⚠ ", link);
+    feed.prepend(item);
+    flash(item);
+    flashFeature(event.geometry);
+    while (feed.children.length > FEED_LENGTH) feed.lastElementChild.remove();
+    document.body.dataset.liveLast = String(event.id);
+  }
+
   function onEvent(event) {
     const payload = event.payload || {};
+    if (event.kind === "alert.raised" && payload.alert) { remindAlert(event); return; }
     for (const slug of event.layers || []) reloadLayer(slug, (payload.layers || {})[slug]);
     // The statistics on screen that read the changed data (no list: an event of another kind, refetch).
     const onScreen = new Set([state.stat, ...[...document.querySelectorAll(".kpi[data-key]")].map((c) => c.dataset.key)]);
