@@ -69,4 +69,52 @@ class AlertCentre(Channel):
         return Observed(False, 200, frozenset(seen), len(seen))
 
 
-ALERT_CHANNELS: list[type[Channel]] = [AlertCentre]
+class AlertNotifications(Channel):
+    """The in-app notification of a new alert: the `alert.raised` live event `alerts.notify.queue` publishes
+    for the rule's recipients, as the stream delivers it (`live.policy.Audience`). The persona is the rule's
+    only recipient (by name): he must be told of exactly the alerts about rows he may see."""
+
+    name = "alert-notifications"
+    only_slugs = frozenset(KINDS)
+    routes = ("live/events",)
+    denial_ok = True
+    person_only = True
+
+    def expect(self, cell: Cell) -> Expected:
+        if cell.persona.name == ANONYMOUS:
+            return Expected(False, denial_ok=True)
+        rows = frozenset(r.id for r in cell.visible_rows())
+        return Expected(bool(rows), rows, frozenset(), denial_ok=True)
+
+    def fetch(self, cell: Cell) -> Observed:
+        if cell.persona.name == ANONYMOUS:
+            return absent(cell.client.get("/live/events").status_code, "visitors are refused")
+        from alerts import notify
+        from alerts.models import Alert, Rule
+        from alerts.rules import layer_slugs
+        from live.events import bounds, events_after
+        from live.policy import Audience
+
+        rule = Rule.objects.create(name=f"lmn {cell.slug}", kind=KINDS[cell.slug], email=False)
+        rule.recipient_users.set([cell.user])
+        slugs = layer_slugs(rule)
+        _low, start = bounds()
+        for row in cell.all_rows():
+            marker = f"LMA:{cell.slug}:{row.id}"
+            alert = Alert.objects.create(
+                rule=rule, key=f"lmn:{row.id}", severity="warning", commune_code=row.scope_commune,
+                layer_slugs=slugs, message_vi=marker, message_en=marker,
+            )  # fmt: skip
+            notify.queue(alert)
+        audience = Audience(cell.user).load()
+        seen: set[str] = set()
+        for event in events_after(start, 100_000):
+            view = audience.view(event)
+            if view is not None and view["kind"] == notify.KIND_RAISED:
+                seen |= {m.group(2) for m in MARK.finditer(view["payload"]["alert"]["message_vi"])}
+        if not seen:
+            return absent(200, "no alert of this layer reached him")
+        return Observed(False, 200, frozenset(seen), len(seen))
+
+
+ALERT_CHANNELS: list[type[Channel]] = [AlertCentre, AlertNotifications]
