@@ -113,12 +113,24 @@ def _period_start(today: dt.date, interval: str) -> dt.date:
     return statistics.periods(today, today, interval)[0][0]
 
 
+def judged_period(today: dt.date, interval: str, operator: str) -> tuple[dt.date, dt.date]:
+    """The days a threshold is judged on: the current period so far when it watches for a value rising
+    past it (> or ≥: it fires the day it is crossed), but the last complete period when it watches for a
+    value falling short (< or ≤): every period starts near zero, so judging one that has just begun would
+    raise a false alert at each period's start."""
+    start = _period_start(today, interval)
+    if operator in (Operator.LT, Operator.LE):
+        end = start - dt.timedelta(days=1)
+        return _period_start(end, interval), end
+    return start, today
+
+
 def _threshold(rule: Rule, today: dt.date) -> Iterator[Finding]:
     from layers import statistics
 
     stat = statistics.STATISTICS[rule.statistic]
-    start = _period_start(today, rule.period)
-    values = statistics.commune_values(rule.statistic, start, today, rule.communes or None)
+    start, end = judged_period(today, rule.period, rule.operator)
+    values = statistics.commune_values(rule.statistic, start, end, rule.communes or None)
     names = _names()
     compare = COMPARE[rule.operator]
     symbol = dict(Operator.choices)[rule.operator]
@@ -131,12 +143,12 @@ def _threshold(rule: Rule, today: dt.date) -> Iterator[Finding]:
             commune_code=code,
             value=value,
             message_vi=(
-                f"{name}: {stat.title_vi.lower()} từ {start:%d/%m/%Y} là {value:g} {stat.unit} "
-                f"({symbol} ngưỡng {rule.value:g})."
+                f"{name}: {stat.title_vi.lower()} từ {start:%d/%m/%Y} đến {end:%d/%m/%Y} là {value:g} "
+                f"{stat.unit} ({symbol} ngưỡng {rule.value:g})."
             ),
             message_en=(
-                f"{name}: {stat.title_en.lower()} since {start:%Y-%m-%d} is {value:g} {stat.unit_en} "
-                f"({symbol} threshold {rule.value:g})."
+                f"{name}: {stat.title_en.lower()} from {start:%Y-%m-%d} to {end:%Y-%m-%d} is {value:g} "
+                f"{stat.unit_en} ({symbol} threshold {rule.value:g})."
             ),
         )
 

@@ -80,3 +80,25 @@ def test_an_anomaly_of_the_trends_analysis_raises_one_alert_about_its_series(dis
     assert [(a.commune_code, a.value, a.layer_slugs) for a in raised] == [("24931", 20.0, ["petitions"])]
     assert "tăng bất thường" in raised[0].message_vi
     assert evaluate_rules(today=july, rules=[rule]) == []
+
+
+def test_a_falling_short_threshold_is_judged_on_the_last_complete_period_not_the_one_just_begun(district):
+    from petitions.models import Petition
+
+    rule = make_rule(
+        kind="threshold", statistic="petitions_received", period="month", operator="lt", value=2, communes=["24931"]
+    )
+    today = timezone.localdate()
+    month_start = today.replace(day=1)
+    last_month = timezone.make_aware(dt.datetime.combine(month_start - dt.timedelta(days=3), dt.time(10)))
+    for _ in range(2):
+        Petition.objects.filter(pk=new_petition(point=inside("24931")).pk).update(received_at=last_month)
+    # This month has just begun with no petition yet: not a shortfall; last month had its two.
+    assert evaluate_rules(today=today, rules=[rule]) == []
+    # Once this month is over with none received, it fell short: one alert, about this month.
+    next_month = (month_start + dt.timedelta(days=32)).replace(day=1)
+    [alert] = evaluate_rules(today=next_month, rules=[rule])
+    assert evaluate_rules(today=next_month + dt.timedelta(days=1), rules=[rule]) == []
+    assert alert.commune_code == "24931" and alert.value == 0
+    assert alert.key == f"threshold:24931:{month_start.isoformat()}"
+    assert f"từ {month_start:%d/%m/%Y}" in alert.message_vi
