@@ -142,3 +142,14 @@ def test_an_administrator_adds_a_near_place_rule_in_the_admin(district, administ
         108.47,
         administrator,
     )
+
+
+def test_a_rule_edited_down_to_no_recipients_is_refused_and_kept(district, leader, client):
+    client.force_login(leader)
+    assert client.post("/alerts/rules/", _form()).status_code == 302
+    rule = Rule.objects.get()
+    r = client.post(f"/alerts/rules/{rule.pk}/", _form(recipient_roles=None, name="Không ai nhận"))
+    assert r.status_code == 400
+    assert "người nhận" in " ".join(r.context["form"].errors["recipient_roles"])
+    rule.refresh_from_db()
+    assert rule.recipient_roles == ["leader"] and rule.name == "Phản ánh tăng"

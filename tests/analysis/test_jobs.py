@@ -131,7 +131,8 @@ def _worker(env: dict[str, str], *extra: str) -> subprocess.Popen:
     )
 
 
-def _wait(predicate, timeout: float = 60.0, what: str = "") -> None:
+def _wait(predicate, timeout: float = 180.0, what: str = "") -> None:
+    # Generous: a worker is a new process (Django start-up) on a machine that may be busy with other work.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
