@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone, translation
@@ -37,7 +38,8 @@ def _digest_text(user: Any, until: dt.datetime | None) -> str:
         counts = ", ".join(f"{n} {Severity(s).label.lower()}" for s, n in tally.items() if n)
         lines.append(f"{len(new)} cảnh báo mới trong 24 giờ qua ({counts}):")
         lines += [f"- [{a.get_severity_display()}] {a.message_vi}" for a in new]
-    lines += ["", f"Cảnh báo chưa xử lý xong: {still_open}.", "Xem chi tiết tại trung tâm cảnh báo: /alerts/"]
+    centre = f"{settings.IOC_SITE_URL}/alerts/"  # an e-mail needs the site's address (relative if unset)
+    lines += ["", f"Cảnh báo chưa xử lý xong: {still_open}.", f"Xem chi tiết tại trung tâm cảnh báo: {centre}"]
     return "\n".join(str(line) for line in lines)
 
 

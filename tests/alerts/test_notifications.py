@@ -151,6 +151,7 @@ def test_queued_notifications_are_jobs_that_survive_until_a_worker_runs(district
     assert len(receiver.received) == 1
 
 
+@override_settings(IOC_SITE_URL="https://ioc.example.vn")
 def test_the_leaders_digest_lists_the_days_alerts_in_vietnamese(district, smtp_sink):
     from django.utils import timezone
 
@@ -172,6 +173,7 @@ def test_the_leaders_digest_lists_the_days_alerts_in_vietnamese(district, smtp_s
     assert "2 cảnh báo mới trong 24 giờ qua (1 nghiêm trọng, 1 cảnh báo):" in text
     assert text.index(late.tracking_code) < text.index("Đạ Ròn:")  # most severe first
     assert "Cảnh báo chưa xử lý xong: 2." in text
+    assert text.endswith("trung tâm cảnh báo: https://ioc.example.vn/alerts/")  # a link a mail reader can open
     Delivery.objects.all().delete()
     queue_digests()
     run_jobs()
