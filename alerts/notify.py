@@ -33,6 +33,7 @@ from alerts.models import Alert, Delivery
 logger = logging.getLogger(__name__)
 
 KIND_RAISED = "alert.raised"
+KIND_ASSIGNED = "alert.assigned"
 SIGNATURE_HEADER = "X-IOC-Signature"
 
 
@@ -124,6 +125,35 @@ def queue(alert: Alert) -> list[Delivery]:
     for delivery in deliveries:
         defer(delivery)
     return deliveries
+
+
+def assigned(alert: Alert, actor: Any, note: str = "") -> list[Delivery]:
+    """Tell the person just given an alert (caller's transaction): an in-app event for him alone (the live
+    stream's policy still applies) and an e-mail when he has an address. Nobody is told of giving an alert
+    to oneself."""
+    from live import events
+
+    assignee = alert.assignee
+    if assignee is None or assignee.pk == getattr(actor, "pk", None):
+        return []
+    by = actor.get_full_name() or actor.get_username()
+    if alert.layer_slugs:
+        events.publish(
+            KIND_ASSIGNED, {"alert": payload(alert), "by": by, "note": note}, layer_slugs=alert.layer_slugs,
+            commune_code=alert.commune_code, geometry=alert.geom, user_ids=[assignee.pk],
+        )  # fmt: skip
+    if not assignee.email:
+        return []
+    with translation.override("vi"):
+        subject = f"[{alert.get_severity_display()}] Giao xử lý: {alert.rule.name}"[:300]
+        lines = [f"{by} giao cho anh/chị xử lý cảnh báo sau.", *([f"Ghi chú: {note}"] if note else []), ""]
+        body = "\n".join([*lines, email_text(alert)])
+    delivery = Delivery.objects.create(
+        alert=alert, channel=Delivery.Channel.EMAIL, recipient=assignee, address=assignee.email,
+        subject=subject, body=body,
+    )  # fmt: skip
+    defer(delivery)
+    return [delivery]
 
 
 def defer(delivery: Delivery, delay_seconds: int = 0) -> None:

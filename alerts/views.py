@@ -12,12 +12,14 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from alerts import notify
 from alerts.forms import RuleForm
 from alerts.models import Alert, Rule, Severity
 from gis_ioc import permissions, roles
@@ -143,7 +145,10 @@ def act(request: HttpRequest, pk: int) -> HttpResponse:
         if wants_json:
             return JsonResponse({"detail": str(exc)}, status=400)
         return render(request, "alerts/refused.html", {"message": str(exc), "alert": alert}, status=400)
-    alert.act(request.user, action, note, assignee)
+    with transaction.atomic():  # the step, its history and the assignee's notification, or none of them
+        alert.act(request.user, action, note, assignee)
+        if action == "assign":
+            notify.assigned(alert, request.user, note)
     if wants_json:
         return JsonResponse({"id": alert.pk, "status": alert.status})
     return redirect(f"/alerts/?alert={alert.pk}")

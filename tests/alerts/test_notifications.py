@@ -56,6 +56,34 @@ def test_a_new_alert_is_published_live_to_its_recipients_only(district, leader, 
     assert not told(named_far)
 
 
+def test_the_person_given_an_alert_is_told_in_app_and_by_email(district, smtp_sink, leader, scoped_officer):
+    from live.events import events_after
+    from live.policy import Audience
+    from tests.dashboard.conftest import client_for
+
+    scoped_officer.email = "canbo@example.org"
+    scoped_officer.save()
+    rule = _threshold_alert(district, email=False)  # the leaders are told of the alert itself, in-app only
+    new_petition(point=inside("24931"))
+    [alert] = evaluate_rules(rules=[rule])
+    answer = client_for(leader).post(
+        f"/alerts/{alert.pk}/act/",
+        {"action": "assign", "assignee": scoped_officer.username, "note": "Kiểm tra ngay trong ngày"},
+    )
+    assert answer.status_code == 302
+    [event] = [e for e in events_after(0, 100) if e["kind"] == "alert.assigned"]
+    told = Audience(scoped_officer).load().view(event)
+    assert told is not None and told["payload"]["note"] == "Kiểm tra ngay trong ngày"
+    assert told["payload"]["alert"]["id"] == alert.pk
+    assert Audience(leader).load().view(event) is None  # the one who assigned it is not told of it
+    run_jobs()
+    [mail] = [email.message_from_bytes(m.content, policy=email.policy.default) for m in smtp_sink]
+    assert mail["To"] == "canbo@example.org" and "Giao xử lý" in mail["Subject"]
+    text = mail.get_content()
+    assert "giao cho anh/chị xử lý" in text and "Ghi chú: Kiểm tra ngay trong ngày" in text
+    assert alert.message_vi in text
+
+
 def test_an_alert_is_emailed_to_its_recipients_through_smtp(district, smtp_sink, scoped_officer):
     from tests.conftest import make_user
 

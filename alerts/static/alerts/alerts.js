@@ -1,5 +1,6 @@
-// The alert centre follows the live stream (live/stream.py): an "alert.raised" event the person may
-// receive (the stream applies the policy) is added at the top of the list, highlighted, without a reload.
+// The alert centre follows the live stream (live/stream.py): an "alert.raised" (to the rule's recipients)
+// or "alert.assigned" (to the person given it) event he receives — the stream applies the policy — is
+// added at the top of the list, highlighted, without a reload (unless it is listed already).
 (function () {
   const live = JSON.parse(document.getElementById("alert-live").textContent);
   if (!live || typeof EventSource === "undefined") return;
@@ -10,7 +11,7 @@
   source.onerror = () => { document.body.dataset.live = source.readyState === EventSource.CLOSED ? "off" : "connecting"; };
   source.onmessage = (message) => {
     const event = JSON.parse(message.data);
-    if (event.kind !== "alert.raised" || !event.payload || !event.payload.alert) return;
+    if (!["alert.raised", "alert.assigned"].includes(event.kind) || !event.payload || !event.payload.alert) return;
     const a = event.payload.alert;
     if (document.querySelector(`tr[data-alert="${a.id}"]`)) return;
     const row = document.createElement("tr");

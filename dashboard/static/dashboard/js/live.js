@@ -87,14 +87,16 @@ export function startLive({ cfg, refresh, dmap, catalog, state, communeName }) {
     while (feed.children.length > FEED_LENGTH) feed.lastElementChild.remove();
   }
 
-  // An alert for this person (the stream sends "alert.raised" to the rule's recipients only): listed
-  // first in the feed, marked by severity, linking to it in the alert centre. Data did not change.
+  // An alert for this person (the stream sends "alert.raised" to the rule's recipients only, and
+  // "alert.assigned" to the person given it): listed first in the feed, marked by severity, linking to
+  // it in the alert centre. Data did not change: nothing is fetched again.
   function remindAlert(event) {
     const a = event.payload.alert;
     const time = new Date(event.at).toLocaleTimeString(cfg.lang === "en" ? "en-GB" : "vi-VN");
     const link = el("a", { href: a.url,
       text: (cfg.lang === "en" && a.message_en) || a.message_vi });
-    const item = el("li", { class: `live-alert sev-${a.severity}`, "data-event": String(event.id),
+    const assigned = event.kind === "alert.assigned" ? " live-assigned" : "";
+    const item = el("li", { class: `live-alert sev-${a.severity}${assigned}`, "data-event": String(event.id),
       "data-alert": String(a.id) }, el("time", { text: time }), " ⚠ ", link);
     feed.prepend(item);
     flash(item);
@@ -105,7 +107,10 @@ export function startLive({ cfg, refresh, dmap, catalog, state, communeName }) {
 
   function onEvent(event) {
     const payload = event.payload || {};
-    if (event.kind === "alert.raised" && payload.alert) { remindAlert(event); return; }
+    if ((event.kind === "alert.raised" || event.kind === "alert.assigned") && payload.alert) {
+      remindAlert(event);
+      return;
+    }
     for (const slug of event.layers || []) reloadLayer(slug, (payload.layers || {})[slug]);
     // The statistics on screen that read the changed data (no list: an event of another kind, refetch).
     const onScreen = new Set([state.stat, ...[...document.querySelectorAll(".kpi[data-key]")].map((c) => c.dataset.key)]);
