@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 KIND_RAISED = "alert.raised"
 KIND_ASSIGNED = "alert.assigned"
+KIND_STEP = "alert.changed"
 SIGNATURE_HEADER = "X-IOC-Signature"
 
 
@@ -125,6 +126,19 @@ def queue(alert: Alert) -> list[Delivery]:
     for delivery in deliveries:
         defer(delivery)
     return deliveries
+
+
+def changed(alert: Alert, actor: Any, action: str) -> None:
+    """Announce a step of an alert's handling (acknowledged, assigned, resolved, reopened) to everyone the
+    live stream's policy lets see it, so open alert centres show its new status (caller's transaction).
+    The note stays in the history: it may be meant for the people handling the alert only."""
+    from live import events
+
+    if alert.layer_slugs:
+        events.publish(
+            KIND_STEP, {"alert": payload(alert), "action": action, "by": actor.get_username()},
+            layer_slugs=alert.layer_slugs, commune_code=alert.commune_code, geometry=alert.geom,
+        )  # fmt: skip
 
 
 def assigned(alert: Alert, actor: Any, note: str = "") -> list[Delivery]:

@@ -147,6 +147,7 @@ def act(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "alerts/refused.html", {"message": str(exc), "alert": alert}, status=400)
     with transaction.atomic():  # the step, its history and the assignee's notification, or none of them
         alert.act(request.user, action, note, assignee)
+        notify.changed(alert, request.user, action)
         if action == "assign":
             notify.assigned(alert, request.user, note)
     if wants_json:
@@ -177,6 +178,8 @@ def centre(request: HttpRequest) -> HttpResponse:
         "geojson": {"type": "FeatureCollection", "features": [_feature(a, language) for a in alerts if a.geom]},
         "may_edit_rules": _may_edit_rules(request.user),
         "live": live_client.page_config(request),  # new alerts arrive on the live stream (alerts.js)
+        # The words the page uses for codes, for the rows the live stream adds or changes (alerts.js).
+        "labels": {"status": dict(Alert.Status.choices), "severity": dict(Severity.choices)},
     }
     return live_client.allow_connect(request, render(request, "alerts/centre.html", context))
 

@@ -3,6 +3,9 @@ history; rules are defined on the rules page, a bad one refused with a message n
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
 from alerts.evaluate import evaluate_rules
@@ -58,6 +61,26 @@ def test_an_alert_is_acknowledged_assigned_and_resolved_with_its_history(two_ale
         ("scoped_officer", "resolve", "Đã thu gom rác"),
     ]
     assert "Đã thu gom rác" in client.get(f"/alerts/?alert={alert.pk}").content.decode()
+
+
+def test_a_step_taken_on_an_alert_reaches_the_open_centres_of_those_who_may_see_it(
+    two_alerts, leader, scoped_officer, client
+):
+    from live.events import events_after
+    from live.policy import Audience
+    from tests.conftest import make_user
+
+    far = make_user("far_officer", "field_officer", communes=["24934"])
+    client.force_login(scoped_officer)
+    client.post(f"/alerts/{two_alerts['24931'].pk}/act/", {"action": "resolve", "note": "Chỉ cho nội bộ"})
+    [step] = [e for e in events_after(0, 1000) if e["kind"] == "alert.changed"]
+    seen = Audience(leader).load().view(step)
+    assert seen is not None and seen["payload"]["alert"]["status"] == "resolved"
+    assert seen["payload"]["action"] == "resolve" and "Chỉ cho nội bộ" not in str(seen["payload"])
+    assert Audience(far).load().view(step) is None  # another commune's officer is not told
+    page = client.get("/alerts/").content.decode()
+    labels = re.search(r'<script id="alert-labels" type="application/json">(.*?)</script>', page)
+    assert labels and json.loads(labels.group(1))["status"]["resolved"] == "Đã xử lý xong"  # for live rows
 
 
 def test_a_bad_action_or_filter_is_refused_with_a_message(two_alerts, leader, client):

@@ -5,12 +5,19 @@
   const live = JSON.parse(document.getElementById("alert-live").textContent);
   if (!live || typeof EventSource === "undefined") return;
   const english = document.documentElement.lang === "en";
+  const labels = JSON.parse(document.getElementById("alert-labels").textContent);
   const body = document.querySelector("#alert-list tbody");
   const source = new EventSource(live.url, { withCredentials: true });
   source.onopen = () => { document.body.dataset.live = "on"; };
   source.onerror = () => { document.body.dataset.live = source.readyState === EventSource.CLOSED ? "off" : "connecting"; };
   source.onmessage = (message) => {
     const event = JSON.parse(message.data);
+    if (event.kind === "alert.changed" && event.payload && event.payload.alert) {
+      // A step someone took (acknowledged, resolved…): the listed row shows the new status.
+      const listed = document.querySelector(`tr[data-alert="${event.payload.alert.id}"] td.status`);
+      if (listed) listed.textContent = labels.status[event.payload.alert.status] || event.payload.alert.status;
+      return;
+    }
     if (!["alert.raised", "alert.assigned"].includes(event.kind) || !event.payload || !event.payload.alert) return;
     const a = event.payload.alert;
     if (document.querySelector(`tr[data-alert="${a.id}"]`)) return;
@@ -20,13 +27,15 @@
     const cell = (text) => { const td = document.createElement("td"); td.textContent = text; return td; };
     const badge = document.createElement("span");
     badge.className = `badge sev-${a.severity}`;
-    badge.textContent = a.severity;
+    badge.textContent = labels.severity[a.severity] || a.severity;
     const first = cell(""); first.append(badge);
     const link = document.createElement("a");
     link.href = `?alert=${a.id}`;
     link.textContent = english && a.message_en ? a.message_en : a.message_vi;
     const text = cell(""); text.append(link);
-    row.append(first, text, cell(a.commune_code || "—"), cell(a.status), cell(new Date(a.raised_at).toLocaleString()));
+    const status = cell(labels.status[a.status] || a.status);
+    status.className = "status";
+    row.append(first, text, cell(a.commune_code || "—"), status, cell(new Date(a.raised_at).toLocaleString()));
     const empty = body.querySelector("td[colspan]");
     if (empty) empty.parentElement.remove();
     body.prepend(row);

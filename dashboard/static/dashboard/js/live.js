@@ -111,6 +111,7 @@ export function startLive({ cfg, refresh, dmap, catalog, state, communeName }) {
       remindAlert(event);
       return;
     }
+    if (event.kind.startsWith("alert.")) return; // a step of an alert's handling: the alert centre's news
     for (const slug of event.layers || []) reloadLayer(slug, (payload.layers || {})[slug]);
     // The statistics on screen that read the changed data (no list: an event of another kind, refetch).
     const onScreen = new Set([state.stat, ...[...document.querySelectorAll(".kpi[data-key]")].map((c) => c.dataset.key)]);
