@@ -70,9 +70,10 @@ class AlertCentre(Channel):
 
 
 class AlertNotifications(Channel):
-    """The in-app notification of a new alert: the `alert.raised` live event `alerts.notify.queue` publishes
-    for the rule's recipients, as the stream delivers it (`live.policy.Audience`). The persona is the rule's
-    only recipient (by name): he must be told of exactly the alerts about rows he may see."""
+    """The in-app notifications of alerts as the stream delivers them (`live.policy.Audience`): the
+    `alert.raised` event `alerts.notify.queue` publishes for the rule's recipients (the persona is the only
+    one, by name) and the `alert.changed` of a step, for whoever may see the alert. He must be told of
+    exactly the alerts about rows he may see."""
 
     name = "alert-notifications"
     only_slugs = frozenset(KINDS)
@@ -106,11 +107,12 @@ class AlertNotifications(Channel):
                 layer_slugs=slugs, message_vi=marker, message_en=marker,
             )  # fmt: skip
             notify.queue(alert)
+            notify.changed(alert, cell.user, "acknowledge")  # a step: announced to whoever may see it
         audience = Audience(cell.user).load()
         seen: set[str] = set()
         for event in events_after(start, 100_000):
             view = audience.view(event)
-            if view is not None and view["kind"] == notify.KIND_RAISED:
+            if view is not None and view["kind"] in (notify.KIND_RAISED, notify.KIND_STEP):
                 seen |= {m.group(2) for m in MARK.finditer(view["payload"]["alert"]["message_vi"])}
         if not seen:
             return absent(200, "no alert of this layer reached him")
