@@ -520,6 +520,7 @@ def import_crosswalk(
     from_set: str | None = None,
     boundaries: list[UnitInput] | None = None,
     user: Any = None,
+    refile: bool = True,
 ) -> list[CrosswalkResult]:
     """Apply a crosswalk (one step per effective date, in order) in one transaction, or refuse it whole.
 
@@ -544,17 +545,21 @@ def import_crosswalk(
                 results.append(_apply(plan, level, source, by_code, user))
     except AdminUnitLoadError as exc:
         raise CrosswalkError(source, [str(exc)]) from None
-    _after_commit(results)
+    _after_commit(results, refile)
     return results
 
 
-def _after_commit(results: list[CrosswalkResult]) -> None:
-    """Bump the layers over the units and queue the job that files records under the new units."""
+def _after_commit(results: list[CrosswalkResult], refile: bool = True) -> None:
+    """Bump the layers over the units and queue the job that files records under the new units (not when
+    there are no records yet: a platform being set up, the demo, whose generator files them by date)."""
     from layers.models import Layer
     from layers.tasks import refile_crosswalk
 
     geometries = [u.geom for r in results for u in r.closed]
     Layer.objects.record_change(AdminUnit, geometries)
     for result in results:
+        if not refile:
+            Crosswalk.objects.filter(pk=result.crosswalk.pk).update(refile_status="skipped")
+            continue
         # Deferred in the same transaction as the crosswalk: a rolled-back import queues nothing.
         refile_crosswalk.defer(crosswalk_id=result.crosswalk.pk)

@@ -380,7 +380,8 @@ def build_where(
 ) -> Where:
     """The full filter of a request: catalog source filter, commune scope, then the request's filters."""
     where = Where()
-    clauses, params = source.filter_sql(user)  # catalog filter and commune scope, as every channel has them
+    # Catalog filter, validity (for versioned rows: the asked time, today by default) and commune scope.
+    clauses, params = source.filter_sql(user, _validity_range(query))
     if clauses:
         where.add(" AND ".join(f"({c})" for c in clauses), params)
     if query.bbox is not None:
@@ -416,14 +417,18 @@ def build_where(
     return where
 
 
+def _validity_range(query: FeatureQuery) -> tuple[Any, Any]:
+    """The request's time as days, for layers of versioned rows (`LayerSource.validity_sql`)."""
+    start, end = query.time_start, query.time_end
+    return (
+        start.date() if isinstance(start, dt.datetime) else start,
+        end.date() if isinstance(end, dt.datetime) else end,
+    )
+
+
 def _add_time_filter(source: LayerSource, query: FeatureQuery, columns: dict[str, Column], where: Where) -> None:
     if source.valid_to_column is not None:
-        # Versioned rows (units with a validity period): valid today, or valid at the asked time.
-        start, end = query.time_start, query.time_end
-        start = start.date() if isinstance(start, dt.datetime) else start
-        end = end.date() if isinstance(end, dt.datetime) else end
-        where.add(*source.validity_sql(start, end))
-        return
+        return  # versioned rows: the time asks which were valid then (filter_sql applies it)
     if query.time_start is None and query.time_end is None:
         return
     temporal = source.layer.temporal_field

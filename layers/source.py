@@ -160,12 +160,19 @@ class LayerSource:
             return "FALSE", []
         return f"{self.commune_column} = ANY(%s)", [sorted(communes)]
 
-    def filter_sql(self, user: permissions.AnyUser) -> tuple[list[str], list[Any]]:
-        """The catalog's source filter and the user's scope: the clauses every channel starts from."""
+    def filter_sql(
+        self, user: permissions.AnyUser, when: tuple[Any, Any] = (None, None)
+    ) -> tuple[list[str], list[Any]]:
+        """The catalog's source filter, the validity of versioned rows (today unless `when` = (start, end)
+        asks for another day or range) and the user's scope: the clauses every channel starts from."""
         clauses, params = [], []
         if self.base_where != "TRUE":
             clauses.append(self.base_where)
             params += self.base_params
+        valid_sql, valid_params = self.validity_sql(*when)
+        if valid_sql != "TRUE":
+            clauses.append(valid_sql)
+            params += valid_params
         scope_sql, scope_params = self.scope(user)
         if scope_sql != "TRUE":
             clauses.append(scope_sql)

@@ -205,7 +205,8 @@ def layer_source(layer: Any) -> LayerSource:
 
 # --- the query ------------------------------------------------------------------------------------------
 def _filter_sql(source: LayerSource, user: AnyUser, filters: TileFilters) -> tuple[list[str], list[Any]]:
-    clauses, params = source.filter_sql(user)  # catalog filter and commune scope, as every channel has them
+    # Catalog filter, validity of versioned rows (on the asked days) and commune scope, as every channel.
+    clauses, params = source.filter_sql(user, (filters.start, filters.end))
     if filters.communes:
         if not source.commune_column:
             raise TileError(400, _("Lớp này không có mã xã để lọc."))
@@ -215,9 +216,7 @@ def _filter_sql(source: LayerSource, user: AnyUser, filters: TileFilters) -> tup
         clauses.append(f"{source.plan_column} = %s")
         params.append(filters.plan)
     if source.valid_to_column is not None:
-        # Versioned rows: the dates ask which rows were valid then, not when they were recorded.
-        clause, values = source.validity_sql(filters.start, filters.end)
-        return [*clauses, clause], [*params, *values]
+        return clauses, params  # versioned rows: the dates asked which were valid then (filter_sql)
     for bound, op in ((filters.start, ">="), (filters.end, "<")):
         if bound is None:
             continue

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ from analysis.models import Analysis
 from layers.models import Layer
 from tests.analysis.conftest import district_grid, run_now, write_raster
 from tests.conftest import make_user
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -131,16 +131,6 @@ def _worker(env: dict[str, str], *extra: str) -> subprocess.Popen:
     )
 
 
-def _wait(predicate, timeout: float = 180.0, what: str = "") -> None:
-    # Generous: a worker is a new process (Django start-up) on a machine that may be busy with other work.
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_killed_worker_leaves_no_partial_layer_and_a_rerun_succeeds(tmp_path, settings_module=settings):
@@ -167,7 +157,7 @@ def test_a_killed_worker_leaves_no_partial_layer_and_a_rerun_succeeds(tmp_path, 
     analysis = service.start(gis, "zonal", {"raster": "population-density"})
     worker = _worker(env)
     try:
-        _wait(lambda: Analysis.objects.get(pk=analysis.pk).percent == 95, what="the worker to reach the write step")
+        wait_for(lambda: Analysis.objects.get(pk=analysis.pk).percent == 95, what="the worker to reach the write step")
         # The result table is being written in the worker's open transaction: invisible to everyone else.
         assert not _table_exists(analysis.result_table)
         os.killpg(worker.pid, signal.SIGKILL)
@@ -184,7 +174,7 @@ def test_a_killed_worker_leaves_no_partial_layer_and_a_rerun_succeeds(tmp_path, 
             )
             return cursor.fetchone()[0] == 0
 
-    _wait(rolled_back, 30, "PostgreSQL to roll back the dead worker's transaction")
+    wait_for(rolled_back, 30, "PostgreSQL to roll back the dead worker's transaction")
     stuck = Analysis.objects.get(pk=analysis.pk)
     assert stuck.status == "running"  # nobody has noticed yet
     assert reaper.reap(seconds_since_heartbeat=0) == [analysis.pk]

@@ -14,7 +14,6 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,6 +25,7 @@ from layers.importers import jobs
 from layers.models import ImportJob, LandParcel
 from tests.conftest import make_user
 from tests.layers import import_files as files
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 IOC_RUN = ROOT / "scripts" / "ioc-run"
@@ -58,15 +58,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _wait(predicate: Callable[[], object], timeout: float = 90.0, what: str = "") -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class LogLines:
@@ -174,7 +165,7 @@ def test_the_supervisor_runs_jobs_restarts_a_killed_worker_and_stops_everything(
 
         # A job deferred the way the web page does is run by the supervised worker.
         first = _import_parcels(gis, tmp_path, "first", 0)
-        assert _wait(lambda: _finished(first), what="the first import") == "succeeded"
+        assert wait_for(lambda: _finished(first), what="the first import") == "succeeded"
         assert LandParcel.objects.count() == 5
 
         def health() -> dict | None:
@@ -185,7 +176,7 @@ def test_the_supervisor_runs_jobs_restarts_a_killed_worker_and_stops_everything(
                 return None
             return body if body["queue"]["workers_alive"] >= 2 else None
 
-        body = _wait(health, what="/healthz to see both workers")
+        body = wait_for(health, what="/healthz to see both workers")
         assert body["status"] == "ok"
 
         # kill -9 the import worker: the supervisor says which and why, and starts a new one.
@@ -194,7 +185,7 @@ def test_the_supervisor_runs_jobs_restarts_a_killed_worker_and_stops_everything(
         new_pid = int(log.wait_for(r"worker:imports started \(pid (\d+)\)").group(1))
         assert new_pid != worker_pid and _alive(new_pid)
         second = _import_parcels(gis, tmp_path, "second", 100)
-        assert _wait(lambda: _finished(second), what="an import after the restart") == "succeeded"
+        assert wait_for(lambda: _finished(second), what="an import after the restart") == "succeeded"
         assert LandParcel.objects.count() == 10
 
         # One SIGTERM stops every process, gunicorn's workers included.
@@ -236,7 +227,7 @@ def test_children_do_not_outlive_a_killed_supervisor() -> None:
         supervisor.kill()  # kill -9: no chance to stop its children itself
         supervisor.wait(timeout=10)
         # The kernel sends the orphan SIGTERM (PR_SET_PDEATHSIG); it stops like at a Ctrl-C.
-        _wait(lambda: not _alive(worker_pid), timeout=60, what="the orphaned worker to stop")
+        wait_for(lambda: not _alive(worker_pid), timeout=60, what="the orphaned worker to stop")
     finally:
         if supervisor.poll() is None:
             supervisor.kill()

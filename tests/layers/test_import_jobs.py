@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psycopg
@@ -21,6 +20,7 @@ from layers.importers import jobs
 from layers.models import ImportJob, ImportMapping, LandParcel, Layer
 from tests.conftest import make_user
 from tests.layers import import_files as files
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -183,13 +183,6 @@ def test_a_saved_mapping_is_reused_by_name(district, gis_staff, media, tmp_path)
 
 
 # --- a real worker, killed mid-import ---------------------------------------------------------------
-def _wait(predicate, timeout: float = 90.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.mark.slow
@@ -224,7 +217,7 @@ def test_a_killed_worker_fails_the_job_and_leaves_the_data_unchanged(tmp_path: P
         start_new_session=True,
     )
     try:
-        _wait(
+        wait_for(
             lambda: ImportJob.objects.get(pk=job.pk).percent >= 65 or worker.poll() is not None,
             what="the worker to stage the file",
         )
@@ -246,7 +239,7 @@ def test_a_killed_worker_fails_the_job_and_leaves_the_data_unchanged(tmp_path: P
             )
             return cur.fetchone()[0] == 0
 
-    _wait(rolled_back, 30, "PostgreSQL to roll back the dead worker's transaction")
+    wait_for(rolled_back, 30, "PostgreSQL to roll back the dead worker's transaction")
     assert ImportJob.objects.get(pk=job.pk).status == "running"  # nobody has noticed yet
     assert jobs.reap(seconds_since_heartbeat=0) == [job.pk]
     failed = ImportJob.objects.get(pk=job.pk)

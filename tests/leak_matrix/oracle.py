@@ -92,12 +92,22 @@ def geo_communes(
 
 
 def rows(layer: Layer) -> list[Row]:
-    """Every row of the layer, before any permission (the catalog's source filter applied)."""
+    """Every row of the layer, before any permission (the catalog's source filter applied, and for a layer
+    of versioned rows — a validity pair — only the rows valid today, which is what it shows)."""
     src = source(layer)
     attrs = [a["name"] for a in layer.attributes or [] if a.get("name") in src.columns]
     model = layer.model_class()
     if model is not None:
         qs = layer.base_queryset().order_by("pk")
+        if layer.temporal_field and layer.valid_to_field:
+            import datetime as dt
+
+            from django.db.models import Q
+
+            today = dt.date.today()
+            qs = qs.filter(**{f"{layer.temporal_field}__lte": today}).filter(
+                Q(**{f"{layer.valid_to_field}__isnull": True}) | Q(**{f"{layer.valid_to_field}__gt": today})
+            )
         geom_path = layer.geometry_field if src.has_geometry else None
         wanted = ["pk", *attrs] + ([src.commune_column] if src.commune_column else [])
         if geom_path:

@@ -1,6 +1,11 @@
 // The alert centre follows the live stream (live/stream.py): an "alert.raised" (to the rule's recipients)
 // or "alert.assigned" (to the person given it) event he receives — the stream applies the policy — is
 // added at the top of the list, highlighted, without a reload (unless it is listed already).
+// The status filter applies on change (an inline onchange= would be refused by the CSP).
+for (const select of document.querySelectorAll("select[data-autosubmit]")) {
+  select.addEventListener("change", () => select.form.submit());
+}
+
 (function () {
   const live = JSON.parse(document.getElementById("alert-live").textContent);
   if (!live || typeof EventSource === "undefined") return;
