@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import Point
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from alerts.models import Rule
@@ -50,12 +51,14 @@ class RuleForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         statistic, category = self.fields["statistic"], self.fields["category"]
         assert isinstance(statistic, forms.ChoiceField) and isinstance(category, forms.ChoiceField)
-        statistic.choices = [("", "—"), *((s.code, s.title_vi) for s in statistics.STATISTICS.values())]
+        language = translation.get_language()
+        statistic.choices = [("", "—"), *((s.code, s.title(language)) for s in statistics.STATISTICS.values())]
         category.choices = [("", _("Mọi lĩnh vực")), *Category.choices]
         rule = self.instance
+        # Code lists are typed as text: a new rule shows empty boxes, not the list's "[]".
+        self.initial["communes"] = ", ".join(rule.communes or [])
+        self.initial["recipient_communes"] = ", ".join(rule.recipient_communes or [])
         if rule.pk:
-            self.initial["communes"] = ", ".join(rule.communes)
-            self.initial["recipient_communes"] = ", ".join(rule.recipient_communes)
             if rule.place:
                 self.initial["longitude"], self.initial["latitude"] = rule.place.x, rule.place.y
 
