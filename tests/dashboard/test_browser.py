@@ -70,7 +70,10 @@ def test_the_map_draws_tiles_choropleth_legend_then_drill_down_and_time_range(de
     map_png = page.locator("#map").screenshot()
     assert non_background_share(map_png) > 0.3
     assert tiles and set(tiles) <= {200, 204, 304}
-    drawn = page.evaluate("window.dashboardMap.queryRenderedFeatures({layers: ['lyr-schools']}).length")
+    # The school tiles may still be arriving (or be redrawn after the live stream connects): wait for them.
+    count = "window.dashboardMap.queryRenderedFeatures({layers: ['lyr-schools']}).length"
+    page.wait_for_function(f"{count} >= 9", timeout=20_000)
+    drawn = page.evaluate(count)
     assert drawn >= 9  # at least one school per commune, from the vector tiles
     colour = page.evaluate("window.dashboardMap.getFeatureState({source: 'communes', id: 24955}).color")
     assert colour == "#440154"  # the commune with most petitions is in the darkest viridis class
