@@ -28,6 +28,19 @@ def shared_file(name: str) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def _own_tile_cache(tmp_path_factory, monkeypatch):
+    """Each test gets its own tile cache folder. The database rolls back after every test, and with it the tile
+    cache generation (tiles.cache.state_for); a shared folder would then serve a later test the tiles an earlier
+    test rendered from other data under the same generation number. The folder is only created when used."""
+    base = tmp_path_factory.getbasetemp() / "tilecaches"
+    _own_tile_cache.count += 1  # type: ignore[attr-defined]
+    monkeypatch.setenv("IOC_TILE_CACHE_DIR", str(base / str(_own_tile_cache.count)))  # type: ignore[attr-defined]
+
+
+_own_tile_cache.count = 0  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """PBKDF2 costs ~0.5 s per user on a busy machine; tests create many users and need no real hashing."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
