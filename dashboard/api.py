@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
+from django.core.cache import cache
+from django.db import connection
 from django.http import HttpRequest, JsonResponse
+from django.utils import translation
 from django.views.decorators.http import require_GET
 
 from dashboard import data, params, search, stats
+from gis_ioc import permissions, unit_sets
 
 
 def json_errors(view: Callable[..., Any]) -> Callable[..., JsonResponse]:
-    """Turn the parameter errors into 400/404 JSON bodies a person can read."""
+    """Turn the parameter errors into 400/404 JSON bodies a person can read. These views only read, so the
+    unit sets are checked once per request, not once per statistic (unit_sets.read_once)."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
         try:
-            return view(request, *args, **kwargs)
+            with unit_sets.read_once():
+                return view(request, *args, **kwargs)
         except params.BadRequest as exc:
             return JsonResponse({"error": str(exc)}, status=400)
         except params.NotFound as exc:
@@ -53,9 +61,52 @@ def stats_view(request: HttpRequest) -> JsonResponse:
     )
 
 
+# A view over a range that ended before today cannot change until the data does: its body is kept in the
+# cache (the shared store when one is configured), keyed by what decides it — the user's identity, roles and
+# commune scope (a role change is a new key), the question asked, the language, and the version of every
+# catalog row (every writer bumps its version through the one change signal; the admin edits the row itself)
+# plus the unit sets' fingerprint.
+VIEW_CACHE_SECONDS = 24 * 3600
+
+
+def _data_stamp() -> str:
+    """Every catalog row whole (its data version, and its fields' visibility edited in the admin) in one
+    short statement, with the unit sets' fingerprint."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT md5(string_agg(t::text, ',' ORDER BY t.id)) FROM layers_layer t")
+        layers = cursor.fetchone()[0]
+    return f"{layers}|{unit_sets.fingerprint()}"
+
+
+def _view_key(request: HttpRequest) -> str:
+    user = request.user
+    scope = permissions.commune_scope(user)
+    who = [
+        str(user.pk),
+        ",".join(sorted(permissions.role_names(user))),
+        "*" if scope is None else ",".join(sorted(scope)),
+    ]
+    question = sorted(request.GET.items())
+    text = repr((who, question, translation.get_language(), _data_stamp()))
+    return "dashboard-view:" + hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
 @require_GET
 @json_errors
 def view_data(request: HttpRequest) -> JsonResponse:
+    """The view's JSON; from the cache when its range ended before today (see VIEW_CACHE_SECONDS)."""
+    start, end = params.time_range(request)
+    if end >= dt.date.today():
+        return JsonResponse(_view_body(request))
+    key = _view_key(request)
+    body = cache.get(key)
+    if body is None:
+        body = _view_body(request)
+        cache.set(key, body, VIEW_CACHE_SECONDS)
+    return JsonResponse(body)
+
+
+def _view_body(request: HttpRequest) -> dict[str, Any]:
     """/dashboard/api/view : choropleth, KPI cards, series and category charts of one view, in one request.
 
     With ?commune=CODE the KPIs and charts are the commune's, with the district (the user's communes)
@@ -85,7 +136,7 @@ def view_data(request: HttpRequest) -> JsonResponse:
         body["lists"] = [x for x in lists if x is not None]
         body["history"] = unit_history(focus)
     body["categories"] = data.by_category(user, codes, start, end)
-    return JsonResponse(body)
+    return body
 
 
 @require_GET

@@ -265,8 +265,10 @@ def by_category(user: Any, codes: list[str], start: dt.date, end: dt.date) -> li
     from django.db.models import Count, Sum
 
     charts: list[dict[str, Any]] = []
+    slugs = [slug for slug, _field in CATEGORY_CHARTS] + ["budget-revenue"]
+    layers = {layer.slug: layer for layer in Layer.objects.filter(slug__in=slugs)}  # one query for all charts
     for slug, field in CATEGORY_CHARTS:
-        layer = Layer.objects.filter(slug=slug).first()
+        layer = layers.get(slug)
         if layer is None or not permissions.can_view_layer(user, layer):
             continue
         if field not in permissions.visible_fields(user, layer, "dashboard"):
@@ -289,7 +291,7 @@ def by_category(user: Any, codes: list[str], start: dt.date, end: dt.date) -> li
                 "series": [{"label": layer.title, "data": [r["n"] for r in rows]}],
             }
         )
-    layer = Layer.objects.filter(slug="budget-revenue").first()
+    layer = layers.get("budget-revenue")
     if (
         layer is not None
         and permissions.can_view_layer(user, layer)

@@ -149,8 +149,8 @@ def kpis(
     module = _module()
     tables = _table_layers()
     allowed = [c for c in module.KPI_CODES if c in module.STATISTICS and can_view(user, module.STATISTICS[c], tables)]
-    # Only the KPIs the user may see are computed (one query each).
-    raw = {c: module.district_value(c, start, end, communes=codes, units=units) for c in allowed}
+    # Only the KPIs the user may see are computed, all in one query.
+    raw = module.district_values(allowed, start, end, communes=codes, units=units)
     cards = []
     for key, value in raw.items():
         stat = module.STATISTICS.get(key)

@@ -18,8 +18,11 @@ filed under to the units a user asks for.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -326,9 +329,32 @@ SELECT concat_ws('|',
 """
 
 
+# Inside `read_once()` the state checked on entry serves every call (a page of statistics asks for it once).
+_PINNED: contextvars.ContextVar[_State | None] = contextvars.ContextVar("unit_sets_pinned", default=None)
+
+
+@contextlib.contextmanager
+def read_once() -> Iterator[None]:
+    """Check the fingerprint once for a block that only reads (a dashboard view computing many
+    statistics), instead of once per statistic. Never around code that changes units or crosswalks."""
+    token = _PINNED.set(_state())
+    try:
+        yield
+    finally:
+        _PINNED.reset(token)
+
+
+def fingerprint() -> str:
+    """A string that changes whenever units, sets, memberships, crosswalks or census figures change."""
+    return _state().fingerprint
+
+
 def _state() -> _State:
     """The per-process memo of sets and weights, dropped when the fingerprint moves."""
     global _STATE  # noqa: PLW0603 - a per-process memo, checked against the database on every call
+    pinned = _PINNED.get()
+    if pinned is not None:
+        return pinned
     with connection.cursor() as cursor:
         cursor.execute(_FINGERPRINT)
         fingerprint = cursor.fetchone()[0]

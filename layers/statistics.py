@@ -655,19 +655,34 @@ def _params(
     }
 
 
-def _query(stat: Statistic, *, by_commune: bool) -> str:
-    head = f"WITH {_UNITS_CTE}, {_PERIODS_CTE.format(periods=_PERIODS)}, s AS ({stat.sql})"
-    join = "FROM p CROSS JOIN c LEFT JOIN s ON s.ps = p.ps AND s.code = c.code"
-    num = "COALESCE(s.num, 0)" if stat.zero else "s.num"
-    if by_commune:
-        return f"{head} SELECT p.label, c.code, {num}, s.den {join} ORDER BY p.label, c.code"
-    # A group of units: sum the numerators (only where a denominator exists, for rates) and the
-    # denominators, so the result is the group's own rate.
-    keep = "s.den IS NOT NULL" if stat.ratio else "TRUE"
+def _head(stats: dict[str, Statistic]) -> str:
+    """The shared CTEs (units, periods) and one CTE per statistic, named by the keys of `stats`."""
+    own = ", ".join(f"{name} AS ({stat.sql})" for name, stat in stats.items())
+    return f"WITH {_UNITS_CTE}, {_PERIODS_CTE.format(periods=_PERIODS)}, {own}"
+
+
+def _group(stat: Statistic, s: str) -> str:
+    """(label, num, den, units) per period for the units taken together, from the statistic's CTE `s`.
+
+    The numerators are summed (only where a denominator exists, for rates), and so are the denominators,
+    so the result is the group's own rate."""
+    num = f"COALESCE({s}.num, 0)" if stat.zero else f"{s}.num"
+    keep = f"{s}.den IS NOT NULL" if stat.ratio else "TRUE"
     return (
-        f"{head} SELECT p.label, sum({num}) FILTER (WHERE {keep}), sum(s.den), count(c.code) "
-        f"{join} GROUP BY p.label ORDER BY p.label"
+        f"SELECT p.label, sum({num}) FILTER (WHERE {keep}) AS num, sum({s}.den) AS den, count(c.code) AS n "
+        f"FROM p CROSS JOIN c LEFT JOIN {s} ON {s}.ps = p.ps AND {s}.code = c.code GROUP BY p.label"
     )
+
+
+def _query(stat: Statistic, *, by_commune: bool) -> str:
+    head = _head({"s": stat})
+    if by_commune:
+        num = "COALESCE(s.num, 0)" if stat.zero else "s.num"
+        return (
+            f"{head} SELECT p.label, c.code, {num}, s.den "
+            "FROM p CROSS JOIN c LEFT JOIN s ON s.ps = p.ps AND s.code = c.code ORDER BY p.label, c.code"
+        )
+    return f"{head} {_group(stat, 's')} ORDER BY p.label"
 
 
 def _value(stat: Statistic, num: Any, den: Any) -> float | None:
@@ -706,6 +721,36 @@ def district_value(
     """The statistic for the units taken together (all of the set by default), in one query."""
     series = timeseries_for(code, start, end, communes, interval=None, units=units, as_of=as_of)
     return series[0][1] if series else None
+
+
+def district_values(
+    codes: Iterable[str],
+    start: dt.date,
+    end: dt.date,
+    communes: Iterable[str] | None = None,
+    *,
+    units: str | None = None,
+    as_of: dt.date | None = None,
+) -> dict[str, float | None]:
+    """Several statistics for the units taken together, in one query: {statistic code: value}.
+
+    The same figures as `district_value` for each code; one round trip and one resolution of the units
+    for a page of KPI cards instead of one of each per statistic."""
+    stats = {code: _statistic(code) for code in codes}
+    if not stats:
+        return {}
+    names = {f"s{i}": code for i, code in enumerate(stats)}
+    body = " UNION ALL ".join(
+        f"SELECT '{name}' AS k, g.* FROM ({_group(stats[code], name)}) g" for name, code in names.items()
+    )
+    query = f"{_head({name: stats[code] for name, code in names.items()})} {body}"
+    values: dict[str, float | None] = dict.fromkeys(stats)
+    with connection.cursor() as cursor:
+        cursor.execute(query, _params(start, end, communes, units=units, as_of=as_of))
+        for name, _label, num, den, n in cursor.fetchall():
+            code = names[name]
+            values[code] = _value(stats[code], num, den) if n else None
+    return values
 
 
 def timeseries(
@@ -782,7 +827,7 @@ def kpis(
 ) -> dict[str, float | None]:
     """The headline figures (KPI_CODES) for the units together: {statistic code: value}.
 
-    One query per statistic; titles and units are in STATISTICS[code].
+    One query for all of them; titles and units are in STATISTICS[code].
     """
     codes = None if communes is None else list(communes)
-    return {code: district_value(code, start, end, codes, units=units, as_of=as_of) for code in KPI_CODES}
+    return district_values(KPI_CODES, start, end, codes, units=units, as_of=as_of)

@@ -41,6 +41,16 @@ _own_tile_cache.count = 0  # type: ignore[attr-defined]
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """The database rolls back after every test but Django's cache (in-process in tests) does not: clear it,
+    so no test is answered from what an earlier one cached over other data."""
+    from django.core.cache import cache
+
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """PBKDF2 costs ~0.5 s per user on a busy machine; tests create many users and need no real hashing."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

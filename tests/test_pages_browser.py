@@ -152,7 +152,15 @@ def _visit(browser: Any, base: str, session: str | None, urls: list[str], lang: 
             problems.append(f"{current['url']}: {response.status} {response.url[:160]}")
 
     page.on("response", failed)
-    page.on("requestfailed", lambda r: problems.append(f"{current['url']}: failed {r.url[:160]} {r.failure}"))
+
+    # MapLibre cancels the tile requests it no longer needs (the map moved, or the walk navigated away while
+    # a map was still fetching): an aborted tile is no failure of the page.
+    def request_failed(r: Any) -> None:
+        if r.failure == "net::ERR_ABORTED" and "/tiles/" in r.url:
+            return
+        problems.append(f"{current['url']}: failed {r.url[:160]} {r.failure}")
+
+    page.on("requestfailed", request_failed)
     for url in urls:
         current["url"] = url
         started = time.monotonic()
