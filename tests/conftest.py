@@ -29,12 +29,16 @@ def shared_file(name: str) -> Path:
 
 @pytest.fixture(autouse=True)
 def _own_tile_cache(tmp_path_factory, monkeypatch):
-    """Each test gets its own tile cache folder. The database rolls back after every test, and with it the tile
-    cache generation (tiles.cache.state_for); a shared folder would then serve a later test the tiles an earlier
-    test rendered from other data under the same generation number. The folder is only created when used."""
-    base = tmp_path_factory.getbasetemp() / "tilecaches"
+    """Each test gets its own tile cache and MapProxy folders. The database rolls back after every test, and
+    with it the tile cache generation (tiles.cache.state_for); a shared folder would then serve a later test
+    the tiles an earlier test rendered from other data under the same generation number, and a MapProxy
+    configuration written from one test's catalog would outlive it. The folders are only created when used.
+    (tests/leak_matrix overrides this fixture: it keeps one layout for its whole module.)"""
     _own_tile_cache.count += 1  # type: ignore[attr-defined]
-    monkeypatch.setenv("IOC_TILE_CACHE_DIR", str(base / str(_own_tile_cache.count)))  # type: ignore[attr-defined]
+    base = tmp_path_factory.getbasetemp() / "tilecaches" / str(_own_tile_cache.count)  # type: ignore[attr-defined]
+    monkeypatch.setenv("IOC_TILE_CACHE_DIR", str(base / "tiles"))
+    monkeypatch.setenv("IOC_MAPPROXY_DIR", str(base / "mapproxy"))
+    monkeypatch.setenv("IOC_MAPPROXY_CACHE_DIR", str(base / "mapproxy_cache"))
 
 
 _own_tile_cache.count = 0  # type: ignore[attr-defined]

@@ -1,16 +1,20 @@
 """MapProxy configuration generated from the catalog, and the WSGI app built from it.
 
-MapProxy cannot render vector tiles, so its sources are the platform's raster tile endpoints
-(`/tiles/raster/{slug}/{z}/{x}/{y}.png`, EPSG:3857 XYZ) plus an optional online basemap that is off by
-default (district networks are often closed). It reprojects and caches them for WMS 1.3.0, WMTS (KVP and
-REST) and TMS clients on three grids: EPSG:3857, EPSG:4326 and EPSG:5899 (VN-2000 / TM-3 107-45, the
-cadastral zone of Lâm Đồng). MapProxy transforms coordinates with pyproj, i.e. PROJ's EPSG database,
-which carries the VN-2000 → WGS 84 datum shift (tests/tiles/test_mapproxy.py checks it against PostGIS).
+MapProxy cannot read vector tiles, so its sources are the platform's PNG tile endpoints: rasters from their
+COGs (`/tiles/raster/{slug}/{z}/{x}/{y}.png`), public vector layers drawn in their catalog style
+(`/tiles/{slug}/{z}/{x}/{y}.png`, tiles/render.py) — and the administrative units once more per unit set,
+as they were on its first day (`communes:2025-01-01`, drawn with `datetime=`) — plus an optional online
+basemap that is off by default (district networks are often closed). It reprojects and caches them for
+WMS 1.3.0, WMTS (KVP and REST) and TMS clients on three grids: EPSG:3857, EPSG:4326 and EPSG:5899 (VN-2000 /
+TM-3 107-45, the cadastral zone of Lâm Đồng). MapProxy transforms coordinates with pyproj, i.e. PROJ's EPSG
+database, which carries the VN-2000 → WGS 84 datum shift (tests/tiles/test_mapproxy.py checks it against
+PostGIS). `manage.py mapproxy_config` writes the files again after the catalog or the unit sets change.
 
 Two files are written:
-- `mapproxy.yaml`: every raster layer, for Django's `/mapproxy/` mount, which refuses private layers per
-  user and has MapProxy filter its capabilities for that user (tiles/mapproxy_views.py). Its sources send
-  a service token so the upstream tile endpoint serves private rasters to MapProxy only.
+- `mapproxy.yaml`: every raster layer and the public vector layers, for Django's `/mapproxy/` mount, which
+  refuses private layers per user and has MapProxy filter its capabilities for that user
+  (tiles/mapproxy_views.py). Its sources send a service token so the upstream tile endpoint serves private
+  rasters to MapProxy only.
 - `mapproxy-public.yaml`: public layers only and no token, for MapProxy running alone (compose service),
   where there is no user to ask about.
 Plus `seed.yaml` (`mapproxy-seed`, limited to the district) and `district.geojson` (its coverage).
@@ -73,10 +77,50 @@ def _vn2000_grid(bbox4326: list[float]) -> dict[str, Any]:
     return {"srs": "EPSG:5899", "bbox": box, "bbox_srs": "EPSG:5899", "origin": "nw", "min_res": 200, "num_levels": 10}
 
 
+def published(layers: list[Any]) -> list[tuple[str, str, str, str]]:
+    """(MapProxy layer name, Vietnamese title, English title, upstream path) of each catalog layer, and of
+    the administrative units as they were in each administrative unit set (`<slug>:<the set's first day>`).
+
+    Rasters come from their COG tiles; vector layers from their PNG drawing (tiles/render.py), which MapProxy
+    fetches as nobody in particular, so only public vector layers are given here (see `write_config`).
+    A versioned layer (units with a validity period) gets one more layer per administrative unit set of
+    its level, drawn with `datetime=` the set's first day: QGIS can put 2009–2024 and 2025 side by side."""
+    from gis_ioc.models import UnitSet, UnitSetKind
+
+    out = []
+    for lyr in layers:
+        if lyr.kind == "raster":
+            out.append((lyr.slug, lyr.title_vi, lyr.title_en, f"/tiles/raster/{lyr.slug}/%(z)s/%(x)s/%(y)s.png"))
+            continue
+        out.append((lyr.slug, lyr.title_vi, lyr.title_en, f"/tiles/{lyr.slug}/%(z)s/%(x)s/%(y)s.png"))
+        level = (lyr.source_filter or {}).get("level")
+        if not lyr.valid_to_field or not level:
+            continue
+        sets = UnitSet.objects.filter(kind=UnitSetKind.ADMINISTRATIVE, level=level).order_by("valid_from")
+        for unit_set in sets:
+            if unit_set.valid_from is None:
+                continue  # an administrative set always has a first day; nothing to draw without one
+            day = unit_set.valid_from.isoformat()
+            out.append(
+                (
+                    f"{lyr.slug}:{day}",
+                    f"{lyr.title_vi} – {unit_set.name}",
+                    f"{lyr.title_en} – {unit_set.name_en or unit_set.name}",
+                    f"/tiles/{lyr.slug}/%(z)s/%(x)s/%(y)s.png?datetime={day}",
+                )
+            )
+    return out
+
+
+def catalog_slug(name: str) -> str:
+    """The catalog layer behind a MapProxy layer name (`communes:2025-01-01` → `communes`)."""
+    return name.split(":", 1)[0]
+
+
 def build_config(
     layers: list[Any], upstream: str, bbox4326: list[float], *, token: str | None, basemap_url: str = ""
 ) -> dict[str, Any]:
-    """The MapProxy configuration (as a dict) serving the given raster layers."""
+    """The MapProxy configuration (as a dict) serving the given catalog layers (see `published`)."""
     cache_dir = str(conf.mapproxy_cache_dir())
     # Files under base_dir/<cache>_<grid>/ (register_cog clears them when a raster is replaced).
     file_cache = {"type": "file", "directory_layout": "tms"}
@@ -89,14 +133,13 @@ def build_config(
     sources: dict[str, Any] = {}
     caches: dict[str, Any] = {}
     mp_layers: list[dict[str, Any]] = []
-    entries = [
-        (lyr.slug, lyr.title_vi, lyr.title_en, f"{upstream}/tiles/raster/{lyr.slug}/%(z)s/%(x)s/%(y)s.png")
-        for lyr in layers
-    ]
+    entries = [(name, title_vi, title_en, upstream + path) for name, title_vi, title_en, path in published(layers)]
     if basemap_url:
         entries.insert(0, ("basemap", "Bản đồ nền", "Basemap", basemap_url))
     for slug, title_vi, title_en, url in entries:
-        src = f"{slug}_tiles"
+        # MapProxy reads "name:layers" in a source or cache reference as a layer selection: keys avoid ':'.
+        key = slug.replace(":", "_at_")
+        src = f"{key}_tiles"
         sources[src] = {
             "type": "tile",
             "url": url,
@@ -108,7 +151,7 @@ def build_config(
             sources[src]["coverage"] = coverage
         # A tile source serves only its own grid: the Web-Mercator cache fetches from it, and the caches on
         # the other grids are reprojected from that cache (so the upstream is asked once per tile).
-        main = f"{slug}_cache"
+        main = f"{key}_cache"
         caches[main] = {"grids": ["webmercator"], "sources": [src], "format": "image/png", "cache": file_cache}
         tile_sources = [main]
         for grid in grid_names[1:]:
@@ -138,7 +181,7 @@ def build_config(
                 "strict": True,
                 "md": {
                     "title": "gis_ioc – Đơn Dương",
-                    "abstract": "Lớp raster của Trung tâm điều hành thông minh huyện Đơn Dương / IOC raster layers",
+                    "abstract": "Lớp bản đồ của Trung tâm điều hành thông minh huyện Đơn Dương / IOC map layers",
                     "access_constraints": "Theo quyền của người dùng / per-user permissions",
                     "fees": "none",
                 },
@@ -184,7 +227,15 @@ def write_config(
     upstream = (upstream or conf.mapproxy_upstream()).rstrip("/")
     basemap = conf.mapproxy_basemap_url() if basemap_url is None else basemap_url
     rasters = [lyr for lyr in Layer.objects.raster().order_by("sort_order", "slug") if lyr.raster_path]
-    public = [lyr for lyr in rasters if lyr.visibility == "public"]
+    # Vector layers are drawn for nobody in particular (MapProxy's cache is shared): public ones only. Private
+    # vector layers reach their users through the per-user channels (vector tiles, OGC API, REST).
+    vectors = [
+        lyr
+        for lyr in Layer.objects.vector().filter(visibility="public").order_by("sort_order", "slug")
+        if lyr.geometry_type
+    ]
+    public = [lyr for lyr in rasters if lyr.visibility == "public"] + vectors
+    served = rasters + vectors
     bbox = district_bounds()
     paths = {
         "internal": out / "mapproxy.yaml",
@@ -200,7 +251,7 @@ def write_config(
     }
     _atomic_write(paths["coverage"], json.dumps({"type": "Feature", "properties": {}, "geometry": geometry}))
     _atomic_write(
-        paths["internal"], _dump(build_config(rasters, upstream, bbox, token=service_token(), basemap_url=basemap))
+        paths["internal"], _dump(build_config(served, upstream, bbox, token=service_token(), basemap_url=basemap))
     )
     _atomic_write(paths["public"], _dump(build_config(public, upstream, bbox, token=None, basemap_url=basemap)))
     _atomic_write(paths["seed"], _dump(seed_config(rasters, paths["coverage"])))

@@ -51,11 +51,12 @@ ALL_PERMISSIONS = {"map": True, "featureinfo": True, "legendgraphic": True, "til
 
 
 def allowed_layers(user: Any, published: set[str]) -> set[str]:
-    """The published MapProxy layers this user may see (the basemap is public)."""
+    """The published MapProxy layers this user may see (the basemap is public); a layer of units as of a
+    date (`communes:2025-01-01`) follows its catalog layer."""
     from layers.models import Layer
 
-    visible = set(Layer.objects.raster().visible_to(user).values_list("slug", flat=True))
-    return published & (visible | {"basemap"})
+    visible = set(Layer.objects.visible_to(user).values_list("slug", flat=True))
+    return {name for name in published if name == "basemap" or mp_config.catalog_slug(name) in visible}
 
 
 def authorizer(allowed: set[str], everything: bool) -> Callable[..., dict[str, Any]]:

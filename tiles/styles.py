@@ -130,6 +130,32 @@ def _color_expression(style: dict[str, Any]) -> Any:
     return style.get("color", DEFAULT_COLOR)
 
 
+def colour_for(style: dict[str, Any], properties: dict[str, Any]) -> str:
+    """The colour `_color_expression` gives one feature, computed here (for tiles drawn on the server)."""
+    kind = style.get("kind", "single")
+    if kind == "categories" and style.get("field"):
+        colors = dict(style.get("colors") or PALETTES.get(style.get("palette", ""), {}))
+        if not colors:
+            return str(style.get("color", DEFAULT_COLOR))
+        value = properties.get(style["field"])
+        return str(colors.get(str(value), style.get("default_color", "#999999")))
+    if kind == "graduated" and style.get("field") and style.get("breaks"):
+        ramp = style.get("colors") or (CIVIDIS if style.get("ramp") == "cividis" else VIRIDIS)
+        try:
+            value = float(properties.get(style["field"]))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return str(ramp[0])
+        step = sum(1 for brk in style["breaks"] if value >= float(brk))
+        return str(ramp[min(step, len(ramp) - 1)])
+    return str(style.get("color", DEFAULT_COLOR))
+
+
+def outline_colour(style: dict[str, Any]) -> str:
+    """A polygon layer's outline colour (as in `style_layers`)."""
+    default = "#333333" if style.get("kind") == "categories" else style.get("color", DEFAULT_COLOR)
+    return str(style.get("outline_color", default))
+
+
 def style_layers(layer: Any) -> list[dict[str, Any]]:
     """The MapLibre layers drawing one catalog layer (fill+outline, line, or circle)."""
     style = layer.style or {}
@@ -157,9 +183,7 @@ def style_layers(layer: Any) -> list[dict[str, Any]]:
         ]
     if "line" in gtype:
         return [common | {"id": layer.slug, "type": "line", "paint": {"line-color": color, "line-width": 2}}]
-    outline = style.get(
-        "outline_color", "#333333" if style.get("kind") == "categories" else style.get("color", DEFAULT_COLOR)
-    )
+    outline = outline_colour(style)
     return [
         common
         | {

@@ -14,5 +14,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("tiles/raster/<slug:slug>/<str:z>/<str:x>/<str:y>.png", raster_views.raster_tile, name="raster-tile"),
     path("tiles/<slug:slug>.json", views.tilejson, name="tilejson"),
     path("tiles/<slug:slug>/<str:z>/<str:x>/<str:y>.mvt", views.vector_tile, name="vector-tile"),
+    path("tiles/<slug:slug>/<str:z>/<str:x>/<str:y>.png", views.vector_png, name="vector-png"),
     re_path(r"^mapproxy/(?P<path>.*)$", mapproxy_views.mapproxy, name="mapproxy"),
 ]

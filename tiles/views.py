@@ -125,6 +125,30 @@ def vector_tile(request: HttpRequest, slug: str, z: str, x: str, y: str) -> Http
     return tile_response(request, data, x_cache, public=layer.visibility == "public")
 
 
+@require_GET
+def vector_png(request: HttpRequest, slug: str, z: str, x: str, y: str) -> HttpResponse:
+    """/tiles/{slug}/{z}/{x}/{y}.png : the vector tile drawn in the layer's style (tiles/render.py), with the
+    same policy, filters (`datetime=`, communes, plan) and errors as the .mvt beside it."""
+    from tiles.render import render_png
+
+    try:
+        tile = mvt.parse_tile(z, x, y)
+        layer = _layer(slug, request.user)
+        _check_zoom(layer, tile)
+        filters = mvt.parse_filters(request.GET, layer)
+        png, x_cache = render_png(layer, request.user, tile, filters)
+    except TileError as exc:
+        return error(exc)
+    etag = '"' + hashlib.blake2b(png, digest_size=12).hexdigest() + '"'
+    response = HttpResponse(status=304) if etag in request.headers.get("If-None-Match", "") else None
+    response = response or HttpResponse(png, content_type="image/png")
+    response["ETag"] = etag
+    response["Cache-Control"] = f"{'public' if layer.visibility == 'public' else 'private'}, no-cache"
+    response["Vary"] = "Cookie, Authorization"
+    response["X-Cache"] = x_cache
+    return response
+
+
 def _tile_from_known_layer(request: HttpRequest, slug: str, tile: Tile) -> tuple[Any, bytes, str] | None:
     """The tile in one round trip, from this process's copy of the layer (layers.catalog_cache); None when the
     copy cannot decide alone, and the caller takes the checked path.

@@ -148,6 +148,31 @@ class RasterTile(Channel):
         return Observed(False, 200, fields=frozenset())
 
 
+class VectorPNG(Channel):
+    """/tiles/<slug>/z/x/y.png: the vector tile drawn as a picture (tiles/render.py), for the same user."""
+
+    name = "vector-png"
+    policy = "tiles"
+    meta = True
+    routes = ("tiles/<slug:slug>/<str:z>/<str:x>/<str:y>.png",)
+
+    def serves(self, cell: Cell) -> bool:
+        return cell.source().has_geometry
+
+    def fetch(self, cell: Cell) -> Observed:
+        z = min(max(12, cell.layer.min_zoom), cell.layer.max_zoom)
+        z, x, y = (layer_tiles(cell) or [tile_of(*DISTRICT_POINT, z)])[0]
+        r = cell.client.get(f"/tiles/{cell.slug}/{z}/{x}/{y}.png")
+        if r.status_code != 200 or not r.content.startswith(b"\x89PNG"):
+            return absent(r.status_code)
+        return Observed(False, 200, fields=frozenset())
+
+    def expect(self, cell: Cell) -> Expected:
+        expected = super().expect(cell)
+        expected.fields = frozenset()  # a picture shows no attribute
+        return expected
+
+
 class RasterPoint(Channel):
     name = "raster-point"
     kinds = frozenset({"raster"})
@@ -189,9 +214,14 @@ def painted(body: bytes, slug: str) -> bool:
 
 
 class MapProxyChannel(Channel):
-    kinds = frozenset({"raster"})
+    kinds = frozenset({"raster", "vector"})
     meta = True
     routes = ("^mapproxy/(?P<path>.*)$",)
+
+    def serves(self, cell: Cell) -> bool:
+        # MapProxy's cache is shared by every user: rasters behind the gate, vector layers only when public.
+        layer = cell.layer
+        return layer.kind == "raster" or (layer.visibility == "public" and bool(layer.geometry_type))
 
     def expect(self, cell: Cell) -> Expected:
         expected = super().expect(cell)
@@ -339,6 +369,7 @@ MAP_CHANNELS: list[type[Channel]] = [
     TileJSON,
     Style,
     RasterTile,
+    VectorPNG,
     RasterPoint,
     WMSCapabilities,
     WMSGetMap,

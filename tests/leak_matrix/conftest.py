@@ -46,7 +46,8 @@ def demo_urlconf() -> Any:
 
 
 class _Upstream(BaseHTTPRequestHandler):
-    """/tiles/raster/<slug>/z/x/y.png -> a 256-pixel PNG in the slug's colour."""
+    """/tiles/raster/<slug>/z/x/y.png and /tiles/<slug>/z/x/y.png (vector layers drawn) -> a 256-pixel PNG
+    in the slug's colour."""
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
         import io
@@ -55,12 +56,16 @@ class _Upstream(BaseHTTPRequestHandler):
 
         from tests.leak_matrix.channels_maps import slug_colour
 
-        parts = self.path.strip("/").split("/")
-        if len(parts) != 6 or parts[:2] != ["tiles", "raster"]:
+        parts = self.path.split("?")[0].strip("/").split("/")
+        if len(parts) == 6 and parts[:2] == ["tiles", "raster"]:
+            slug = parts[2]
+        elif len(parts) == 5 and parts[0] == "tiles" and parts[4].endswith(".png"):
+            slug = parts[1]
+        else:
             self.send_error(404)
             return
         out = io.BytesIO()
-        Image.new("RGBA", (256, 256), (*slug_colour(parts[2]), 255)).save(out, "PNG")
+        Image.new("RGBA", (256, 256), (*slug_colour(slug), 255)).save(out, "PNG")
         body = out.getvalue()
         self.send_response(200)
         self.send_header("Content-Type", "image/png")
@@ -80,6 +85,12 @@ def upstream() -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def _own_tile_cache() -> None:
+    """Overrides tests/conftest.py's per-test folders: the matrix keeps the demo's layout for the whole module
+    (the tile cache under MEDIA_ROOT, where the raw-files channel looks for files it must not be served)."""
 
 
 @pytest.fixture(scope="module")

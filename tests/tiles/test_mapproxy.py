@@ -34,7 +34,10 @@ def test_the_command_writes_and_validates_every_file(demo_rasters, tile_dirs):
     call_command("mapproxy_config", "--upstream", "http://web:8000", stdout=out)
     folder = tile_dirs / "mapproxy"
     config = yaml.safe_load((folder / "mapproxy.yaml").read_text())
-    assert {lyr["name"] for lyr in config["layers"]} == {"elevation", "slope", "population-density"}
+    names = {lyr["name"] for lyr in config["layers"]}
+    assert {"elevation", "slope", "population-density"} <= names  # every raster
+    assert {"communes", "communes:2009-01-01", "communes:2025-01-01"} <= names  # public vectors, units by set
+    assert "land-parcels" not in names  # a private vector layer: never in MapProxy's shared cache
     assert config["services"]["wms"]["max_output_pixels"] == [2048, 2048]
     assert {"wms", "wmts", "tms"} <= set(config["services"])
     assert set(config["grids"]) == {"webmercator", "wgs84", "vn2000_tm3_10745"}
@@ -44,12 +47,14 @@ def test_the_command_writes_and_validates_every_file(demo_rasters, tile_dirs):
     seed = yaml.safe_load((folder / "seed.yaml").read_text())
     assert seed["seeds"]["district"]["coverages"] == ["district"]
     assert (folder / "district.geojson").exists()
-    assert "3 layer(s)" in out.getvalue()
+    assert f"{len(names)} layer(s)" in out.getvalue()
 
 
 def test_the_public_configuration_for_mapproxy_alone_has_no_private_layer(configured):
     public = mapproxy.layer_names(configured["public"])
-    assert public == {"elevation", "population-density"}
+    assert {"elevation", "population-density", "communes:2025-01-01"} <= public
+    private = set(Layer.objects.exclude(visibility="public").values_list("slug", flat=True))
+    assert "slope" in private and not public & private
     assert "X-IOC-Service-Token" not in configured["public"].read_text()
 
 
