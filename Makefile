@@ -10,16 +10,20 @@ TYPED := gis_ioc layers tiles petitions analysis dashboard live alerts
 
 .PHONY: demo test test-distributed db db-stop setup system venv assets migrate messages serve lint bench clean
 
+# REPLICA=1: a streaming replica of the cluster serves the read-only channels (docs/scaling.md).
+REPLICA ?= 0
 demo: setup db messages
 	$(MANAGE) prepare_demo
 	$(MANAGE) mapproxy_config --upstream http://127.0.0.1:$(PORT)
+	@if [ "$(REPLICA)" = "1" ]; then scripts/ioc-db start-replica; fi
 	@echo "gis_ioc is serving on http://127.0.0.1:$(PORT)/  (admin: http://127.0.0.1:$(PORT)/admin/, health: /healthz; web + job workers)"
 	@$(MAKE) --no-print-directory serve
 
 # Serve only (after `make demo` once): scripts/ioc-run supervises gunicorn (processes; static files from
 # static_root/) and one procrastinate worker per job queue, restarts any that dies; Ctrl-C stops them all.
 serve:
-	IOC_SERVE_STATIC=1 $(PY) scripts/ioc-run --port $(PORT)
+	@if [ "$(REPLICA)" = "1" ]; then export IOC_REPLICA_URL="$$(cat .ioc/replica_url)"; fi; \
+	  IOC_SERVE_STATIC=1 $(PY) scripts/ioc-run --port $(PORT)
 
 test: setup db messages
 	.venv/bin/ruff check .

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "gis_ioc.replica.ReplicaMiddleware",  # GET/HEAD of the read-only channels may read the replica
     "csp.middleware.CSPMiddleware",
     "gis_ioc.uploads.UploadCapMiddleware",  # before anything reads the body (CSRF parses uploads)
     "django.middleware.gzip.GZipMiddleware",
@@ -123,6 +124,16 @@ DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Several agents/CI jobs may share one cluster; each can name its own test database.
 DATABASES["default"]["TEST"] = {"NAME": env_str("IOC_TEST_DB_NAME", "test_gis_ioc")}
+# A streaming replica for the read-only channels (gis_ioc/replica.py, docs/scaling.md): `scripts/ioc-db
+# start-replica` writes its URL; `make demo REPLICA=1` passes it here. Never migrated, never written.
+if env_str("IOC_REPLICA_URL", ""):
+    DATABASES["replica"] = parse_database_url(env_str("IOC_REPLICA_URL", ""))
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # a test run creates no second test database
+DATABASE_ROUTERS = ["gis_ioc.replica.ReplicaRouter"]  # sends reads to "default" while no replica is set
+# A replica further behind than this (seconds) is bypassed: its reads go to the primary.
+IOC_REPLICA_MAX_LAG = env_int("IOC_REPLICA_MAX_LAG", 5, minimum=0)
 
 # GDAL 3.6 (Debian 12) cannot block file/network access from crafted spatial references; uploads are
 # checked before GDAL opens them (layers/importers), so the warning is acknowledged, not ignored.

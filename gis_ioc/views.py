@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 
-from gis_ioc import jobqueue
+from gis_ioc import jobqueue, replica
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -36,6 +36,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
     }
     if not queue["workers_alive"]:
         body["detail"] = str(jobqueue.NO_WORKER_MESSAGE)
+    if replica.configured():
+        # A lagging or unreachable replica is bypassed (reads go to the primary): reported, not an error.
+        body["replica"] = replica.status(force=True).as_json()
+        if not body["replica"]["used"]:
+            body["status"] = "degraded"
     return JsonResponse(body)
 
 

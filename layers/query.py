@@ -33,7 +33,7 @@ from typing import Any
 from django.db import DataError, connection, transaction
 from django.utils.translation import gettext as _
 
-from gis_ioc import permissions
+from gis_ioc import permissions, replica
 from gis_ioc.lib import crs_domain
 from layers import catalog_cache
 from layers import source as sources
@@ -619,7 +619,7 @@ def outlines_geojson(
         f"'geometry', ST_AsGeoJSON({geom}, %s)::json)), '[]'::json)) FROM {source.from_sql} WHERE {where}"
     )
     args: list[Any] = [*columns.keys(), *([simplify] if simplify else []), precision, *params]
-    with connection.cursor() as cursor:
+    with replica.reader().cursor() as cursor:
         cursor.execute(sql, args)
         row = cursor.fetchone()
     return row[0] if isinstance(row[0], dict) else json.loads(row[0])
@@ -662,7 +662,7 @@ def features_page(layer: Layer, user: permissions.AnyUser, query: FeatureQuery, 
     total = ", max(f.n)" if fold_count else ""
     sql = f"SELECT '[' || coalesce(string_agg(f.j, ','), '') || ']', count(*){total}{reltuples} FROM ({page_sql}) f"  # noqa: S608
     params = [*([source.table] if reltuples else []), *where.params, query.limit, query.offset]
-    with connection.cursor() as cursor:
+    with replica.reader().cursor() as cursor:
         _execute(cursor, sql, params)
         features_json, returned, *rest = cursor.fetchone()
     folded = rest[0] if fold_count else None
@@ -678,7 +678,7 @@ def _estimate_from_pg_class(source: LayerSource, query: FeatureQuery, where: Whe
 
 def _planner_estimate(source: LayerSource, where: Where) -> int:
     """The planner's row estimate for the request's filter (EXPLAIN plans without running it)."""
-    with connection.cursor() as cursor:
+    with replica.reader().cursor() as cursor:
         _execute(cursor, f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {source.from_sql} WHERE {where.sql}", where.params)  # noqa: S608
         plan = cursor.fetchone()[0]
     plan = json.loads(plan) if isinstance(plan, str) else plan
@@ -699,8 +699,8 @@ def _plan_rows(node: dict[str, Any]) -> int:
 def _execute(cursor: Any, sql: str, params: list[Any]) -> None:
     """Run a request's query; a value PostgreSQL cannot take (out of range, bad date) is the client's error."""
     try:
-        if connection.in_atomic_block:
-            with transaction.atomic():  # a savepoint keeps the surrounding transaction usable after an error
+        if cursor.db.in_atomic_block:  # the cursor's own database (the primary, or the replica: gis_ioc.replica)
+            with transaction.atomic(using=cursor.db.alias):  # a savepoint keeps the transaction usable after an error
                 cursor.execute(sql, params)
         else:
             cursor.execute(sql, params)  # autocommit: no BEGIN/COMMIT round trips on the hot path
@@ -725,7 +725,7 @@ def _number_matched(
         return estimate, True
     # A small or requested count that did not ride in the page query (unfiltered small table, large
     # estimate with ?count=exact, or an offset past the end).
-    with connection.cursor() as cursor:
+    with replica.reader().cursor() as cursor:
         cursor.execute(f"SELECT count(*) FROM {source.from_sql} WHERE {where.sql}", where.params)  # noqa: S608
         return cursor.fetchone()[0], False
 
@@ -757,7 +757,7 @@ def feature_json(
         return None
     selected = _selected_columns(source, user, query, channel)
     sql = f"SELECT ({feature_sql(source, selected, crs)})::text FROM {source.from_sql} WHERE {where.sql} AND {source.pk} = %s"  # noqa: E501, S608
-    with connection.cursor() as cursor:
+    with replica.reader().cursor() as cursor:
         cursor.execute(sql, [*where.params, key])
         row = cursor.fetchone()
     return row[0] if row else None
@@ -782,7 +782,7 @@ def feature_rows(
         f"ORDER BY {order_sql(source, query.sortby, columns)} LIMIT %s OFFSET %s"
     )
     yield ["id", *selected.keys(), "geometry"]
-    with connection.cursor() as cursor:
+    with replica.reader().cursor() as cursor:
         cursor.execute(sql, [*where.params, query.limit, query.offset])
         while True:
             batch = cursor.fetchmany(2000)
@@ -798,7 +798,7 @@ def extent(layer: Layer, user: permissions.AnyUser, channel: str = "ogc") -> tup
         return None
     geom = source.geom if source.srid == 4326 else f"ST_Transform({source.geom}, 4326)"
     box = None
-    with connection.cursor() as cursor:
+    with replica.reader().cursor() as cursor:
         if where.sql == "TRUE" and source.geom_column and source.srid == 4326:
             # The planner's statistics give the extent of a large table without reading it.
             cursor.execute("SELECT ST_EstimatedExtent(%s, %s)::text", [source.table, source.geom_column])

@@ -38,8 +38,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 
+from gis_ioc import replica
 from gis_ioc.models import UnitSet
 from gis_ioc.unit_sets import UnitSetError, Weights, resolve_with_weights
 from layers.landuse import AGRICULTURAL, LAND_USE_CODES, NON_AGRICULTURAL, UNUSED
@@ -704,7 +704,7 @@ def commune_values(
 ) -> dict[str, float | None]:
     """The statistic for each unit of the requested set over [start, end] (inclusive), in one query."""
     stat = _statistic(code)
-    with connection.cursor() as cursor:
+    with replica.reader().cursor() as cursor:
         cursor.execute(_query(stat, by_commune=True), _params(start, end, communes, units=units, as_of=as_of))
         return {row[1]: _value(stat, row[2], row[3]) for row in cursor.fetchall()}
 
@@ -745,7 +745,7 @@ def district_values(
     )
     query = f"{_head({name: stats[code] for name, code in names.items()})} {body}"
     values: dict[str, float | None] = dict.fromkeys(stats)
-    with connection.cursor() as cursor:
+    with replica.reader().cursor() as cursor:
         cursor.execute(query, _params(start, end, communes, units=units, as_of=as_of))
         for name, _label, num, den, n in cursor.fetchall():
             code = names[name]
@@ -783,7 +783,7 @@ def timeseries_for(
     """Shared by district_value (interval None: one period) and timeseries."""
     stat = _statistic(code)
     params = _params(start, end, communes, interval, units=units, as_of=as_of)
-    with connection.cursor() as cursor:
+    with replica.reader().cursor() as cursor:
         cursor.execute(_query(stat, by_commune=False), params)
         return [(row[0], _value(stat, row[1], row[2]) if row[3] else None) for row in cursor.fetchall()]
 
@@ -801,7 +801,7 @@ def commune_timeseries(
     """The statistic per unit and interval, in one query (for small multiples and exports)."""
     stat = _statistic(code)
     result: dict[str, list[tuple[dt.date, float | None]]] = {}
-    with connection.cursor() as cursor:
+    with replica.reader().cursor() as cursor:
         cursor.execute(_query(stat, by_commune=True), _params(start, end, communes, interval, units=units, as_of=as_of))
         for label, commune, num, den in cursor.fetchall():
             result.setdefault(commune, []).append((label, _value(stat, num, den)))

@@ -26,6 +26,7 @@ import functools
 import hashlib
 import hmac
 import json
+import logging
 import os
 import threading
 from pathlib import Path
@@ -35,6 +36,8 @@ import yaml
 from django.conf import settings
 
 from tiles import conf
+
+log = logging.getLogger(__name__)
 
 GRIDS: dict[str, dict[str, Any]] = {
     "webmercator": {"base": "GLOBAL_WEBMERCATOR"},
@@ -216,9 +219,14 @@ def seed_config(layers: list[Any], coverage_file: Path) -> dict[str, Any]:
 
 
 def write_config(
-    out_dir: Path | None = None, upstream: str | None = None, basemap_url: str | None = None
+    out_dir: Path | None = None,
+    upstream: str | None = None,
+    basemap_url: str | None = None,
+    *,
+    only_if_changed: bool = False,
 ) -> dict[str, Path]:
-    """Write mapproxy.yaml, mapproxy-public.yaml, seed.yaml and district.geojson; validate them; return paths."""
+    """Write mapproxy.yaml, mapproxy-public.yaml, seed.yaml and district.geojson; validate them; return paths.
+    `only_if_changed`: leave the files alone when both configurations would be written the same."""
     from layers.models import Layer
     from tiles.styles import district_bounds
 
@@ -249,17 +257,43 @@ def write_config(
             [[bbox[0], bbox[1]], [bbox[2], bbox[1]], [bbox[2], bbox[3]], [bbox[0], bbox[3]], [bbox[0], bbox[1]]]
         ],
     }
+    internal = _dump(build_config(served, upstream, bbox, token=service_token(), basemap_url=basemap))
+    public_text = _dump(build_config(public, upstream, bbox, token=None, basemap_url=basemap))
+    if only_if_changed and all(
+        paths[key].exists() and paths[key].read_text(encoding="utf-8") == text
+        for key, text in (("internal", internal), ("public", public_text))
+    ):
+        return paths
     _atomic_write(paths["coverage"], json.dumps({"type": "Feature", "properties": {}, "geometry": geometry}))
-    _atomic_write(
-        paths["internal"], _dump(build_config(served, upstream, bbox, token=service_token(), basemap_url=basemap))
-    )
-    _atomic_write(paths["public"], _dump(build_config(public, upstream, bbox, token=None, basemap_url=basemap)))
+    _atomic_write(paths["internal"], internal)
+    _atomic_write(paths["public"], public_text)
     _atomic_write(paths["seed"], _dump(seed_config(rasters, paths["coverage"])))
     for key in ("internal", "public"):
         load_app(paths[key], cached=False)  # raises on any configuration error or warning
     if paths["internal"].exists():
         os.chmod(paths["internal"], 0o600)  # holds the service token
     return paths
+
+
+def refresh() -> None:
+    """Write the configuration again, with the upstream and basemap it was written with, when one exists:
+    after a catalog row or a unit set changes (tiles.apps connects it), so a new unit set or a layer made
+    private reaches MapProxy without anyone running `mapproxy_config`."""
+    internal = conf.mapproxy_dir() / "mapproxy.yaml"
+    if not internal.exists():
+        return  # MapProxy not set up here: nothing to keep in step
+    sources = yaml.safe_load(internal.read_text(encoding="utf-8")).get("sources", {})
+    upstream, basemap = None, ""
+    for name, source in sources.items():
+        url = str(source.get("url", ""))
+        if name == "basemap_tiles":
+            basemap = url
+        elif "/tiles/" in url and upstream is None:
+            upstream = url.split("/tiles/", 1)[0]
+    try:
+        write_config(upstream=upstream, basemap_url=basemap, only_if_changed=True)
+    except Exception:  # noqa: BLE001 - a failed rewrite keeps the old files; the change itself stands
+        log.exception("MapProxy configuration not rewritten after a catalog or unit set change")
 
 
 def _dump(data: dict[str, Any]) -> str:

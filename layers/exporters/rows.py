@@ -10,9 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
-
-from gis_ioc import permissions
+from gis_ioc import permissions, replica
 from layers import query as lq
 from layers.models import Layer
 
@@ -41,7 +39,7 @@ class ExportRows:
         while True:
             after = "TRUE" if last is None else f"{self.pk_sql} > %s"
             params = self.params if last is None else [*self.params, last]
-            with connection.cursor() as cur:
+            with replica.reader().cursor() as cur:
                 cur.execute(self.select_sql.replace(AFTER, after) + f" LIMIT {int(size)}", params)
                 rows = cur.fetchall()
             if not rows:
@@ -68,7 +66,7 @@ def export_rows(layer: Layer, user: permissions.AnyUser, query: lq.FeatureQuery,
         f"SELECT {source.pk}, {cols + ', ' if cols else ''}ST_AsBinary({geom}), ST_AsGeoJSON({geom}, 9) "  # noqa: S608
         f"FROM {source.from_sql} WHERE {where.sql} AND {AFTER} ORDER BY {source.pk}"
     )
-    with connection.cursor() as cur:
+    with replica.reader().cursor() as cur:
         cur.execute(
             f"SELECT DISTINCT GeometryType({source.geom}) FROM {source.from_sql} WHERE {where.sql}",  # noqa: S608
             where.params,

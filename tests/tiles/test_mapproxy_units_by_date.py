@@ -128,3 +128,23 @@ def test_the_png_of_a_vector_tile_follows_its_date_and_refuses_bad_ones(live_uni
     assert client.get(f"/tiles/no-such-layer/{z}/{x}/{y}.png").status_code == 404
     assert client.get(f"/tiles/land-parcels/{z}/{x}/{y}.png").status_code == 404  # private: as if absent
     assert client.get(f"/tiles/communes/{z}/{x}/abc.png").status_code in (400, 404)
+
+
+def test_the_configuration_follows_new_unit_sets_and_layers_made_private(live_units):
+    import datetime as dt
+
+    from gis_ioc.models import UnitSet, UnitSetKind
+
+    config = mapproxy.write_config(upstream=live_units)
+    UnitSet.objects.filter(slug="commune-2025-01-01").update(valid_to=dt.date(2026, 7, 1))  # a reform closes it
+    UnitSet.objects.create(
+        slug="commune-2026-07-01", name="Cấp xã 07/2026 –", kind=UnitSetKind.ADMINISTRATIVE, level="commune",
+        valid_from=dt.date(2026, 7, 1),
+    )  # fmt: skip
+    assert "communes:2026-07-01" in mapproxy.layer_names(config["internal"])  # no command run by hand
+    assert "schools" in mapproxy.layer_names(config["public"])
+    schools = Layer.objects.get(slug="schools")
+    schools.visibility = "staff"
+    schools.save()
+    assert "schools" not in mapproxy.layer_names(config["public"])
+    assert "schools" not in mapproxy.layer_names(config["internal"])
