@@ -12,8 +12,14 @@ TYPED := gis_ioc layers tiles petitions analysis dashboard live alerts
 
 # REPLICA=1: a streaming replica of the cluster serves the read-only channels (docs/scaling.md).
 REPLICA ?= 0
+# SCALE=province: the 148 real Lâm Đồng communes at Đơn Dương's densities (~2 million parcels), in its own
+# database gis_ioc_province (`make demo` alone switches back to gis_ioc).
+SCALE ?= district
+ifeq ($(SCALE),province)
+export IOC_DB_NAME := gis_ioc_province
+endif
 demo: setup db messages
-	$(MANAGE) prepare_demo
+	$(MANAGE) prepare_demo --scale $(SCALE)
 	$(MANAGE) mapproxy_config --upstream http://127.0.0.1:$(PORT)
 	@if [ "$(REPLICA)" = "1" ]; then scripts/ioc-db start-replica; fi
 	@echo "gis_ioc is serving on http://127.0.0.1:$(PORT)/  (admin: http://127.0.0.1:$(PORT)/admin/, health: /healthz; web + job workers)"

@@ -67,9 +67,26 @@ def current_communes() -> list[Commune]:
         # Predecessors in the crosswalk keep their centres (Quảng Lập 2025 = Pró + old Quảng Lập).
         codes = {unit.code} | set(CrosswalkRow.objects.filter(new_unit=unit).values_list("old_unit__code", flat=True))
         points = [to_metres(shapely.Point(facts[c].lon, facts[c].lat)) for c in sorted(codes) if c in facts]
-        centres = [(p.x, p.y) for p in points if shape.contains(p)] or [(shape.centroid.x, shape.centroid.y)]
+        centres = [(p.x, p.y) for p in points if shape.contains(p)] or _settlements(shape)
         result.append(Commune(id=unit.id, code=unit.code, name=unit.name, shape=shape, centres=centres))
     return result
+
+
+# A commune with no known settlement centre (the province demo's real communes) gets its centroid and one
+# village per SETTLEMENT_SPACING_M square inside it, about as many per km² as the Đơn Dương demo has.
+SETTLEMENT_SPACING_M = 8000.0
+
+
+def _settlements(shape: BaseGeometry) -> list[tuple[float, float]]:
+    minx, miny, maxx, maxy = shape.bounds
+    step = SETTLEMENT_SPACING_M
+    grid = [
+        shapely.Point(x, y)
+        for x in np.arange(np.floor(minx / step) * step + step / 2, maxx, step)
+        for y in np.arange(np.floor(miny / step) * step + step / 2, maxy, step)
+    ]
+    inside = [(p.x, p.y) for p in grid if shape.contains(p)]
+    return [(shape.centroid.x, shape.centroid.y), *inside]
 
 
 def _model(slug: str) -> Any:
@@ -80,10 +97,13 @@ def _model(slug: str) -> Any:
     return dict(LAYERS)[slug]
 
 
-def load(stdout: TextIO, reset: bool = False, *, only: list[str] | None = None, scale: float = 1.0) -> None:
+def load(
+    stdout: TextIO, reset: bool = False, *, only: list[str] | None = None, scale: float = 1.0, progress: bool = False
+) -> None:
     """Load every sector's demo data (skipping layers that already have it) and report counts and times.
 
-    `only` (commune codes) and `scale` (fraction of the record counts) make a small demo for tests.
+    `only` (commune codes) and `scale` (factor of the district's record totals) make a small demo for tests,
+    or the province (gis_ioc/demo/province.py); `progress` reports the parcels commune by commune.
     """
     communes = [c for c in current_communes() if only is None or c.code in only]
     if not communes:
@@ -95,7 +115,7 @@ def load(stdout: TextIO, reset: bool = False, *, only: list[str] | None = None, 
         ("schools", lambda: records.schools(communes, SEED)),
         ("health-facilities", lambda: records.health_facilities(communes, SEED)),
         ("household-businesses", lambda: records.household_businesses(communes, SEED, today, round(3000 * scale))),
-        ("land-parcels", lambda: _load_parcels(communes, generated)),
+        ("land-parcels", lambda: _load_parcels(communes, generated, stdout if progress else None)),
         ("planning-zones", lambda: _load_plans(communes, generated)),
         ("petitions", lambda: records.petitions(communes, SEED, today, round(5000 * scale))),
         ("dossiers", lambda: records.dossiers(communes, SEED, today, round(20000 * scale))),
@@ -139,9 +159,16 @@ def _analyze(model: Any) -> None:
         cursor.execute(f"ANALYZE {model._meta.db_table}")
 
 
-def _load_parcels(communes: list[Commune], generated: dict[str, Any]) -> int:
+def _load_parcels(communes: list[Commune], generated: dict[str, Any], stdout: TextIO | None = None) -> int:
     """Generate the cadastral parcels and COPY them in (the only layer big enough to need COPY)."""
-    table = geometry.parcels(communes, SEED)
+    started = time.monotonic()
+
+    def report(done: int, rows: int) -> None:
+        if stdout is not None and (done == len(communes) or done % max(1, len(communes) // 10) == 0):
+            took = time.monotonic() - started
+            stdout.write(f"    thửa đất / parcels: {done}/{len(communes)} xã, {rows:,} thửa, {took:.0f} s")
+
+    table = geometry.parcels(communes, SEED, report)
     generated["parcels"] = table
     rng = np.random.default_rng(SEED + 7)
     now = timezone.now().isoformat()

@@ -9,6 +9,7 @@ further out farmland (coffee, vegetables, flowers, rice), and far out forest.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import overload
 
@@ -154,11 +155,13 @@ def _sheet_quads(rng: np.random.Generator, x0: float, y0: float, kind: str) -> t
     return np.concatenate([q.reshape(-1, 5, 2) for q in quads]), uses
 
 
-def parcels(communes: list[Commune], seed: int) -> pd.DataFrame:
-    """All demo parcels: commune_id, commune_code, sheet_number, parcel_number, land_use, area_m2, geom (4326)."""
+def parcels(communes: list[Commune], seed: int, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+    """All demo parcels: commune_id, commune_code, sheet_number, parcel_number, land_use, area_m2, geom (4326).
+    `progress(communes done, parcels so far)` is called after each commune."""
     rng = np.random.default_rng(seed)
     frames: list[pd.DataFrame] = []
-    for commune in communes:
+    rows = 0
+    for done, commune in enumerate(communes, start=1):
         minx, miny, maxx, maxy = commune.shape.bounds
         xs = np.arange(np.floor(minx / SHEET_M) * SHEET_M, maxx, SHEET_M)
         ys = np.arange(np.floor(miny / SHEET_M) * SHEET_M, maxy, SHEET_M)[::-1]  # sheets numbered from the north
@@ -189,6 +192,9 @@ def parcels(communes: list[Commune], seed: int) -> pd.DataFrame:
                         }
                     )
                 )
+                rows += len(kept)
+        if progress is not None:
+            progress(done, rows)
     table = pd.concat(frames, ignore_index=True)
     table["geom"] = list(shapely.multipolygons(to_degrees(table["geom_m"].to_numpy())[:, None].tolist()))
     return table
