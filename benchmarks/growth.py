@@ -156,6 +156,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as files:
         bench_import = importlib.import_module("benchmarks.import")
         os.environ["DATABASE_URL"] = small  # the files are made inside the district's communes
+        bench_import.ensure_database()  # make_files places the parcels with gis_ioc_bench's demo communes
         for rows in (10_000, 40_000):
             folder = Path(files) / f"growth-{rows}"
             folder.mkdir()
