@@ -6,6 +6,7 @@ import functools
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from gis_ioc.lib.env import env_bool, env_int, env_str, private_path
 
@@ -54,6 +55,23 @@ def mapproxy_cache_dir() -> Path:
     """MapProxy's disk cache (private rasters included): the private data root's mapproxy_cache/."""
     default = str(Path(settings.MEDIA_ROOT) / "mapproxy_cache")
     return _private("IOC_MAPPROXY_CACHE_DIR", env_str("IOC_MAPPROXY_CACHE_DIR", "") or default)
+
+
+def mapproxy_s3() -> tuple[str, str] | None:
+    """MapProxy's cache on S3-compatible storage (several web machines share one): `IOC_MAPPROXY_CACHE_S3=
+    s3://bucket/prefix` gives (bucket, prefix); None keeps the disk cache. The endpoint of a non-AWS store
+    (MinIO) is IOC_S3_ENDPOINT_URL; credentials and region are boto3's usual AWS_* variables."""
+    raw = env_str("IOC_MAPPROXY_CACHE_S3", "")
+    if not raw:
+        return None
+    if not raw.startswith("s3://") or not raw[5:].split("/", 1)[0]:
+        raise ImproperlyConfigured(f"IOC_MAPPROXY_CACHE_S3={raw!r}: expected s3://bucket/prefix")
+    bucket, _, prefix = raw[5:].partition("/")
+    return bucket, prefix.strip("/")
+
+
+def s3_endpoint_url() -> str:
+    return env_str("IOC_S3_ENDPOINT_URL", "")
 
 
 def mapproxy_max_size() -> int:

@@ -80,6 +80,26 @@ def _vn2000_grid(bbox4326: list[float]) -> dict[str, Any]:
     return {"srs": "EPSG:5899", "bbox": box, "bbox_srs": "EPSG:5899", "origin": "nw", "min_res": 200, "num_levels": 10}
 
 
+def clear_cache(slug: str) -> None:
+    """Drop MapProxy's cached tiles of a layer (a raster replaced), on disk or on S3."""
+    import shutil
+
+    s3 = conf.mapproxy_s3()
+    if s3 is None:
+        for stale in conf.mapproxy_cache_dir().glob(f"{slug}_cache*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        return
+    import boto3
+
+    bucket, prefix = s3
+    client = boto3.client("s3", endpoint_url=conf.s3_endpoint_url() or None)
+    start = "/".join(p for p in (prefix, f"{slug}_cache") if p)
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=start):
+        keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+        if keys:
+            client.delete_objects(Bucket=bucket, Delete={"Objects": keys})
+
+
 def published(layers: list[Any]) -> list[tuple[str, str, str, str]]:
     """(MapProxy layer name, Vietnamese title, English title, upstream path) of each catalog layer, and of
     the administrative units as they were in each administrative unit set (`<slug>:<the set's first day>`).
@@ -125,8 +145,15 @@ def build_config(
 ) -> dict[str, Any]:
     """The MapProxy configuration (as a dict) serving the given catalog layers (see `published`)."""
     cache_dir = str(conf.mapproxy_cache_dir())
-    # Files under base_dir/<cache>_<grid>/ (register_cog clears them when a raster is replaced).
-    file_cache = {"type": "file", "directory_layout": "tms"}
+    # Files under base_dir/<cache>_<grid>/ (register_cog clears them when a raster is replaced), or objects
+    # under s3://bucket/prefix/<cache>/ when IOC_MAPPROXY_CACHE_S3 is set (machines share one cache).
+    s3 = conf.mapproxy_s3()
+
+    def tile_cache(name: str) -> dict[str, Any]:
+        if s3 is None:
+            return {"type": "file", "directory_layout": "tms"}
+        return {"type": "s3", "directory": "/".join(p for p in (s3[1], name) if p), "directory_layout": "tms"}
+
     grids = dict(GRIDS) | {VN2000_GRID: _vn2000_grid(bbox4326)}
     grid_names = list(grids)
     http: dict[str, Any] = {"client_timeout": 60}
@@ -155,21 +182,31 @@ def build_config(
         # A tile source serves only its own grid: the Web-Mercator cache fetches from it, and the caches on
         # the other grids are reprojected from that cache (so the upstream is asked once per tile).
         main = f"{key}_cache"
-        caches[main] = {"grids": ["webmercator"], "sources": [src], "format": "image/png", "cache": file_cache}
+        caches[main] = {"grids": ["webmercator"], "sources": [src], "format": "image/png", "cache": tile_cache(main)}
         tile_sources = [main]
         for grid in grid_names[1:]:
-            caches[f"{main}_{grid}"] = {"grids": [grid], "sources": [main], "format": "image/png", "cache": file_cache}
+            caches[f"{main}_{grid}"] = {
+                "grids": [grid],
+                "sources": [main],
+                "format": "image/png",
+                "cache": tile_cache(f"{main}_{grid}"),
+            }
             tile_sources.append(f"{main}_{grid}")
         mp_layers.append(
             {"name": slug, "title": f"{title_vi} / {title_en}", "sources": [main], "tile_sources": tile_sources}
         )
+    cache_globals: dict[str, Any] = {
+        "base_dir": cache_dir,
+        "lock_dir": os.path.join(cache_dir, "locks"),
+        "tile_lock_dir": os.path.join(cache_dir, "tile_locks"),
+    }
+    if s3 is not None:
+        cache_globals["s3"] = {"bucket_name": s3[0]} | (
+            {"endpoint_url": conf.s3_endpoint_url()} if conf.s3_endpoint_url() else {}
+        )
     return {
         "globals": {
-            "cache": {
-                "base_dir": cache_dir,
-                "lock_dir": os.path.join(cache_dir, "locks"),
-                "tile_lock_dir": os.path.join(cache_dir, "tile_locks"),
-            },
+            "cache": cache_globals,
             "image": {"resampling_method": "bilinear", "paletted": False},
         },
         "services": {

@@ -8,7 +8,6 @@ it needs: no pre-rendered pyramid is kept for the web map (MapProxy keeps one fo
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +24,6 @@ from rio_cogeo.profiles import cog_profiles
 from rio_tiler.colormap import cmap
 from rio_tiler.errors import PointOutsideBounds, TileOutsideBounds
 from rio_tiler.io import Reader
-
-from tiles import conf
 
 TILE_SIZE = 256
 # 256×256 fully transparent PNG: what an out-of-coverage tile is (MapProxy treats 204 as an error).
@@ -142,9 +139,10 @@ def register_layer(
             },
         )
         layer.record_change()
-    # MapProxy's pre-rendered tiles of the old file are stale now.
-    for stale in conf.mapproxy_cache_dir().glob(f"{slug}_cache_*"):
-        shutil.rmtree(stale, ignore_errors=True)
+    # MapProxy's pre-rendered tiles of the old file are stale now (on disk or on S3).
+    from tiles.mapproxy import clear_cache
+
+    clear_cache(slug)
     return layer
 
 
