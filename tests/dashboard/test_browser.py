@@ -220,6 +220,48 @@ def test_the_compare_view_shows_both_plans_and_the_conflict(demo, planner, live_
     assert page.errors == []
 
 
+def test_the_swipe_shows_plan_a_left_of_the_slider_and_plan_b_right_of_it(demo, planner, live_server, browser):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    page = open_page(browser, live_server, planner)
+    page.goto(f"{live_server.url}/planning/compare/?a={demo['plan_a'].pk}&b={demo['plan_b'].pk}&commune=24931")
+    page.wait_for_function("document.body.dataset.mapsReady", timeout=20_000)
+    assert not page.locator("#swipe").is_visible()  # the slider belongs to the swipe mode
+    page.locator("input[name=compare-mode][value=swipe]").check()
+    page.wait_for_function("document.body.dataset.compareMode === 'swipe'")
+    page.wait_for_function("window.compareMaps.every((m) => m.loaded() && m.areTilesLoaded())")
+    # One map area: both maps stacked in the same place, still the same view.
+    boxes = [page.locator(f"#map-{x}").bounding_box() for x in "ab"]
+    assert boxes[0] == boxes[1]
+
+    def shot(value: str) -> np.ndarray:
+        page.locator("#swipe").fill(value)
+        page.wait_for_function("window.compareMaps.every((m) => m.loaded() && m.areTilesLoaded())")
+        png = page.locator("#map-a").screenshot()  # the area both maps cover
+        return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+    only_b, only_a, half = shot("0"), shot("100"), shot("50")
+
+    def differing(x: np.ndarray, y: np.ndarray) -> int:
+        return int((np.abs(x - y).max(axis=2) > 40).sum())
+
+    w = half.shape[1]
+    left, right = slice(0, w // 2 - 6), slice(w // 2 + 6, w)
+    # The plans differ on both sides of the middle (CLN/RSX against ODT) ...
+    assert differing(only_a[:, left], only_b[:, left]) > 300 and differing(only_a[:, right], only_b[:, right]) > 300
+    # ... and with the slider in the middle, the left shows plan A and the right plan B.
+    assert differing(half[:, left], only_a[:, left]) < 0.05 * differing(only_a[:, left], only_b[:, left])
+    assert differing(half[:, right], only_b[:, right]) < 0.05 * differing(only_a[:, right], only_b[:, right])
+    page.screenshot(path=str(SHOTS / "planning-compare-swipe.png"))
+    page.locator("input[name=compare-mode][value=pair]").check()
+    page.wait_for_function("document.body.dataset.compareMode === 'pair'")
+    assert page.locator("#map-a").bounding_box()["x"] < page.locator("#map-b").bounding_box()["x"]
+    assert page.errors == []
+
+
 def test_wall_mode_and_english_layout(demo, leader, live_server, browser):
     page = open_page(browser, live_server, leader, width=1920, height=1080)
     page.goto(f"{live_server.url}/?{YEAR}&stat=dossier_on_time_rate&mode=wall&refresh=5")

@@ -76,6 +76,27 @@ function follow(src, dst) {
 follow(a.map, b.map);
 follow(b.map, a.map);
 
+// Swipe: the same two maps, stacked; plan B is shown right of the slider, plan A left of it.
+const maps = document.getElementById("compare-maps");
+const modeBar = document.querySelector(".compare-mode");
+const slider = document.getElementById("swipe");
+function setSwipe(value) {
+  maps.style.setProperty("--swipe", `${value}%`);
+  maps.style.setProperty("--swipe-f", String(value / 100));
+}
+function setMode(mode) {
+  maps.classList.toggle("swipe", mode === "swipe");
+  modeBar.classList.toggle("swipe", mode === "swipe");
+  a.map.resize();
+  b.map.resize();
+  document.body.dataset.compareMode = mode;
+}
+for (const radio of document.querySelectorAll("input[name=compare-mode]")) {
+  radio.addEventListener("change", () => setMode(radio.value));
+}
+slider.addEventListener("input", () => setSwipe(slider.value));
+setSwipe(slider.value);
+
 // Conflicting parcels of one commune: fetched after the page is up (the overlay takes seconds on a
 // full cadastre), listed, drawn on plan B's map; a row zooms both maps to its parcel.
 function zoomTo(f) {
