@@ -15,6 +15,10 @@ Freshness, two ways:
   zoom, in every visibility class, and records that version bump as accounted for: every other tile
   stays cached. Any other bump falls back to a new generation (safe over-invalidation).
 
+Storage: the folder under the private data root, or — `IOC_TILE_CACHE_S3=s3://bucket/prefix` — the same
+layout as keys in an S3-compatible bucket, so several web machines share one cache and a purge made by one
+reaches all (a per-machine disk would keep stale tiles: the purge marks the version as accounted for).
+
 Races: the purge runs after the edit's transaction commits (`on_commit`). A request that read features
 before the commit could still write its stale tile after the purge; so a request writes its tile, then
 re-reads the purge counter, and deletes its own file if a purge happened meanwhile.
@@ -23,6 +27,7 @@ re-reads the purge counter, and deletes its own file if a purge happened meanwhi
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import math
@@ -30,7 +35,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +75,7 @@ def state_for(layer: Any) -> TileCacheState:
             generation=F("generation") + 1, synced_version=layer.version
         )
         state.refresh_from_db()
-        shutil.rmtree(conf.cache_root() / layer.slug / f"g{old}", ignore_errors=True)
+        _remove_tree(conf.cache_root() / layer.slug / f"g{old}")
     layer._tile_state = state
     return state
 
@@ -83,6 +88,8 @@ def tile_path(layer: Any, state: TileCacheState, cls: str, filters: TileFilters,
 
 def read(path: Path) -> bytes | None:
     """The cached gzip bytes (b"" for a cached empty tile), or None on a miss (or an unreadable cache)."""
+    if (s3 := conf.tile_cache_s3()) is not None:
+        return _s3_read(s3, path)
     try:
         return path.read_bytes()
     except (FileNotFoundError, NotADirectoryError):
@@ -98,6 +105,13 @@ def write(path: Path, data: bytes, layer: Any, purges_seen: int) -> bool:
     A cache that cannot be written (disk full, read-only, a path that is not a directory) costs speed, not
     answers: the tile is served uncached, the fault logged, and False returned.
     """
+    if (s3 := conf.tile_cache_s3()) is not None:
+        if not _s3_write(s3, path, data):
+            return False
+        current = TileCacheState.objects.filter(pk=layer.pk).values_list("purges", flat=True).first()
+        if current is not None and current != purges_seen:
+            _s3_delete(s3, [_key(s3, path)])
+        return True
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -167,6 +181,8 @@ def purge_tiles(layer: Any, geometries: Iterable[GEOSGeometry | None]) -> int:
     boxes = [_bbox_4326(g) for g in geometries if g is not None and not g.empty]
     removed = 0
     layer_dir = conf.cache_root() / layer.slug
+    if (s3 := conf.tile_cache_s3()) is not None:
+        return _s3_purge(s3, layer_dir, boxes) if boxes else 0
     if not boxes or not layer_dir.is_dir():
         return 0
     for gen_dir in layer_dir.iterdir():
@@ -212,7 +228,7 @@ def _invalidate_now(layer_pk: int, version: int, geometries: list[GEOSGeometry] 
         TileCacheState.objects.filter(pk=state.pk).update(
             generation=F("generation") + 1, synced_version=layer.version, purges=F("purges") + 1
         )
-        shutil.rmtree(conf.cache_root() / layer.slug / f"g{state.generation}", ignore_errors=True)
+        _remove_tree(conf.cache_root() / layer.slug / f"g{state.generation}")
         return
     # Bump the purge counter *before* deleting: a concurrent writer then either sees the new counter and
     # removes its own file, or wrote before our deletion (see module doc). This change's bump is accounted
@@ -226,4 +242,82 @@ def _invalidate_now(layer_pk: int, version: int, geometries: list[GEOSGeometry] 
 def clear(layer: Any | None = None) -> None:
     """Delete cached tiles of one layer or of all layers (demo reset, tests)."""
     target = conf.cache_root() / layer.slug if layer is not None else conf.cache_root()
-    shutil.rmtree(target, ignore_errors=True)
+    _remove_tree(target)
+
+
+# --- storage: the cache root's folder, or the same layout as keys in an S3 bucket -------------------------
+def _remove_tree(path: Path) -> None:
+    """Delete a folder of the cache (a generation, a layer, everything), on disk or in the bucket."""
+    if (s3 := conf.tile_cache_s3()) is not None:
+        key = _key(s3, path)
+        _s3_delete(s3, [k for k, _ in _s3_list(s3, f"{key}/" if key else "")])
+        return
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@functools.lru_cache(maxsize=4)
+def _client(endpoint: str) -> Any:
+    import boto3
+
+    return boto3.client("s3", endpoint_url=endpoint or None)
+
+
+def _key(s3: tuple[str, str], path: Path) -> str:
+    """The object key of a cache path: the same layout below the bucket's prefix."""
+    relative = path.relative_to(conf.cache_root()).as_posix() if path != conf.cache_root() else ""
+    return "/".join(p for p in (s3[1], relative) if p)
+
+
+def _s3_read(s3: tuple[str, str], path: Path) -> bytes | None:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return bytes(_client(conf.s3_endpoint_url()).get_object(Bucket=s3[0], Key=_key(s3, path))["Body"].read())
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404"):
+            _log_cache_fault("read", path, OSError(str(exc)))
+        return None
+    except BotoCoreError as exc:  # the store unreachable: render from the database instead
+        _log_cache_fault("read", path, OSError(str(exc)))
+        return None
+
+
+def _s3_write(s3: tuple[str, str], path: Path, data: bytes) -> bool:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        _client(conf.s3_endpoint_url()).put_object(Bucket=s3[0], Key=_key(s3, path), Body=data)
+        return True
+    except (BotoCoreError, ClientError) as exc:
+        _log_cache_fault("write", path, OSError(str(exc)))
+        return False
+
+
+def _s3_list(s3: tuple[str, str], prefix: str) -> Iterator[tuple[str, list[str]]]:
+    """(key, path parts below the cache root) of every object under a prefix."""
+    skip = len(s3[1]) + 1 if s3[1] else 0
+    pages = _client(conf.s3_endpoint_url()).get_paginator("list_objects_v2").paginate(Bucket=s3[0], Prefix=prefix)
+    for page in pages:
+        for item in page.get("Contents", []):
+            yield item["Key"], item["Key"][skip:].split("/")
+
+
+def _s3_delete(s3: tuple[str, str], keys: list[str]) -> None:
+    client = _client(conf.s3_endpoint_url())
+    for start in range(0, len(keys), 1000):  # S3 deletes at most 1,000 keys per request
+        client.delete_objects(Bucket=s3[0], Delete={"Objects": [{"Key": k} for k in keys[start : start + 1000]]})
+
+
+def _s3_purge(s3: tuple[str, str], layer_dir: Path, boxes: list[tuple[float, float, float, float]]) -> int:
+    """purge_tiles on the bucket: the layer's keys (slug/g<n>/z/x/y/class) whose tile meets a box."""
+    doomed = []
+    ranges_at: dict[int, list[tuple[int, int, int, int]]] = {}
+    for key, parts in _s3_list(s3, _key(s3, layer_dir) + "/"):
+        if len(parts) != 6 or not all(p.isdigit() for p in parts[2:5]):
+            continue
+        z, x, y = int(parts[2]), int(parts[3]), int(parts[4])
+        ranges = ranges_at.setdefault(z, [tile_range(b, z) for b in boxes])
+        if any(r[0] <= x <= r[2] and r[1] <= y <= r[3] for r in ranges):
+            doomed.append(key)
+    _s3_delete(s3, doomed)
+    return len(doomed)

@@ -57,17 +57,27 @@ def mapproxy_cache_dir() -> Path:
     return _private("IOC_MAPPROXY_CACHE_DIR", env_str("IOC_MAPPROXY_CACHE_DIR", "") or default)
 
 
+def _s3(name: str) -> tuple[str, str] | None:
+    raw = env_str(name, "")
+    if not raw:
+        return None
+    if not raw.startswith("s3://") or not raw[5:].split("/", 1)[0]:
+        raise ImproperlyConfigured(f"{name}={raw!r}: expected s3://bucket/prefix")
+    bucket, _, prefix = raw[5:].partition("/")
+    return bucket, prefix.strip("/")
+
+
 def mapproxy_s3() -> tuple[str, str] | None:
     """MapProxy's cache on S3-compatible storage (several web machines share one): `IOC_MAPPROXY_CACHE_S3=
     s3://bucket/prefix` gives (bucket, prefix); None keeps the disk cache. The endpoint of a non-AWS store
     (MinIO) is IOC_S3_ENDPOINT_URL; credentials and region are boto3's usual AWS_* variables."""
-    raw = env_str("IOC_MAPPROXY_CACHE_S3", "")
-    if not raw:
-        return None
-    if not raw.startswith("s3://") or not raw[5:].split("/", 1)[0]:
-        raise ImproperlyConfigured(f"IOC_MAPPROXY_CACHE_S3={raw!r}: expected s3://bucket/prefix")
-    bucket, _, prefix = raw[5:].partition("/")
-    return bucket, prefix.strip("/")
+    return _s3("IOC_MAPPROXY_CACHE_S3")
+
+
+def tile_cache_s3() -> tuple[str, str] | None:
+    """The vector-tile cache on S3-compatible storage (`IOC_TILE_CACHE_S3=s3://bucket/prefix`), shared by
+    every web machine so a purge made by one reaches all; None keeps it on disk (tiles/cache.py)."""
+    return _s3("IOC_TILE_CACHE_S3")
 
 
 def s3_endpoint_url() -> str:

@@ -79,3 +79,36 @@ def demo_rasters(district, tile_dirs, demo_cogs, settings):
         shutil.copyfile(demo_cogs[slug], folder / f"{slug}.tif")
         rasters.register_layer(slug, f"rasters/{slug}.tif", **spec)
     return {slug: Layer.objects.get(slug=slug) for slug in demo.SLUGS}
+
+
+@pytest.fixture
+def s3_store(monkeypatch):
+    """A real local S3 server (moto's, in a thread) with one bucket, and boto3's credentials pointed at it;
+    yields (boto3 client, bucket name, endpoint)."""
+    import socket
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "ioc-test",
+        "AWS_SECRET_ACCESS_KEY": "ioc-test-secret",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "IOC_S3_ENDPOINT_URL": endpoint,
+    }.items():
+        monkeypatch.setenv(name, value)
+    from tiles import cache
+
+    cache._client.cache_clear()  # a client made for another endpoint must not be reused
+    client = boto3.client("s3", endpoint_url=endpoint)
+    client.create_bucket(Bucket="ioc-tiles")
+    yield client, "ioc-tiles", endpoint
+    cache._client.cache_clear()
+    server.stop()
+

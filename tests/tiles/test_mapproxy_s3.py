@@ -5,11 +5,7 @@ boto3 exactly as it would there."""
 
 from __future__ import annotations
 
-import socket
-
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from tests.tiles.conftest import tile_of
 from tiles import mapproxy, rasters
@@ -19,25 +15,10 @@ BUCKET = "ioc-tiles"
 
 
 @pytest.fixture
-def s3(monkeypatch):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "ioc-test",
-        "AWS_SECRET_ACCESS_KEY": "ioc-test-secret",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "IOC_S3_ENDPOINT_URL": endpoint,
-        "IOC_MAPPROXY_CACHE_S3": f"s3://{BUCKET}/mapproxy",
-    }.items():
-        monkeypatch.setenv(name, value)
-    client = boto3.client("s3", endpoint_url=endpoint)
-    client.create_bucket(Bucket=BUCKET)
-    yield client
-    server.stop()
+def s3(s3_store, monkeypatch):
+    client, bucket, _endpoint = s3_store
+    monkeypatch.setenv("IOC_MAPPROXY_CACHE_S3", f"s3://{bucket}/mapproxy")
+    return client
 
 
 def keys(client, prefix: str) -> list[str]:
