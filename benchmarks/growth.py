@@ -12,7 +12,8 @@ SCALE=province`). Each database is measured in its own process (Django binds one
 - statistics: `parcels` and `petitions_received` for every commune of the current year (median of 3);
 - import: a 10,000- and a 40,000-parcel GeoPackage into a new layer by the import pipeline (rows/s: linear
   when the two agree);
-- with --dashboard: the dashboard load in headless Chromium (benchmarks/dashboard.py, median of 3 cold loads).
+- with --dashboard: the dashboard load in headless Chromium (benchmarks/dashboard.py, median of 3 cold loads);
+- with --citus URL: the same on the province demo loaded into Citus (a third column; docs/scaling.md).
 
 Goals (issue 16): tile and feature-page p50 at 2M ≤ 1.3× at 126k; a statistic for all communes ≤ 1 s; import
 linear in rows (±15 %); the province's dashboard drawn in < 3 s.
@@ -145,6 +146,11 @@ def main() -> None:
     parser.add_argument("--large", default="", help="the province demo's database (default: gis_ioc_province)")
     parser.add_argument("--tiles", type=int, default=40)
     parser.add_argument("--dashboard", action="store_true")
+    parser.add_argument(
+        "--citus",
+        default="",
+        help="also measure the province demo on Citus: its coordinator's URL (scripts/ioc-citus url gis_ioc_province)",
+    )
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--files", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -162,25 +168,44 @@ def main() -> None:
             folder.mkdir()
             bench_import.make_files(rows, folder)
         a, b = child(small, args, files), child(large, args, files)
-    print(f"| measure | district ({a['parcels']:,} parcels) | province ({b['parcels']:,} parcels) | ratio | goal |")
-    print("|---|---:|---:|---:|---|")
+        c = child(args.citus, args, files) if args.citus else None
+    extra = f" province on Citus ({c['parcels']:,}) | ratio |" if c else ""
+    print(
+        f"| measure | district ({a['parcels']:,} parcels) | province ({b['parcels']:,} parcels) | ratio |{extra} goal |"
+    )
+    print("|---|---:|---:|---:|" + ("---:|---:|" if c else "") + "---|")
 
     def row(name: str, x: float, y: float, goal: str, unit: str = "ms") -> None:
-        print(f"| {name} | {x:.1f} {unit} | {y:.1f} {unit} | {y / x:.2f}× | {goal} |")
+        more = ""
+        if c is not None:
+            z = _pick(c, name)
+            more = f" {z:.1f} {unit} | {z / x:.2f}× |"
+        print(f"| {name} | {x:.1f} {unit} | {y:.1f} {unit} | {y / x:.2f}× |{more} {goal} |")
 
-    row("vector tile p50 (z15, uncached)", a["tile_p50_ms"], b["tile_p50_ms"], "≤ 1.3×")
-    row("feature page p50 (100 rows, 1 km bbox)", a["page_p50_ms"], b["page_p50_ms"], "≤ 1.3×")
+    names = {}
+
+    def _pick(r: dict, name: str) -> float:
+        return names[name](r)
+
+    measures: list[tuple[str, object, str, str]] = [
+        ("vector tile p50 (z15, uncached)", lambda r: r["tile_p50_ms"], "≤ 1.3×", "ms"),
+        ("feature page p50 (100 rows, 1 km bbox)", lambda r: r["page_p50_ms"], "≤ 1.3×", "ms"),
+    ]
     for code in a["stat_ms"]:
-        row(f"statistic {code}, all communes ({a['communes']} / {b['communes']})", a["stat_ms"][code],
-            b["stat_ms"][code], "≤ 1000 ms")  # fmt: skip
+        measures.append((f"statistic {code}, all communes", lambda r, c=code: r["stat_ms"][c], "≤ 1000 ms", "ms"))
     for rows in ("10000", "40000"):
-        row(f"import {int(rows):,} parcels (rows/s)", a["import_rows_per_s"][rows], b["import_rows_per_s"][rows],
-            "linear ±15 %", "rows/s")  # fmt: skip
-    for name, r in (("district", a), ("province", b)):
-        rates = r["import_rows_per_s"]
-        print(f"import linearity, {name}: 40k rate / 10k rate = {rates['40000'] / rates['10000']:.2f}")
+        measures.append(
+            (f"import {int(rows):,} parcels", lambda r, n=rows: r["import_rows_per_s"][n], "linear ±15 %", "rows/s")
+        )
     if args.dashboard:
-        row("dashboard drawn (cold, Chromium)", a["dashboard_ms"], b["dashboard_ms"], "< 3000 ms")
+        measures.append(("dashboard drawn (cold, Chromium)", lambda r: r["dashboard_ms"], "< 3000 ms", "ms"))
+    for name, get, goal, unit in measures:
+        names[name] = get
+        row(name, get(a), get(b), goal, unit)  # type: ignore[operator]
+    for label, r in (("district", a), ("province", b), ("province on Citus", c)):
+        if r is not None:
+            rates = r["import_rows_per_s"]
+            print(f"import linearity, {label}: 40k rate / 10k rate = {rates['40000'] / rates['10000']:.2f}")
 
 
 if __name__ == "__main__":
