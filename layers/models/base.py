@@ -228,6 +228,12 @@ def refile_by_date(model: type[SectorFeature], *, unit_ids: list[int] | None = N
 
     Used after imports and by the re-assignment job of a crosswalk (`unit_ids`: only records filed under
     these units). Records that no unit covers on their date stay where they are. Returns rows moved."""
+    with connection.cursor() as cursor:
+        # Without a closed unit version no record can be filed under a unit not valid on its date: skip the
+        # UPDATE (a full scan of a big table; on Citus a statement refused for touching commune_code).
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM gis_ioc_adminunit WHERE valid_to IS NOT NULL)")
+        if not cursor.fetchone()[0]:
+            return 0
     table = model._meta.db_table
     day = record_date_sql(model, "t")
     limit = "AND t.commune_id = ANY(%(ids)s)" if unit_ids is not None else ""
