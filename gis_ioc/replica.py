@@ -1,8 +1,8 @@
 """Reads from a PostgreSQL streaming replica, when one is configured (`IOC_REPLICA_URL`, docs/scaling.md).
 
 Which requests read from the replica: GET/HEAD requests of the read-only channels (`READ_ONLY_PREFIXES`:
-feature pages of REST and OGC API, statistics and the dashboard's data, exports) — decided once per request
-by `ReplicaMiddleware`. Everything else reads and writes the primary: pages, forms, sign-in, sessions, the
+vector tiles, feature pages of REST and OGC API, statistics and the dashboard's data, exports) — decided once
+per request by `ReplicaMiddleware`. Everything else reads and writes the primary: pages, forms, sign-in, sessions, the
 admin, jobs. Inside a replica request:
 - the ORM reads through `ReplicaRouter`; raw SQL of those channels asks `reader()` for its connection;
 - the first write (any ORM write goes to the primary) sends every later read of that request to the primary
@@ -12,9 +12,9 @@ admin, jobs. Inside a replica request:
 
 A replica that is down, or lagging more than `IOC_REPLICA_MAX_LAG` seconds (default 5), is bypassed: reads go
 to the primary. Its state is checked at most once a second per process (`status()`), never per query, and
-reported by /healthz. Vector tiles stay on the primary: a tile read from a replica that has not replayed an
-edit could be written to the tile cache after that edit's purge, and stay there (tiles.cache); their cache
-answers most requests without the database anyway.
+reported by /healthz. Vector tiles read from the replica too, but a tile is written to the tile cache only
+when the replica had replayed everything the primary had committed when the tile was asked for
+(`position` / `has_replayed`): otherwise a tile missing an edit could be cached after that edit's purge.
 """
 
 from __future__ import annotations
@@ -33,9 +33,10 @@ from django.http import HttpRequest, HttpResponse
 
 ALIAS = "replica"
 # Paths whose GET/HEAD requests only read, and may read a slightly older copy of the data.
-READ_ONLY_PREFIXES = ("/api/v1/layers/", "/ogc/collections/", "/dashboard/api/", "/api/v1/statistics")
-# Apps always read on the primary: sign-in, sessions, permissions, lockout counters.
-PRIMARY_APPS = frozenset({"auth", "sessions", "contenttypes", "axes", "admin"})
+READ_ONLY_PREFIXES = ("/api/v1/layers/", "/ogc/collections/", "/dashboard/api/", "/api/v1/statistics", "/tiles/")
+# Apps always read on the primary: sign-in, sessions, permissions, lockout counters, and the tile cache's
+# state (generations and purge counters must be the primary's, or a purge could be missed).
+PRIMARY_APPS = frozenset({"auth", "sessions", "contenttypes", "axes", "admin", "tiles"})
 CHECK_EVERY = 1.0  # seconds between two checks of the replica's state in one process
 
 # True while this request may read from the replica (set by the middleware, cleared by a write).
@@ -128,6 +129,30 @@ def reader() -> BaseDatabaseWrapper:
     return connections[ALIAS] if reading_from_replica() else connection
 
 
+def position() -> str | None:
+    """Before a read whose result will be cached: the primary's WAL insert position, when this request reads
+    from the replica (None otherwise). See `has_replayed`."""
+    if not reading_from_replica():
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(PRIMARY_LSN_SQL)
+        return str(cursor.fetchone()[0])
+
+
+def has_replayed(since: str | None) -> bool:
+    """Had the replica replayed everything committed before `position()` was taken? Only then may what was
+    read from it be cached: a tile read from a replica behind an edit would otherwise be written to the tile
+    cache after that edit's purge and stay stale. True when nothing was read from the replica."""
+    if since is None:
+        return True
+    try:
+        with connections[ALIAS].cursor() as cursor:
+            cursor.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [since])
+            return bool(cursor.fetchone()[0])
+    except DatabaseError:
+        return False
+
+
 def wrote() -> None:
     """A write happened: the rest of this request reads the primary (its own writes)."""
     _use_replica.set(False)
@@ -142,7 +167,8 @@ class ReplicaRouter:
         return ALIAS
 
     def db_for_write(self, model: Any, **_hints: Any) -> str:
-        wrote()
+        if model._meta.app_label not in PRIMARY_APPS:  # those are read on the primary anyway
+            wrote()
         return "default"
 
     def allow_relation(self, *_args: Any, **_hints: Any) -> bool:

@@ -22,6 +22,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gis_ioc import replica
 from gis_ioc.permissions import AnyUser
 from layers.source import LayerSource, SourceUnavailable
 from layers.source import layer_source as shared_source
@@ -300,7 +301,7 @@ def _run(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
     # covers the tile SELECT and ends with it, so nothing leaks into a pooled connection. One round trip
     # instead of four (BEGIN, set_config, SELECT, COMMIT). Inside a caller's transaction the settings last
     # to its end (tile queries only).
-    with connection.cursor() as cur:
+    with replica.reader().cursor() as cur:  # the primary, or a replica for a read-only request
         cur.execute(_settings_prefix() + sql, params)
         while cur.description is None and cur.nextset():  # skip the SET results
             pass

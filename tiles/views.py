@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from isal import igzip
 
-from gis_ioc import permissions
+from gis_ioc import permissions, replica
 from layers import catalog_cache
 from tiles import cache, conf, mvt, styles
 from tiles.models import TileCacheState
@@ -75,9 +75,11 @@ def layer_tile_gz(layer: Any, user: Any, tile: Tile, filters: TileFilters) -> tu
     if cached is not None:
         return cached, "HIT"
     purges_seen = state.purges
+    since = replica.position()
     raw = mvt.render_tile(layer, user, tile, filters, fields)
     data = gzip_compress(raw) if raw else b""
-    cache.write(path, data, layer, purges_seen)
+    if replica.has_replayed(since):  # never cache a tile read from a replica behind an edit
+        cache.write(path, data, layer, purges_seen)
     return data, "MISS"
 
 
@@ -186,6 +188,7 @@ def _tile_from_known_layer(request: HttpRequest, slug: str, tile: Tile) -> tuple
         if cached is not None:
             return (layer, cached, "HIT") if catalog_cache.is_current(slug, stamp) else None
         purges_seen = state.purges
+    since = replica.position() if path is not None else None
     try:
         # In a caller's transaction (tests) a failed statement must not break it: a savepoint then.
         with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
@@ -197,7 +200,8 @@ def _tile_from_known_layer(request: HttpRequest, slug: str, tile: Tile) -> tuple
     data = gzip_compress(raw) if raw else b""
     if path is None:
         return layer, data, "BYPASS"
-    cache.write(path, data, layer, purges_seen)
+    if replica.has_replayed(since):  # never cache a tile read from a replica behind an edit
+        cache.write(path, data, layer, purges_seen)
     return layer, data, "MISS"
 
 

@@ -158,3 +158,28 @@ def test_a_stopped_replica_is_bypassed(district, with_replica):
     finally:
         env = {**os.environ}
         subprocess.run([script, "start-replica"], check=True, capture_output=True, timeout=600, cwd=ROOT, env=env)
+
+
+def test_tiles_read_the_replica_and_a_tile_behind_an_edit_is_never_cached(district, with_replica):
+    from tests.tiles.conftest import decode, tile_of
+
+    old = SchoolFactory(name="Trường cũ", geom=point_in("24931", 1))
+    caught_up()
+    on_replica("SELECT pg_wal_replay_pause()")
+    SchoolFactory(name="Trường mới", geom=point_in("24931", 2))  # same commune, not yet on the replica
+    z, x, y = tile_of(old.geom.x, old.geom.y, 10)
+    url = f"/tiles/schools/{z}/{x}/{y}.mvt"
+    client = Client()
+
+    def tile_names(response) -> set[str]:
+        return {f["properties"]["name"] for f in decode(response).get("schools", {}).get("features", [])}
+
+    first = client.get(url)
+    assert first["X-IOC-Read-From"] == "replica" and first["X-Cache"] == "MISS"
+    assert "Trường cũ" in tile_names(first) and "Trường mới" not in tile_names(first)
+    assert client.get(url)["X-Cache"] == "MISS"  # read from a replica behind an edit: not cached
+    on_replica("SELECT pg_wal_replay_resume()")
+    caught_up()
+    fresh = client.get(url)
+    assert "Trường mới" in tile_names(fresh)
+    assert client.get(url)["X-Cache"] == "HIT"  # a caught-up replica's tile is cached
