@@ -13,8 +13,8 @@ admin, jobs. Inside a replica request:
 A replica that is down, or lagging more than `IOC_REPLICA_MAX_LAG` seconds (default 5), is bypassed: reads go
 to the primary. Its state is checked at most once a second per process (`status()`), never per query, and
 reported by /healthz. Vector tiles read from the replica too, but a tile is written to the tile cache only
-when the replica had replayed everything the primary had committed when the tile was asked for
-(`position` / `has_replayed`): otherwise a tile missing an edit could be cached after that edit's purge.
+when the replica had replayed everything the primary had committed before the tile was read (`may_cache`):
+otherwise a tile missing an edit could be cached after that edit's purge.
 """
 
 from __future__ import annotations
@@ -129,25 +129,20 @@ def reader() -> BaseDatabaseWrapper:
     return connections[ALIAS] if reading_from_replica() else connection
 
 
-def position() -> str | None:
-    """Before a read whose result will be cached: the primary's WAL insert position, when this request reads
-    from the replica (None otherwise). See `has_replayed`."""
+def may_cache() -> bool:
+    """Call before a read whose result will be cached: may it be? Yes when this request does not read from
+    the replica, or when the replica has already replayed everything the primary has committed. Replay only
+    moves forward, so every later snapshot on the replica includes those commits; checked after the read
+    instead, a replica that caught up meanwhile would pass a tile read before it did, and a tile missing an
+    edit would be cached after that edit's purge (tiles.cache) and stay stale."""
     if not reading_from_replica():
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(PRIMARY_LSN_SQL)
-        return str(cursor.fetchone()[0])
-
-
-def has_replayed(since: str | None) -> bool:
-    """Had the replica replayed everything committed before `position()` was taken? Only then may what was
-    read from it be cached: a tile read from a replica behind an edit would otherwise be written to the tile
-    cache after that edit's purge and stay stale. True when nothing was read from the replica."""
-    if since is None:
         return True
     try:
+        with connection.cursor() as cursor:
+            cursor.execute(PRIMARY_LSN_SQL)
+            primary_lsn = cursor.fetchone()[0]
         with connections[ALIAS].cursor() as cursor:
-            cursor.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [since])
+            cursor.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [primary_lsn])
             return bool(cursor.fetchone()[0])
     except DatabaseError:
         return False

@@ -75,10 +75,10 @@ def layer_tile_gz(layer: Any, user: Any, tile: Tile, filters: TileFilters) -> tu
     if cached is not None:
         return cached, "HIT"
     purges_seen = state.purges
-    since = replica.position()
+    cacheable = replica.may_cache()  # never cache a tile read from a replica behind an edit
     raw = mvt.render_tile(layer, user, tile, filters, fields)
     data = gzip_compress(raw) if raw else b""
-    if replica.has_replayed(since):  # never cache a tile read from a replica behind an edit
+    if cacheable:
         cache.write(path, data, layer, purges_seen)
     return data, "MISS"
 
@@ -188,7 +188,7 @@ def _tile_from_known_layer(request: HttpRequest, slug: str, tile: Tile) -> tuple
         if cached is not None:
             return (layer, cached, "HIT") if catalog_cache.is_current(slug, stamp) else None
         purges_seen = state.purges
-    since = replica.position() if path is not None else None
+    cacheable = path is not None and replica.may_cache()  # as in layer_tile_gz
     try:
         # In a caller's transaction (tests) a failed statement must not break it: a savepoint then.
         with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
@@ -200,7 +200,7 @@ def _tile_from_known_layer(request: HttpRequest, slug: str, tile: Tile) -> tuple
     data = gzip_compress(raw) if raw else b""
     if path is None:
         return layer, data, "BYPASS"
-    if replica.has_replayed(since):  # never cache a tile read from a replica behind an edit
+    if cacheable:
         cache.write(path, data, layer, purges_seen)
     return layer, data, "MISS"
 
