@@ -64,7 +64,7 @@ venv: .venv/.installed
 	@touch $@
 
 assets: static/vendor/.installed
-static/vendor/.installed: package.json package-lock.json scripts/vendor-assets
+static/vendor/.installed: package.json package-lock.json scripts/vendor-assets scripts/build-glyphs
 	npm ci --no-audit --no-fund --loglevel=error
 	scripts/vendor-assets
 	@touch $@

@@ -4,6 +4,8 @@
   district (Đơn Dương's plateau and ridges lie roughly in that band).
 - Slope: derived from the elevation with the pixel size in metres (the grid is VN-2000 / TM-3 107-45,
   EPSG:5899, 50 m pixels), in degrees.
+- Hillshade: the elevation shaded by `gdaldem hillshade` (light from several directions), the relief of the
+  offline base map (tiles/styles.py `base_style_document`); drawn translucent over coloured layers.
 - Population density (people per km²): each current commune's population spread over its pixels with a
   preference for low, gentle ground; the density summed over a commune's pixels times the pixel area
   equals the commune's population.
@@ -12,6 +14,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -30,7 +33,7 @@ CRS = "EPSG:5899"
 PIXEL = 50.0  # metres
 MARGIN = 1_000.0  # metres around the district
 NODATA = -9999.0
-SLUGS = ("elevation", "slope", "population-density")
+SLUGS = ("elevation", "slope", "population-density", "hillshade")
 _COMMON = {"is_demo": True, "attribution": "Dữ liệu mẫu / demo data"}
 # Catalog entries of the demo rasters (colour maps: sequential, readable with colour-vision deficiencies).
 LAYERS: dict[str, dict[str, Any]] = {
@@ -40,6 +43,8 @@ LAYERS: dict[str, dict[str, Any]] = {
               "unit": "°"} | _COMMON,
     "population-density": {"title_vi": "Mật độ dân số (mẫu)", "title_en": "Population density (demo)",
                            "colormap": "viridis", "rescale": (0, 600), "unit": "người/km²"} | _COMMON,
+    "hillshade": {"title_vi": "Địa hình bóng đổ (mẫu)", "title_en": "Hillshade (demo)", "colormap": "hillshade",
+                  "rescale": (0, 255), "max_zoom": 16} | _COMMON,
 }  # fmt: skip
 
 
@@ -121,8 +126,19 @@ def _write(path: Path, data: np.ndarray, transform: Any, mask: np.ndarray) -> No
         dst.write(out, 1)
 
 
+def hillshade(elevation: Path, out: Path) -> Path:
+    """Shade an elevation GeoTIFF with GDAL's gdaldem (bytes 1–255, 0 = nodata), for the base map's relief."""
+    # -multidirectional: light from four directions, so no valley vanishes in a single shadow; -z 2 lifts the
+    # plateau's gentle slopes (50 m pixels, a few hundred metres of relief) enough to read at district zoom.
+    subprocess.run(
+        ["gdaldem", "hillshade", "-q", "-multidirectional", "-z", "2", "-compute_edges", str(elevation), str(out)],
+        check=True,
+    )
+    return out
+
+
 def build(out_dir: Path) -> dict[str, Path]:
-    """Write the three plain GeoTIFFs into out_dir; returns slug -> path."""
+    """Write the four plain GeoTIFFs into out_dir; returns slug -> path."""
     from gis_ioc.models import AdminUnit
 
     communes = list(AdminUnit.objects.current().communes().order_by("code"))
@@ -146,6 +162,7 @@ def build(out_dir: Path) -> dict[str, Path]:
     _write(paths["elevation"], elevation, transform, inside)
     _write(paths["slope"], slope, transform, inside)
     _write(paths["population-density"], density, transform, inside)
+    hillshade(paths["elevation"], paths["hillshade"])
     return paths
 
 
@@ -167,7 +184,7 @@ def load(stdout: TextIO, reset: bool = False) -> None:
     for path in paths.values():
         path.unlink(missing_ok=True)
     tmp.rmdir()
-    stdout.write("Đã tạo 3 raster mẫu (độ cao, độ dốc, mật độ dân số) / 3 demo rasters\n")
+    stdout.write("Đã tạo 4 raster mẫu (độ cao, độ dốc, mật độ dân số, bóng đổ) / 4 demo rasters\n")
 
 
 def clear() -> None:

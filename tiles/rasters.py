@@ -30,6 +30,33 @@ TILE_SIZE = 256
 _EMPTY_PNG: bytes | None = None
 
 
+def _hillshade_colormap() -> dict[int, tuple[int, int, int, int]]:
+    """Shading drawn over coloured maps: slopes facing away from the light darken (black, more opaque the
+    darker), slopes facing it lighten (white), flat ground (gdaldem's ~180) stays clear; 0 is nodata."""
+    flat = 180
+    ramp: dict[int, tuple[int, int, int, int]] = {0: (0, 0, 0, 0)}
+    for value in range(1, 256):
+        if value < flat:
+            ramp[value] = (0, 0, 0, round(170 * (flat - value) / flat))
+        else:
+            ramp[value] = (255, 255, 255, round(110 * (value - flat) / (255 - flat)))
+    return ramp
+
+
+# Colour maps of the project, beside rio-tiler's named ones (a layer's style names either).
+LOCAL_COLORMAPS: dict[str, dict[int, tuple[int, int, int, int]]] = {"hillshade": _hillshade_colormap()}
+
+
+def colormap(name: str) -> Any:
+    """The colour map a layer's style names: the project's own, else rio-tiler's."""
+    return LOCAL_COLORMAPS.get(name) or cmap.get(name)
+
+
+def colormap_names() -> list[str]:
+    """Every colour map a raster layer may use."""
+    return [*LOCAL_COLORMAPS, *cmap.list()]
+
+
 class RasterError(ValueError):
     """A raster file that cannot be used (not a GeoTIFF, no CRS, unreadable): the message says why."""
 
@@ -88,7 +115,7 @@ def register_cog(src_path: str | os.PathLike[str], slug: str, title_vi: str, tit
     Options are those of `register_layer` (colormap, rescale, unit, visibility, allowed_roles, …).
     RasterError for a file that is not a georeferenced GeoTIFF or an unknown colour map.
     """
-    if options.get("colormap", "viridis") not in cmap.list():
+    if options.get("colormap", "viridis") not in colormap_names():
         raise RasterError(_("Không có bảng màu “%(name)s”.") % {"name": options["colormap"]})
     relative = Path("rasters") / f"{slug}.tif"
     make_cog(src_path, Path(settings.MEDIA_ROOT) / relative)
@@ -169,14 +196,14 @@ def render_png(layer: Any, z: int, x: int, y: int) -> bytes:
     """The PNG of one XYZ tile: band 1 rescaled to the layer's range, coloured with its colour map."""
     style = layer.style or {}
     lo, hi = style.get("rescale") or (0, 255)
-    colormap = cmap.get(style.get("colormap", "viridis"))
+    colours = colormap(style.get("colormap", "viridis"))
     try:
         with Reader(str(cog_path(layer))) as src:
             img = src.tile(x, y, z, tilesize=TILE_SIZE, indexes=1, resampling_method="bilinear")
     except TileOutsideBounds:
         return empty_png()
     img.rescale(in_range=((float(lo), float(hi)),), out_range=((0, 255),))
-    return img.render(img_format="PNG", colormap=colormap, add_mask=True)
+    return img.render(img_format="PNG", colormap=colours, add_mask=True)
 
 
 @dataclass

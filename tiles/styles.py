@@ -246,3 +246,133 @@ def style_document(request: Any, user: AnyUser) -> dict[str, Any]:
         "sources": sources,
         "layers": layers,
     }
+
+
+# --- the offline base map --------------------------------------------------------------------------------
+# Built from the platform's own data (no tile server on the Internet): relief from the hillshade raster,
+# commune boundaries from the `communes` vector tiles and their names as labels, with glyphs served from
+# static/vendor/glyphs (scripts/build-glyphs). Every map page draws its own layers between these
+# (gis_ioc/static/gis_ioc/basemap.js reads `metadata["ioc:place"]`): "under" below everything, "relief"
+# above the page's fills (so shading shows through a choropleth), "top" above everything.
+BASE_BACKGROUND = "#eef1f4"
+HILLSHADE_SLUG = "hillshade"
+BASE_FONT = ["DejaVu Sans Bold"]
+# MapProxy's TMS address of its cache of the online basemap (IOC_MAPPROXY_BASEMAP_URL, off by default):
+# browsers still fetch only from this server.
+MAPPROXY_ONLINE_BASEMAP = "/mapproxy/tms/1.0.0/basemap/webmercator/{z}/{x}/{y}.png"
+
+
+def commune_labels() -> dict[str, Any]:
+    """Today's communes as label points (GeoJSON): one per commune at the centre of its largest inscribed
+    circle (polygon labels from vector tiles would repeat in every tile a commune crosses)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT name, ST_X(p), ST_Y(p) FROM (
+                SELECT name, (ST_MaximumInscribedCircle(geom)).center AS p FROM gis_ioc_adminunit
+                WHERE level = 'commune' AND valid_from <= CURRENT_DATE
+                  AND (valid_to IS NULL OR valid_to > CURRENT_DATE)) u
+            ORDER BY name
+            """
+        )
+        rows = cursor.fetchall()
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"name": name},
+            "geometry": {"type": "Point", "coordinates": [round(x, 5), round(y, 5)]},
+        }
+        for name, x, y in rows
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _base_relief(request: Any, layer: Any, bounds: list[float]) -> tuple[dict[str, Any], dict[str, Any]]:
+    source = {
+        "type": "raster",
+        "tiles": [raster_tiles_url(request, layer.slug)],
+        "tileSize": 256,
+        "bounds": bounds,
+        "maxzoom": min(layer.max_zoom, 16),
+        "attribution": layer.attribution,
+    }
+    paint = {"raster-opacity": 1, "raster-fade-duration": 0}
+    style_layer = {"id": "base-hillshade", "type": "raster", "source": "base-hillshade", "paint": paint}
+    return source, style_layer | {"metadata": {"ioc:place": "relief"}}
+
+
+def base_style_document(request: Any, user: AnyUser) -> dict[str, Any]:
+    """The offline base map (MapLibre style version 8) as this user may see it: hillshade, commune
+    boundaries and names; the online basemap through MapProxy only when IOC_MAPPROXY_BASEMAP_URL is set."""
+    from django.templatetags.static import static
+
+    from layers.models import Layer
+    from tiles import conf, rasters
+
+    bounds = district_bounds()
+    visible = {layer.slug: layer for layer in Layer.objects.visible_to(user)}
+    sources: dict[str, Any] = {}
+    layers: list[dict[str, Any]] = [
+        {
+            "id": "base-background",
+            "type": "background",
+            "paint": {"background-color": BASE_BACKGROUND},
+            "metadata": {"ioc:place": "under"},
+        }
+    ]
+    if conf.mapproxy_basemap_url():
+        sources["basemap"] = {
+            "type": "raster",
+            "tiles": [request.build_absolute_uri(MAPPROXY_ONLINE_BASEMAP).replace("%7B", "{").replace("%7D", "}")],
+            "tileSize": 256,
+        }
+        layers.append({"id": "basemap", "type": "raster", "source": "basemap", "metadata": {"ioc:place": "under"}})
+    relief = visible.get(HILLSHADE_SLUG)
+    if relief is not None and relief.kind == "raster" and relief.raster_path and rasters.cog_path(relief).exists():
+        sources["base-hillshade"], hillshade = _base_relief(request, relief, bounds)
+        layers.append(hillshade)
+    communes = visible.get("communes")
+    if communes is not None:
+        sources["base-communes"] = {
+            "type": "vector",
+            "tiles": [vector_tiles_url(request, "communes")],
+            "minzoom": communes.min_zoom,
+            "maxzoom": 14,
+            "bounds": bounds,
+        }
+        sources["base-labels"] = {"type": "geojson", "data": commune_labels()}
+        layers += [
+            {
+                "id": "base-boundaries",
+                "type": "line",
+                "source": "base-communes",
+                "source-layer": "communes",
+                "paint": {"line-color": "#5b5b5b", "line-width": 0.8, "line-opacity": 0.7},
+                "metadata": {"ioc:place": "relief"},
+            },
+            {
+                "id": "base-labels",
+                "type": "symbol",
+                "source": "base-labels",
+                "layout": {
+                    "text-field": ["get", "name"],
+                    "text-font": BASE_FONT,
+                    "text-size": ["interpolate", ["linear"], ["zoom"], 9, 11, 14, 15],
+                    "text-max-width": 8,
+                },
+                "paint": {"text-color": "#1f2933", "text-halo-color": "#ffffff", "text-halo-width": 1.6},
+                "metadata": {"ioc:place": "top"},
+            },
+        ]
+    glyphs = request.build_absolute_uri(static("vendor/glyphs/")) + "{fontstack}/{range}.pbf"
+    return {
+        "version": 8,
+        "name": "gis_ioc base",
+        "center": [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2],
+        "zoom": 11,
+        "glyphs": glyphs,
+        "sources": sources,
+        "layers": layers,
+    }

@@ -8,6 +8,7 @@ app_name = "tiles"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("tiles/style.json", views.style, name="style"),
+    path("tiles/basemap/style.json", views.base_style, name="base-style"),
     path("tiles/composite/<str:z>/<str:x>/<str:y>.mvt", views.composite_tile, name="composite-tile"),
     path("tiles/raster/upload", raster_views.upload, name="raster-upload"),
     path("tiles/raster/<slug:slug>/point", raster_views.point, name="raster-point"),

@@ -271,3 +271,13 @@ def style(request: HttpRequest) -> HttpResponse:
     response = JsonResponse(styles.style_document(request, request.user), json_dumps_params={"ensure_ascii": False})
     response["Cache-Control"] = "private, no-cache"
     return response
+
+
+@require_GET
+def base_style(request: HttpRequest) -> HttpResponse:
+    """/tiles/basemap/style.json — the offline base map every map page draws its layers on."""
+    response = JsonResponse(
+        styles.base_style_document(request, request.user), json_dumps_params={"ensure_ascii": False}
+    )
+    response["Cache-Control"] = "private, no-cache"
+    return response

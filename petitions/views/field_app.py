@@ -90,6 +90,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
         static("petitions/field.js"),
         static("petitions/field.css"),
         static("petitions/idb-queue.js"),
+        static("gis_ioc/basemap.js"),  # field.js imports it: without it the app would not start offline
         static("vendor/maplibre-gl/maplibre-gl.js"),
         static("vendor/maplibre-gl/maplibre-gl.css"),
         "/field/api/communes.geojson",

@@ -133,6 +133,33 @@ class Style(Channel):
         return Observed(False, 200, fields=frozenset())
 
 
+class BaseStyle(Channel):
+    """/tiles/basemap/style.json: the offline base map draws the communes and the hillshade raster, each only
+    for those who may see that layer (every other layer never enters it)."""
+
+    name = "base-style"
+    meta = True
+    kinds = frozenset({"vector", "raster"})
+    routes = ("tiles/basemap/style.json",)
+
+    def serves(self, cell: Cell) -> bool:
+        from tiles.styles import HILLSHADE_SLUG
+
+        return cell.slug in {"communes", HILLSHADE_SLUG}
+
+    def expect(self, cell: Cell) -> Expected:
+        expected = super().expect(cell)
+        expected.fields = frozenset()
+        return expected
+
+    def fetch(self, cell: Cell) -> Observed:
+        doc = cell.memo("base-style", lambda: cell.client.get("/tiles/basemap/style.json").json())
+        urls = [url for source in doc.get("sources", {}).values() for url in source.get("tiles", [])]
+        if not any(f"/tiles/{cell.slug}/" in url or f"/tiles/raster/{cell.slug}/" in url for url in urls):
+            return absent(404, "not in the base style")
+        return Observed(False, 200, fields=frozenset())
+
+
 # --- rasters ----------------------------------------------------------------------------------------------
 class RasterTile(Channel):
     name = "raster-tile"
@@ -368,6 +395,7 @@ MAP_CHANNELS: list[type[Channel]] = [
     CompositeTile,
     TileJSON,
     Style,
+    BaseStyle,
     RasterTile,
     VectorPNG,
     RasterPoint,

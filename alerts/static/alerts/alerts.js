@@ -1,6 +1,8 @@
 // The alert centre follows the live stream (live/stream.py): an "alert.raised" (to the rule's recipients)
 // or "alert.assigned" (to the person given it) event he receives — the stream applies the policy — is
 // added at the top of the list, highlighted, without a reload (unless it is listed already).
+import { baseMap } from "../gis_ioc/basemap.js";
+
 // The status filter applies on change (an inline onchange= would be refused by the CSP).
 for (const select of document.querySelectorAll("select[data-autosubmit]")) {
   select.addEventListener("change", () => select.form.submit());
@@ -52,9 +54,8 @@ for (const select of document.querySelectorAll("select[data-autosubmit]")) {
   const el = document.getElementById("alert-map");
   const data = JSON.parse(document.getElementById("alert-geojson").textContent);
   if (!el || typeof maplibregl === "undefined") return;
-  const map = new maplibregl.Map({
+  const map = baseMap({
     container: el,
-    style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#f4f6f8" } }] },
     center: [108.5, 11.78],
     zoom: 9,
   });

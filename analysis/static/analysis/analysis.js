@@ -1,5 +1,7 @@
 // Analyses page: switch the parameter form with the type, poll the progress of unfinished analyses,
-// and show a result layer on a map (vector tiles of the catalog layer).
+// and show a result layer on a map (vector tiles of the catalog layer) over the offline base map.
+import { baseMap } from "../gis_ioc/basemap.js";
+
 const typeSelect = document.getElementById("type");
 if (typeSelect) {
   const show = () => document.querySelectorAll("fieldset.params").forEach((fs) => {
@@ -58,28 +60,15 @@ if (mapEl && window.maplibregl) {
   const slug = mapEl.dataset.slug;
   const geometry = mapEl.dataset.geometry || "";
   const origin = window.location.origin;
-  const map = new maplibregl.Map({
-    container: mapEl,
-    style: {
-      version: 8,
-      sources: {
-        communes: { type: "vector", tiles: [`${origin}/tiles/communes/{z}/{x}/{y}.mvt`], minzoom: 6, maxzoom: 16 },
-        result: { type: "vector", tiles: [`${origin}/tiles/${slug}/{z}/{x}/{y}.mvt`], minzoom: 6, maxzoom: 16 },
-      },
-      layers: [
-        { id: "bg", type: "background", paint: { "background-color": "#f4f1ea" } },
-        geometry.includes("Polygon")
-          ? { id: "result", type: "fill", source: "result", "source-layer": slug,
-              paint: { "fill-color": ["interpolate", ["linear"], ["coalesce", ["get", "gi_z"], ["get", "max_abs_z"], 1],
-                                      -3, "#4575b4", 0, "#fee090", 3, "#d7191c"], "fill-opacity": 0.55 } }
-          : { id: "result", type: "circle", source: "result", "source-layer": slug,
-              paint: { "circle-color": "#d7191c", "circle-radius": 5 } },
-        { id: "communes", type: "line", source: "communes", "source-layer": "communes",
-          paint: { "line-color": "#1f4e79", "line-width": 1.2 } },
-      ],
-    },
-    center: [108.5, 11.8],
-    zoom: 10,
+  const map = baseMap({ container: mapEl, center: [108.5, 11.8], zoom: 10 });
+  map.on("load", () => {
+    map.addSource("result", { type: "vector", tiles: [`${origin}/tiles/${slug}/{z}/{x}/{y}.mvt`], minzoom: 6, maxzoom: 16 });
+    map.addLayer(geometry.includes("Polygon")
+      ? { id: "result", type: "fill", source: "result", "source-layer": slug,
+          paint: { "fill-color": ["interpolate", ["linear"], ["coalesce", ["get", "gi_z"], ["get", "max_abs_z"], 1],
+                                  -3, "#4575b4", 0, "#fee090", 3, "#d7191c"], "fill-opacity": 0.55 } }
+      : { id: "result", type: "circle", source: "result", "source-layer": slug,
+          paint: { "circle-color": "#d7191c", "circle-radius": 5 } });
   });
   map.addControl(new maplibregl.NavigationControl());
   fetch(`/tiles/${slug}.json`, { credentials: "same-origin" })

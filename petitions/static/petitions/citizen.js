@@ -1,4 +1,6 @@
 // Public petition form: choose the location by tapping the map or by the phone's GPS.
+import { baseMap } from "../gis_ioc/basemap.js";
+
 const form = document.getElementById("petition-form");
 const latInput = document.getElementById("lat");
 const lonInput = document.getElementById("lon");
@@ -21,9 +23,8 @@ function bounds(fc) {
 
 function initMap() {
   if (!window.maplibregl) return;
-  const map = new maplibregl.Map({
+  const map = baseMap({
     container: "map",
-    style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#eef2f6" } }] },
     center: CENTER,
     zoom: 9.6,
     attributionControl: false,

@@ -2,6 +2,7 @@
 // whenever the connection is back. Nothing is lost: a report leaves the outbox only after the
 // server confirmed it (201 new, 200 already stored).
 import { all, del, get, put, uuid4 } from "./idb-queue.js";
+import { baseMap } from "../gis_ioc/basemap.js";
 
 const cfgNode = document.getElementById("field-config");
 const cfg = (cfgNode && JSON.parse(cfgNode.textContent)) || { warnAccuracy: 30, maxAccuracy: 100 };
@@ -70,9 +71,9 @@ let me = null;
 function initMap() {
   if (!window.maplibregl) return;
   try {
-    map = new maplibregl.Map({
+    // Offline (no signal) the base style is not reachable: the map stays on its plain background.
+    map = baseMap({
       container: "map",
-      style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#eef2f6" } }] },
       center: [108.49, 11.78], zoom: 9.5, attributionControl: false,
     });
   } catch (e) { map = null; return; }

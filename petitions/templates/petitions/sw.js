@@ -1,7 +1,7 @@
 // Field app service worker: the app shell is cached at install; assigned petitions are cached
 // network-first so the officer still sees them without a signal. Report POSTs are never cached:
 // the page keeps them in IndexedDB and retries (idempotent by UUID on the server).
-const CACHE = "field-shell-v3";
+const CACHE = "field-shell-v4";
 const DATA = "field-data-v1";
 const ASSETS = {{ assets|safe }};
 

@@ -21,7 +21,6 @@ for (const layer of catalog) layer.on = DEFAULT_ON.has(layer.slug);
 const dmap = new DistrictMap($("map"), {
   communes,
   catalog,
-  basemap: cfg.basemap,
   onCommuneClick: (code) => { location.hash = `#/communes/${code}`; },
 });
 window.dashboardMap = dmap.map; // for tests and the benchmark

@@ -1,6 +1,7 @@
 // Two planning plans on two synchronised maps; conflicting parcels outlined on plan B's map.
 import { el, num, strings } from "./format.js";
 import { legendRows } from "./map.js";
+import { baseMap } from "../../gis_ioc/basemap.js";
 
 const read = (id) => JSON.parse(document.getElementById(id).textContent);
 const cfg = read("page-config");
@@ -21,9 +22,8 @@ for (const [k, c] of Object.entries(colours)) landuse.push(k, c);
 landuse.push("#bdbdbd");
 
 function planMap(container, planId, withConflicts) {
-  const map = new maplibregl.Map({
+  const map = baseMap({
     container,
-    style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#eef1f4" } }] },
     bounds: bbox(communes),
     fitBoundsOptions: { padding: 20 },
     attributionControl: false,

@@ -1,8 +1,9 @@
-// The MapLibre map: commune boundaries (GeoJSON, coloured by the choropleth through feature state),
-// labels as HTML markers (no glyph server needed), catalog layers as vector/raster tiles, popups.
+// The MapLibre map on the offline base (gis_ioc/basemap.js: relief, boundaries, names): commune boundaries
+// (GeoJSON, coloured by the choropleth through feature state), clickable commune names as HTML markers,
+// catalog layers as vector/raster tiles, popups.
 import { el, strings } from "./format.js";
+import { baseMap } from "../../gis_ioc/basemap.js";
 
-const BACKGROUND = "#eef1f4";
 const NO_DATA = "#e3e3e3";
 
 function bboxOf(fc) {
@@ -25,25 +26,17 @@ function colorExpr(style, fallback) {
 }
 
 export class DistrictMap {
-  constructor(container, { communes, catalog, basemap, onCommuneClick, interactive = true }) {
+  constructor(container, { communes, catalog, onCommuneClick, interactive = true }) {
     this.communes = communes;
     this.catalog = catalog;
     this.onCommuneClick = onCommuneClick;
     this.labels = [];
     this.filters = new Map();
     this.bounds = communes.features.length ? bboxOf(communes) : [108.3, 11.6, 108.7, 11.9];
-    const style = {
-      version: 8,
-      sources: {},
-      layers: [{ id: "background", type: "background", paint: { "background-color": BACKGROUND } }],
-    };
-    if (basemap) {
-      style.sources.basemap = { type: "raster", tiles: [new URL(basemap, location.origin).href], tileSize: 256 };
-      style.layers.push({ id: "basemap", type: "raster", source: "basemap" });
-    }
-    this.map = new maplibregl.Map({
+    // The online basemap, when configured (IOC_MAPPROXY_BASEMAP_URL), is a layer "basemap" of the base style.
+    this.map = baseMap({
       container,
-      style,
+      without: ["base-boundaries", "base-labels"], // drawn here, for the unit set shown (not only today's)
       bounds: this.bounds,
       fitBoundsOptions: { padding: 20 },
       attributionControl: false,
