@@ -43,6 +43,7 @@ export function baseMap({ without = [], ...options }) {
       layers: [{ id: "base-background", type: "background", paint: { "background-color": BACKGROUND } }],
     },
   });
+  (window.iocMaps ||= []).push(map); // every map of the page, for the browser tests and the console
   const plainAdd = map.addLayer.bind(map);
   map.addLayerOnBase = plainAdd;
   map.addLayer = (layer, beforeId) => {
