@@ -31,7 +31,8 @@ MAX_NOTE = 2000
 PAGE = 200
 
 
-def _may_edit_rules(user: Any) -> bool:
+def may_edit_rules(user: Any) -> bool:
+    """Leaders and administrators set alert rules (the site menu shows the rules page to them alone)."""
     return permissions.is_admin(user) or permissions.has_role(user, roles.LEADER, roles.ADMINISTRATOR)
 
 
@@ -176,7 +177,7 @@ def centre(request: HttpRequest) -> HttpResponse:
         "severities": Severity.choices,
         "status": request.GET.get("status", ""),
         "geojson": {"type": "FeatureCollection", "features": [_feature(a, language) for a in alerts if a.geom]},
-        "may_edit_rules": _may_edit_rules(request.user),
+        "may_edit_rules": may_edit_rules(request.user),
         "live": live_client.page_config(request),  # new alerts arrive on the live stream (alerts.js)
         # The words the page uses for codes, for the rows the live stream adds or changes (alerts.js).
         "labels": {"status": dict(Alert.Status.choices), "severity": dict(Severity.choices)},
@@ -188,7 +189,7 @@ def centre(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def rules(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """The rules page: the list, and the form creating (or, with an id, editing) one."""
-    if not _may_edit_rules(request.user):
+    if not may_edit_rules(request.user):
         raise PermissionDenied(_("Chỉ lãnh đạo và quản trị hệ thống được đặt quy tắc cảnh báo."))
     rule = get_object_or_404(Rule, pk=pk) if pk is not None else Rule(created_by=request.user)  # type: ignore[misc]  # signed in (login_required)
     form = RuleForm(request.POST or None, instance=rule)

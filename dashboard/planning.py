@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -34,6 +35,12 @@ CONFLICT_FIELDS = ("id", "commune_code", "sheet_number", "parcel_number", "land_
 def _layer_allows(user: Any, slug: str) -> bool:
     layer = Layer.objects.filter(slug=slug).first()
     return layer is not None and permissions.can_view_layer(user, layer)
+
+
+def may_compare(user: Any) -> bool:
+    """Who may compare plans: whoever may see the planning zones (public by law unless the catalog says
+    otherwise). The comparison page and the site menu both ask this."""
+    return _layer_allows(user, "planning-zones")
 
 
 def _plan(user: Any, value: str | int | None, name: str) -> PlanningPlan:
@@ -120,7 +127,9 @@ def conflict_communes(request: HttpRequest) -> list[str]:
 def compare_page(request: HttpRequest) -> HttpResponse:
     """/planning/compare/?a=&b= : the two plans on synchronised maps, the change table, the conflicts."""
     user = request.user
-    plans = list(PlanningPlan.objects.order_by("-period_start", "pk")) if _layer_allows(user, "planning-zones") else []
+    if not may_compare(user):
+        raise PermissionDenied(_("Lớp khu quy hoạch không được công khai cho tài khoản này."))
+    plans = list(PlanningPlan.objects.order_by("-period_start", "pk"))
     a_id = request.GET.get("a") or (str(plans[1].pk) if len(plans) > 1 else "")
     b_id = request.GET.get("b") or (str(plans[0].pk) if plans else "")
     context: dict[str, Any] = {"plans": plans, "a_id": a_id, "b_id": b_id, "error": None}

@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # Leaders and officers are not Django staff, so the admin's login page refuses them: this one does not.
     path("login/", auth_views.LoginView.as_view(template_name="dashboard/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(next_page="/"), name="logout"),
+    path("communes/", views.commune_index, name="dashboard-communes"),
     path("communes/<str:code>/", views.commune_profile, name="dashboard-commune"),
     path("dashboard/api/stats", api.stats_view, name="dashboard-api-stats"),
     path("dashboard/api/view", api.view_data, name="dashboard-api-view"),

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from dashboard import data, params, stats
+from gis_ioc import shell
 from live import client as live_client
 
 # MapProxy's TMS address of its cached basemap (tiles/mapproxy.py: TMS with grid names, origin nw).
@@ -36,7 +37,8 @@ def basemap_tiles() -> str:
 
 
 def error_page(request: HttpRequest, message: str, status: int) -> HttpResponse:
-    return render(request, "dashboard/error.html", {"message": message}, status=status)
+    """The shell's error page with the view's own message (gis_ioc.shell)."""
+    return shell.error_response(request, status, message)
 
 
 def js_strings() -> dict[str, str]:
@@ -141,6 +143,17 @@ def home(request: HttpRequest) -> HttpResponse:
         return live_client.allow_connect(request, render(request, "dashboard/map.html", _map_context(request)))
     except params.BadRequest as exc:
         return error_page(request, str(exc), 400)
+
+
+@require_GET
+def commune_index(request: HttpRequest) -> HttpResponse:
+    """/communes/: the communes this user may open a profile of (the menu's "commune profiles")."""
+    try:
+        choice = params.unit_choice(request)
+    except params.BadRequest as exc:
+        return error_page(request, str(exc), 400)
+    communes = sorted(params.visible_communes(request.user, choice), key=lambda unit: unit.name)
+    return render(request, "dashboard/communes.html", {"communes": communes, "unit_set": choice.unit_set})
 
 
 @require_GET

@@ -105,10 +105,14 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "gis_ioc.shell.context",  # the one shell's menu and who is signed in
             ],
         },
     },
 ]
+
+# A refused CSRF check is drawn like every other error: in the shell, in the user's language.
+CSRF_FAILURE_VIEW = "gis_ioc.shell.csrf_failure"
 
 _database_url = os.environ.get("DATABASE_URL") or local_database_url(BASE_DIR)
 if not _database_url:

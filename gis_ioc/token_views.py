@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gis_ioc.models import ApiToken
+from gis_ioc import shell
 
 MAX_ACTIVE_TOKENS = 20  # one per machine or notebook is plenty; a cap bounds what a stolen session can mint
 NAME_MAX = ApiToken.NAME_MAX
@@ -19,11 +20,8 @@ NAME_MAX = ApiToken.NAME_MAX
 def _password_session_only(request: HttpRequest) -> HttpResponse | None:
     """A token cannot issue or revoke tokens: a leaked key must not be able to make itself a successor."""
     if getattr(request, "api_token", None) is not None:
-        return render(
-            request,
-            "dashboard/error.html",
-            {"message": _("Trang khóa API chỉ dùng được khi đăng nhập bằng mật khẩu, không phải bằng khóa API.")},
-            status=403,
+        return shell.error_response(
+            request, 403, _("Trang khóa API chỉ dùng được khi đăng nhập bằng mật khẩu, không phải bằng khóa API.")
         )
     return None
 

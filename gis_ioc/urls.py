@@ -39,3 +39,9 @@ if settings.IOC_SERVE_STATIC:
     urlpatterns += [
         re_path(r"^static/(?P<path>.*)$", serve, {"document_root": settings.STATIC_ROOT}),
     ]
+
+# Errors are drawn inside the shell, in the user's language, with a way back (gis_ioc.shell).
+handler400 = "gis_ioc.shell.bad_request"
+handler403 = "gis_ioc.shell.permission_denied"
+handler404 = "gis_ioc.shell.page_not_found"
+handler500 = "gis_ioc.shell.server_error"

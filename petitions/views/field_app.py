@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.contrib.gis.db.models.functions import Distance
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -35,20 +36,21 @@ class FieldLoginView(auth_views.LoginView):
         return "/field/"
 
 
+def may_use(user: Any) -> bool:
+    """The field app is the field officers' (administrators hold every role); the site menu shows it to them."""
+    return permissions.has_role(user, roles.FIELD_OFFICER)
+
+
 @login_required(login_url=LOGIN)
 def shell(request: HttpRequest) -> HttpResponse:
-    """The app shell (cached by the service worker, so it opens without a connection)."""
+    """The app page (cached by the service worker, so it opens without a connection)."""
+    if not may_use(request.user):
+        raise PermissionDenied(_("Ứng dụng hiện trường dành cho cán bộ hiện trường."))
     cfg = conf()
-    is_officer = permissions.has_role(request.user, roles.FIELD_OFFICER)
     context = {
         # Read by field.js through json_script: numbers printed by the template would follow the locale
         # ("30,0" in Vietnamese, a syntax error in a script).
-        "field_config": {
-            "warnAccuracy": cfg.warn_accuracy_m,
-            "maxAccuracy": cfg.max_accuracy_m,
-            "isOfficer": is_officer,
-        },
-        "is_officer": is_officer,
+        "field_config": {"warnAccuracy": cfg.warn_accuracy_m, "maxAccuracy": cfg.max_accuracy_m},
     }
     return render(request, "petitions/field.html", context)
 
@@ -89,6 +91,8 @@ def service_worker(request: HttpRequest) -> HttpResponse:
         "/field/",
         static("petitions/field.js"),
         static("petitions/field.css"),
+        static("gis_ioc/shell.css"),  # the page is drawn in the site's shell
+        static("gis_ioc/shell.js"),
         static("petitions/idb-queue.js"),
         static("gis_ioc/basemap.js"),  # field.js imports it: without it the app would not start offline
         static("vendor/maplibre-gl/maplibre-gl.js"),

@@ -33,7 +33,7 @@ def test_no_template_prints_a_variable_inside_an_inline_script():
 def test_the_field_app_receives_its_accuracy_settings_as_json_in_both_languages(client, field_officer, lang):
     client.force_login(field_officer)
     html = client.get(f"/field/?lang={lang}").content.decode()
-    config = '{"warnAccuracy": 30.0, "maxAccuracy": 100.0, "isOfficer": true}'
+    config = '{"warnAccuracy": 30.0, "maxAccuracy": 100.0}'
     assert f'<script id="field-config" type="application/json">{config}' in html
     assert "30,0" not in html
 

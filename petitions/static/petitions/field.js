@@ -124,8 +124,6 @@ function renderList() {
 }
 
 async function loadAssigned() {
-  // Only field officers have assigned petitions: others see the page's notice, not a refused request.
-  if (cfg.isOfficer === false) { renderList(); return; }
   const q = state.pos ? `?lat=${state.pos.latitude}&lon=${state.pos.longitude}` : "";
   try {
     const res = await fetch("/field/api/assigned/" + q, { credentials: "same-origin" });
