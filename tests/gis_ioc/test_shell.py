@@ -10,6 +10,7 @@ from django.test import Client, override_settings
 from django.urls import path
 
 from gis_ioc import roles, shell
+from gis_ioc import urls as site_urls
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +25,8 @@ EXPECTED = {
                           "tokens"},
     roles.GIS_STAFF: {"map", "communes", "compare", "alerts", "analyses", "imports", "exports", "catalog", "tokens",
                       "admin"},
-    roles.AGENCY_STAFF: {"map", "communes", "compare", "alerts", "desk", "analyses", "exports", "catalog", "tokens"},
+    roles.AGENCY_STAFF: {"map", "communes", "compare", "alerts", "desk", "analyses", "exports", "catalog", "tokens",
+                         "admin"},
     roles.ADMINISTRATOR: {entry.key for entry in shell.ENTRIES} - {"petition-new", "petition-track"},
 }  # fmt: skip
 
@@ -58,6 +60,8 @@ def test_each_role_is_offered_exactly_the_pages_it_may_open(district, role):
             assert answer.status_code in (302, 403), (entry.key, answer.status_code)
         elif entry.key in ("petition-new", "petition-track"):
             continue  # citizens' doors stay open to staff; the menu keeps them out of a working menu
+        elif entry.key == "admin":
+            assert answer.status_code == 302 and answer["Location"].startswith("/admin/login/")  # Django's own
         else:
             assert answer.status_code == 403, (entry.key, answer.status_code)
             assert 'class="shell-bar"' in answer.content.decode()
@@ -116,7 +120,7 @@ def _boom(request):
     raise RuntimeError("the database went away")
 
 
-urlpatterns = [path("boom/", _boom)]
+urlpatterns = [path("boom/", _boom), *site_urls.urlpatterns]
 handler500 = "gis_ioc.shell.server_error"
 
 
@@ -127,6 +131,7 @@ def test_a_server_error_is_a_friendly_page_that_hides_the_cause(district):
     assert answer.status_code == 500
     assert "Hệ thống gặp lỗi" in html and "Dữ liệu của bạn không bị thay đổi" in html
     assert "database went away" not in html and "Server Error (500)" not in html
+    assert 'class="shell-menu"' in html  # drawn in the shell, menu and all
 
 
 def test_a_form_sent_without_its_csrf_token_is_refused_with_a_message(district):
