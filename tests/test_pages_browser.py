@@ -37,6 +37,7 @@ IDLE_MS = 5_000
 PAGES = {
     "": "/",
     "login/": "/login/",
+    "communes/": "/communes/",
     "communes/<str:code>/": "/communes/{commune}/",
     "planning/compare/": "/planning/compare/",
     "reports/district/": "/reports/district/",
