@@ -42,8 +42,8 @@ CHROMIUM_ARGS = [
 GOAL_MS = 2000
 
 
-def session_cookie(db_url: str) -> str:
-    """A signed-in session of the benchmark leader (created on first use)."""
+def session_cookie(db_url: str, username: str = "benchmark_leader", role: str = "leader") -> str:
+    """A signed-in session of a benchmark user holding `role` (created on first use)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gis_ioc.settings")
     os.environ["DATABASE_URL"] = db_url
     import django
@@ -56,8 +56,8 @@ def session_cookie(db_url: str) -> str:
     from gis_ioc import roles
 
     roles.ensure_role_groups()
-    user, _ = User.objects.get_or_create(username="benchmark_leader", defaults={"first_name": "Benchmark"})
-    user.groups.add(Group.objects.get(name=roles.LEADER))
+    user, _ = User.objects.get_or_create(username=username, defaults={"first_name": "Benchmark"})
+    user.groups.add(Group.objects.get(name=role))
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"

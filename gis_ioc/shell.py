@@ -230,6 +230,4 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    return error_response(
-        request, 403, _("Phiên làm việc của biểu mẫu đã hết hạn. Hãy tải lại trang rồi gửi lại.")
-    )
+    return error_response(request, 403, _("Phiên làm việc của biểu mẫu đã hết hạn. Hãy tải lại trang rồi gửi lại."))

@@ -99,8 +99,8 @@ def _production_env(**extra: str) -> dict[str, str]:
         ALLOWED_HOSTS="ioc.example.vn",
         IOC_HTTPS="1",
         DATABASE_URL=os.environ.get("DATABASE_URL", "postgresql://u:p@127.0.0.1:5432/gis_ioc"),
-        **extra,
     )
+    env.update(extra)
     return env
 
 
@@ -134,8 +134,14 @@ print(json.dumps({
 """
 
 
+@pytest.mark.django_db
 def test_a_tls_deployment_sends_hsts_secure_cookies_and_redirects_plain_http() -> None:
-    env = _production_env(DJANGO_SETTINGS_MODULE="gis_ioc.settings")
+    from django.db import connection
+
+    # The sign-in page draws the site menu, which reads the catalog: the probe uses the test database.
+    db = connection.settings_dict
+    url = f"postgresql://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    env = _production_env(DJANGO_SETTINGS_MODULE="gis_ioc.settings", DATABASE_URL=url)
     result = subprocess.run(
         [sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
@@ -147,6 +153,7 @@ def test_a_tls_deployment_sends_hsts_secure_cookies_and_redirects_plain_http() -
     assert seen["healthz_not_redirected"]
 
 
+@pytest.mark.django_db
 def test_without_tls_no_hsts_is_sent(client) -> None:
     response = client.get("/login/")
     assert "Strict-Transport-Security" not in response
