@@ -135,6 +135,19 @@ def published(layers: list[Any]) -> list[tuple[str, str, str, str]]:
     return out
 
 
+# The offline base map as one WMS/WMTS layer for QGIS, the same content as the pages' MapLibre base
+# (tiles/styles.py `base_style_document`), merged bottom first from the parts' own caches: the communes (their
+# light fill and boundaries), the relief shading over them (translucent, as on the pages), water, roads.
+# Only the parts that are published take part.
+BASE_LAYER = "base"
+BASE_PARTS = ("communes", "hillshade", "water", "roads")
+
+
+def base_parts(names: set[str] | list[str]) -> list[str]:
+    """The catalog layers the base layer is merged from, bottom first."""
+    return [part for part in BASE_PARTS if part in names]
+
+
 def catalog_slug(name: str) -> str:
     """The catalog layer behind a MapProxy layer name (`communes:2025-01-01` → `communes`)."""
     return name.split(":", 1)[0]
@@ -194,6 +207,24 @@ def build_config(
             tile_sources.append(f"{main}_{grid}")
         mp_layers.append(
             {"name": slug, "title": f"{title_vi} / {title_en}", "sources": [main], "tile_sources": tile_sources}
+        )
+    parts = base_parts([name for name, *_ in entries])
+    if parts:
+        # One more cache per grid, merged from the parts' caches of that grid (nothing fetched twice).
+        suffixes = ["", *(f"_{grid}" for grid in grid_names[1:])]
+        base_caches = []
+        for grid, suffix in zip(grid_names, suffixes, strict=True):
+            name = f"{BASE_LAYER}_cache{suffix}"
+            caches[name] = {
+                "grids": [grid],
+                "sources": [f"{part}_cache{suffix}" for part in parts],
+                "format": "image/png",
+                "cache": tile_cache(name),
+            }
+            base_caches.append(name)
+        title = "Bản đồ nền ngoại tuyến (địa hình, giao thông, ranh giới xã) / Offline base map"
+        mp_layers.insert(
+            0, {"name": BASE_LAYER, "title": title, "sources": [base_caches[0]], "tile_sources": base_caches}
         )
     cache_globals: dict[str, Any] = {
         "base_dir": cache_dir,

@@ -52,11 +52,18 @@ ALL_PERMISSIONS = {"map": True, "featureinfo": True, "legendgraphic": True, "til
 
 def allowed_layers(user: Any, published: set[str]) -> set[str]:
     """The published MapProxy layers this user may see (the basemap is public); a layer of units as of a
-    date (`communes:2025-01-01`) follows its catalog layer."""
+    date (`communes:2025-01-01`) follows its catalog layer, the offline base every layer it is made of."""
     from layers.models import Layer
 
     visible = set(Layer.objects.visible_to(user).values_list("slug", flat=True))
-    return {name for name in published if name == "basemap" or mp_config.catalog_slug(name) in visible}
+    base_visible = all(part in visible for part in mp_config.base_parts(published))
+    return {
+        name
+        for name in published
+        if name == "basemap"
+        or (name == mp_config.BASE_LAYER and base_visible)
+        or mp_config.catalog_slug(name) in visible
+    }
 
 
 def authorizer(allowed: set[str], everything: bool) -> Callable[..., dict[str, Any]]:

@@ -262,6 +262,21 @@ BASE_FONT = ["DejaVu Sans Bold"]
 MAPPROXY_ONLINE_BASEMAP = "/mapproxy/tms/1.0.0/basemap/webmercator/{z}/{x}/{y}.png"
 
 
+# Water and roads of the base, by catalog slug (tiles/mapproxy.py BASE_PARTS draws the same for QGIS).
+BASE_LINES: dict[str, dict[str, Any]] = {
+    "water": {"id": "base-water", "type": "fill", "paint": {"fill-color": "#9ecae1", "fill-opacity": 0.8}},
+    "roads": {
+        "id": "base-roads",
+        "type": "line",
+        "paint": {
+            "line-color": "#8a6d4b",
+            "line-width": ["interpolate", ["linear"], ["zoom"], 9, 0.6, 14, 2.4],
+            "line-opacity": 0.85,
+        },
+    },
+}
+
+
 def commune_labels() -> dict[str, Any]:
     """Today's communes as label points (GeoJSON): one per commune at the centre of its largest inscribed
     circle (polygon labels from vector tiles would repeat in every tile a commune crosses)."""
@@ -333,6 +348,22 @@ def base_style_document(request: Any, user: AnyUser) -> dict[str, Any]:
     if relief is not None and relief.kind == "raster" and relief.raster_path and rasters.cog_path(relief).exists():
         sources["base-hillshade"], hillshade = _base_relief(request, relief, bounds)
         layers.append(hillshade)
+    # Water and roads from the catalog when present (a district without a water layer simply has none):
+    # drawn above the page's fills like the relief, so a choropleth does not hide where the roads run.
+    for slug, style_layer in BASE_LINES.items():
+        layer = visible.get(slug)
+        if layer is None or not layer.geometry_type:
+            continue
+        sources[f"base-{slug}"] = {
+            "type": "vector",
+            "tiles": [vector_tiles_url(request, slug)],
+            "minzoom": layer.min_zoom,
+            "maxzoom": 14,
+            "bounds": bounds,
+        }
+        layers.append(
+            style_layer | {"source": f"base-{slug}", "source-layer": slug, "metadata": {"ioc:place": "relief"}}
+        )
     communes = visible.get("communes")
     if communes is not None:
         sources["base-communes"] = {

@@ -134,12 +134,12 @@ class CommuneOutlines(Channel):
 
 
 class CommunePages(Channel):
-    """/communes/<code>/ (the map opened on a commune) and /reports/communes/<code>/ (its printable
-    report): a commune the user may not see does not exist."""
+    """/communes/<code>/ (the map opened on a commune), /reports/communes/<code>/ (its printable report) and the
+    index /communes/ linking to them: a commune the user may not see does not exist, nor is it listed."""
 
     name = "commune-pages"
     only_slugs = frozenset({"communes"})
-    routes = ("communes/<str:code>/", "reports/communes/<str:code>/")
+    routes = ("communes/", "communes/<str:code>/", "reports/communes/<str:code>/")
 
     def expect(self, cell: Cell) -> Expected:
         from tests.leak_matrix.world import WORLD_COMMUNES
@@ -162,6 +162,11 @@ class CommunePages(Channel):
                 statuses.add(r.status_code)
                 if r.status_code == 200:
                     served.add(code)
+        index = cell.client.get("/communes/")
+        statuses.add(index.status_code)
+        if index.status_code == 200:
+            listed = re.findall(r'href="/communes/([0-9]+)/"', index.content.decode())
+            served.update(code for code in listed if code in WORLD_COMMUNES)
         if not served:
             return absent(max(statuses))
         return Observed(False, 200, frozenset(str(ids[c]) for c in served), len(served), None, frozenset(served))

@@ -104,3 +104,19 @@ def test_the_glyphs_cover_every_letter_of_the_commune_names(district):
     for block in {c // 256 for c in wanted}:
         have |= glyph_ids(font / f"{block * 256}-{block * 256 + 255}.pbf")
     assert wanted <= have
+
+
+def test_roads_join_the_base_when_the_district_has_them_and_a_visitor_may_see_them(client, demo_rasters):
+    from analysis import demo as demo_roads
+    from layers.models import Layer
+
+    assert "base-roads" not in [layer["id"] for layer in base_style(client)["layers"]]  # none yet
+    demo_roads.load(io.StringIO())  # the demo road network, registered as the catalog layer `roads`
+    roads = Layer.objects.filter(slug="roads")
+    roads.update(visibility="public")
+    doc = base_style(client)
+    ids = [layer["id"] for layer in doc["layers"]]
+    assert ids == ["base-background", "base-hillshade", "base-roads", "base-boundaries", "base-labels"]
+    assert doc["sources"]["base-roads"]["tiles"][0].endswith("/tiles/roads/{z}/{x}/{y}.mvt")
+    roads.update(visibility="staff")
+    assert "base-roads" not in [layer["id"] for layer in base_style(client)["layers"]]

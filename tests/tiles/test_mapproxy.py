@@ -10,7 +10,7 @@ from django.core.management import call_command
 from lxml import etree
 
 from layers.models import Layer
-from tiles import mapproxy
+from tiles import demo, mapproxy
 
 pytestmark = pytest.mark.django_db
 
@@ -153,5 +153,5 @@ def test_mapproxy_seed_accepts_the_seed_file_and_stays_inside_the_district(confi
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("Limited to coverage in: 108.") == 3  # one task per raster layer
+    assert result.stdout.count("Limited to coverage in: 108.") == len(demo.SLUGS)  # one task per raster layer
     assert "Levels: [8, 9, 10, 11, 12, 13, 14]" in result.stdout
