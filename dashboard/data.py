@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import connection, models
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from gis_ioc import permissions
 from gis_ioc.models import UnitSet
@@ -257,6 +258,8 @@ CATEGORY_CHARTS = (
     ("dossiers", "status"),
     ("schools", "level"),
     ("health-facilities", "facility_type"),
+    ("farms", "kind"),
+    ("tourism-sites", "kind"),
 )
 
 
@@ -265,7 +268,7 @@ def by_category(user: Any, codes: list[str], start: dt.date, end: dt.date) -> li
     from django.db.models import Count, Sum
 
     charts: list[dict[str, Any]] = []
-    slugs = [slug for slug, _field in CATEGORY_CHARTS] + ["budget-revenue"]
+    slugs = [slug for slug, _field in CATEGORY_CHARTS] + ["budget-revenue", "crop-areas"]
     layers = {layer.slug: layer for layer in Layer.objects.filter(slug__in=slugs)}  # one query for all charts
     for slug, field in CATEGORY_CHARTS:
         layer = layers.get(slug)
@@ -315,4 +318,44 @@ def by_category(user: Any, codes: list[str], start: dt.date, end: dt.date) -> li
                 ],
             }
         )
+    crop_mix = _crop_mix(user, layers.get("crop-areas"), codes, start, end)
+    if crop_mix is not None:
+        charts.append(crop_mix)
     return charts
+
+
+def _crop_mix(user: Any, layer: Layer | None, codes: list[str], start: dt.date, end: dt.date) -> dict[str, Any] | None:
+    """Planted hectares by crop, one series per season, over the years the range touches (issue 19)."""
+    from django.db.models import Sum
+
+    if layer is None or not permissions.can_view_layer(user, layer):
+        return None
+    if not {"crop", "season", "area_m2"} <= set(permissions.visible_fields(user, layer, "dashboard")):
+        return None
+    model = layer.model_class()
+    if model is None:
+        return None
+    qs = permissions.scope_queryset(user, layer.base_queryset()).filter(
+        commune_code__in=codes, year__range=(start.year, end.year)
+    )
+    rows = list(qs.order_by().values("crop", "season").annotate(m2=Sum("area_m2")))
+    if not rows:
+        return None
+    crops = _choice_labels(model, "crop")
+    seasons = _choice_labels(model, "season")
+    totals: dict[str, float] = {}
+    for r in rows:
+        totals[r["crop"]] = totals.get(r["crop"], 0.0) + r["m2"]
+    order = sorted(totals, key=lambda crop: -totals[crop])
+    series = []
+    for season in seasons:
+        hectares = {r["crop"]: r["m2"] / 10000.0 for r in rows if r["season"] == season}
+        if hectares:
+            series.append({"label": str(seasons[season]), "data": [round(hectares.get(c, 0.0), 1) for c in order]})
+    return {
+        "slug": "crop-areas",
+        "title": _("Cơ cấu cây trồng theo mùa vụ (ha)"),
+        "labels": [str(crops.get(c, c)) for c in order],
+        "series": series,
+        "stacked": True,
+    }

@@ -49,6 +49,10 @@ SECTOR_RECORDS = (
     "layers.Dossier",
     "layers.BudgetRevenue",
     "layers.Indicator",
+    "layers.CropArea",
+    "layers.Farm",
+    "layers.TourismSite",
+    "layers.VisitorCount",
 )
 
 # Why these and not others:
@@ -94,6 +98,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "layers.HouseholdBusiness": KEEP,
         "layers.Dossier": KEEP,
         "layers.BudgetRevenue": KEEP,
+        # The culture and tourism office keeps the sites and their monthly visitor figures.
+        "layers.TourismSite": KEEP,
+        "layers.VisitorCount": KEEP,
     },
     ADMINISTRATOR: {EVERY_MODEL: KEEP},
 }

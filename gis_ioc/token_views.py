@@ -10,8 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from gis_ioc.models import ApiToken
 from gis_ioc import shell
+from gis_ioc.models import ApiToken
 
 MAX_ACTIVE_TOKENS = 20  # one per machine or notebook is plenty; a cap bounds what a stolen session can mint
 NAME_MAX = ApiToken.NAME_MAX

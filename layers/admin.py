@@ -26,7 +26,9 @@ from gis_ioc.lib.text import fold
 from gis_ioc.models import AdminUnit
 from layers.models import (
     BudgetRevenue,
+    CropArea,
     Dossier,
+    Farm,
     HealthFacility,
     HouseholdBusiness,
     Indicator,
@@ -36,6 +38,8 @@ from layers.models import (
     PlanningPlan,
     PlanningZone,
     School,
+    TourismSite,
+    VisitorCount,
 )
 from layers.models.catalog import Visibility
 from layers.models.imports import ImportJob, ImportMapping
@@ -303,6 +307,35 @@ class IndicatorAdmin(SectorAdmin):
     list_display = ["commune_code", "code", "year", "value", "unit"]
     filter_fields = ("code", "year")
     search_fields = ["code"]
+
+
+@admin.register(CropArea)
+class CropAreaAdmin(SectorAdmin):
+    list_display = ["__str__", "crop", "season", "year", "greenhouse", "certification", "area_m2", "is_demo"]
+    filter_fields = ("crop", "season", "year", "greenhouse", "certification")
+    search_fields = ["grower"]
+
+
+@admin.register(Farm)
+class FarmAdmin(SectorAdmin):
+    list_display = ["name", "kind", "product", "members", "area_ha", "certification", "commune_code", "is_demo"]
+    filter_fields = ("kind", "product", "certification")
+    search_fields = ["name"]
+
+
+@admin.register(TourismSite)
+class TourismSiteAdmin(SectorAdmin):
+    list_display = ["name", "kind", "rooms", "beds", "commune_code", "is_demo"]
+    filter_fields = ("kind",)
+    search_fields = ["name"]
+
+
+@admin.register(VisitorCount)
+class VisitorCountAdmin(SectorAdmin):
+    list_display = ["site", "month", "visitors", "overnight", "commune_code"]
+    search_fields = ["site__name"]
+    date_hierarchy = "month"
+    list_select_related = ["site"]
 
 
 # --- the catalog ---------------------------------------------------------------------------------

@@ -472,6 +472,114 @@ _STATS: list[Statistic] = [
         kind=FLOW,
         ratio=True,
     ),
+    # --- agriculture (issue 19, item 2) -----------------------------------------------------------------
+    # Planted area (diện tích gieo trồng) of the year the period ends in: a field sown in two seasons counts
+    # twice, a greenhouse block once a year; figures shared out by area when a commune was split.
+    Statistic(
+        "crop_area_ha",
+        "Diện tích gieo trồng",
+        "Planted area",
+        "ha",
+        "ha",
+        _dated("layers_croparea", "sum(t.area_m2) / 10000.0", where="t.year = p.yr", weight="area"),
+        zero=True,
+        weight="area",
+    ),
+    Statistic(
+        "greenhouse_area_ha",
+        "Diện tích nhà kính, nhà lưới",
+        "Area under greenhouses",
+        "ha",
+        "ha",
+        _dated("layers_croparea", "sum(t.area_m2) / 10000.0", where="t.year = p.yr AND t.greenhouse", weight="area"),
+        zero=True,
+        weight="area",
+    ),
+    Statistic(
+        "greenhouse_share",
+        "Tỷ lệ diện tích nhà kính",
+        "Greenhouse share of planted area",
+        "%",
+        "%",
+        _dated(
+            "layers_croparea",
+            "100.0 * sum(t.area_m2) FILTER (WHERE t.greenhouse)",
+            "NULLIF(sum(t.area_m2), 0)",
+            where="t.year = p.yr",
+            weight="area",
+        ),
+        ratio=True,
+        weight="area",
+    ),
+    Statistic(
+        "certified_crop_share",
+        "Tỷ lệ diện tích đạt chứng nhận (VietGAP, GlobalGAP, hữu cơ)",
+        "Certified share of planted area (VietGAP, GlobalGAP, organic)",
+        "%",
+        "%",
+        _dated(
+            "layers_croparea",
+            "100.0 * sum(t.area_m2) FILTER (WHERE t.certification <> 'none')",
+            "NULLIF(sum(t.area_m2), 0)",
+            where="t.year = p.yr",
+            weight="area",
+        ),
+        ratio=True,
+        weight="area",
+    ),
+    Statistic(
+        "farms",
+        "Hợp tác xã, trang trại",
+        "Cooperatives and farms",
+        "cơ sở",
+        "farms",
+        _timeless("layers_farm", "count(*)"),
+        zero=True,
+    ),
+    Statistic(
+        "cooperatives",
+        "Hợp tác xã nông nghiệp",
+        "Agricultural cooperatives",
+        "HTX",
+        "cooperatives",
+        _timeless("layers_farm", "count(*)", where="t.kind = 'htx'"),
+        zero=True,
+    ),
+    # --- tourism (issue 19, item 3) ---------------------------------------------------------------------
+    Statistic(
+        "accommodation_beds",
+        "Số giường lưu trú",
+        "Accommodation beds",
+        "giường",
+        "beds",
+        _timeless("layers_tourismsite", "sum(t.beds)"),
+        zero=True,
+    ),
+    Statistic(
+        "visitors",
+        "Lượt khách du lịch",
+        "Visitors",
+        "lượt",
+        "visits",
+        _dated("layers_visitorcount", "sum(t.visitors)", where="t.month >= p.ps AND t.month < p.pe"),
+        kind=FLOW,
+        zero=True,
+    ),
+    Statistic(
+        "overnight_share",
+        "Tỷ lệ khách lưu trú",
+        "Overnight share of visitors",
+        "%",
+        "%",
+        _dated(
+            "layers_visitorcount",
+            "100.0 * sum(t.overnight)",
+            "NULLIF(sum(t.visitors), 0)",
+            where="t.month >= p.ps AND t.month < p.pe",
+        ),
+        kind=FLOW,
+        ratio=True,
+    ),
 ]
 
 # Boundaries and census population: reference data every user of the map already sees.
@@ -507,6 +615,15 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "revenue_actual": ("layers_budgetrevenue",),
     "revenue_planned": ("layers_budgetrevenue",),
     "revenue_vs_plan": ("layers_budgetrevenue",),
+    "crop_area_ha": ("layers_croparea",),
+    "greenhouse_area_ha": ("layers_croparea",),
+    "greenhouse_share": ("layers_croparea",),
+    "certified_crop_share": ("layers_croparea",),
+    "farms": ("layers_farm",),
+    "cooperatives": ("layers_farm",),
+    "accommodation_beds": ("layers_tourismsite",),
+    "visitors": ("layers_visitorcount",),
+    "overnight_share": ("layers_visitorcount",),
 }
 STATISTICS: dict[str, Statistic] = {s.code: replace(s, sources=SOURCES[s.code]) for s in _STATS}
 
@@ -527,6 +644,8 @@ KPI_CODES = [
     "dossiers_overdue",
     "revenue_actual",
     "revenue_vs_plan",
+    "greenhouse_area_ha",
+    "visitors",
 ]
 
 # The units and their weights come from gis_ioc.unit_sets.weights(), passed as arrays (a few hundred rows).

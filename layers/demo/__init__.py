@@ -25,11 +25,13 @@ from shapely.geometry.base import BaseGeometry
 
 from gis_ioc.demo.facts import COMMUNES as FACTS
 from gis_ioc.models import AdminUnit, CrosswalkRow
-from layers.demo import by_date, geometry, records
+from layers.demo import by_date, geometry, records, rural
 from layers.demo.geometry import Commune, to_metres
 from layers.models import (
     BudgetRevenue,
+    CropArea,
     Dossier,
+    Farm,
     HealthFacility,
     HouseholdBusiness,
     Indicator,
@@ -39,6 +41,8 @@ from layers.models import (
     PlanningZone,
     School,
     SectorFeature,
+    TourismSite,
+    VisitorCount,
 )
 
 SEED = 24931
@@ -55,6 +59,10 @@ LAYERS: list[tuple[str, Any]] = [
     ("dossiers", Dossier),
     ("budget-revenue", BudgetRevenue),
     ("indicators", Indicator),
+    ("crop-areas", CropArea),
+    ("farms", Farm),
+    ("tourism-sites", TourismSite),
+    ("tourism-visitors", VisitorCount),
 ]
 
 
@@ -121,6 +129,10 @@ def load(
         ("dossiers", lambda: records.dossiers(communes, SEED, today, round(20000 * scale))),
         ("budget-revenue", lambda: records.revenue(communes, SEED, today)),
         ("indicators", lambda: records.indicators(communes, SEED, today)),
+        ("crop-areas", lambda: rural.crop_areas(communes, SEED, today, round(300 * scale))),
+        ("farms", lambda: rural.farms(communes, SEED)),
+        ("tourism-sites", lambda: rural.tourism_sites(communes, SEED)),
+        ("tourism-visitors", lambda: rural.visitors(SEED, today)),
     ]
     started = time.monotonic()
     for slug, step in steps:
@@ -136,7 +148,7 @@ def load(
         stdout.write(f"  {slug:<22} {count:>8,} bản ghi / rows   {time.monotonic() - t0:5.1f} s")
     with transaction.atomic():
         filed = by_date.file_by_date()
-        for model in (HouseholdBusiness, Dossier, BudgetRevenue, Indicator):
+        for model in (HouseholdBusiness, Dossier, BudgetRevenue, Indicator, CropArea, VisitorCount):
             if filed.get(model._meta.db_table):
                 _record_change(model)
         if filed.get("petitions_petition"):
@@ -260,6 +272,10 @@ def clear() -> None:
 
     with transaction.atomic():
         demo_models: list[type[SectorFeature] | type[PlanningPlan]] = [
+            VisitorCount,
+            TourismSite,
+            CropArea,
+            Farm,
             Petition,
             Dossier,
             BudgetRevenue,

@@ -15,7 +15,7 @@ from django.db import connection
 
 from gis_ioc.models import AdminUnit
 from gis_ioc.unit_sets import predecessors
-from layers.models import BudgetRevenue, Dossier, HouseholdBusiness, Indicator
+from layers.models import BudgetRevenue, CropArea, Dossier, HouseholdBusiness, Indicator
 from layers.models.base import record_date_sql, refile_by_date
 
 # Indicators that add up over communes (the others are rates or averages: copied to each predecessor).
@@ -42,8 +42,9 @@ def _draw(shares: list[tuple[AdminUnit, float]], column: str) -> str:
 def file_by_date() -> dict[str, int]:
     """Move the demo's records to the units valid on their dates; returns rows touched per table."""
     touched = {}
-    for model in (HouseholdBusiness,):
+    for model in (HouseholdBusiness, CropArea):
         touched[model._meta.db_table] = refile_by_date(model)
+    touched["layers_visitorcount"] = refile_visitors()
     from petitions.models import Petition
 
     touched["petitions_petition"] = refile_by_date(Petition)
@@ -72,6 +73,22 @@ def file_by_date() -> dict[str, int]:
                 "t.code, t.year, CASE WHEN t.code = ANY(%(additive)s) THEN t.value * s.share ELSE t.value END, t.unit",
             )  # fmt: skip
     return touched
+
+
+def refile_visitors() -> int:
+    """A month's visitors belong to the commune that covered their site that month (a site in today's Quảng
+    Lập counted in 2024 belongs to Pró or to the old Quảng Lập, by where it lies)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE layers_visitorcount v SET commune_id = u.id, commune_code = u.code
+            FROM layers_tourismsite s, gis_ioc_adminunit u
+            WHERE v.site_id = s.id AND u.level = 'commune' AND u.valid_from <= v.month
+              AND (u.valid_to IS NULL OR u.valid_to > v.month) AND ST_Covers(u.geom, s.geom)
+              AND v.commune_id IS DISTINCT FROM u.id
+            """
+        )
+        return cursor.rowcount
 
 
 def _split(

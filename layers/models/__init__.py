@@ -3,6 +3,7 @@
 from layers.models.base import SectorFeature, assign_communes_in_bulk
 from layers.models.catalog import Layer, LayerChange, Visibility
 from layers.models.imports import ImportJob, ImportMapping  # noqa: F401 - import/export (issue 6)
+from layers.models.rural import CropArea, Farm, TourismSite, VisitorCount
 from layers.models.sectors import (
     BudgetRevenue,
     Dossier,
@@ -17,7 +18,9 @@ from layers.models.sectors import (
 
 __all__ = [
     "BudgetRevenue",
+    "CropArea",
     "Dossier",
+    "Farm",
     "HealthFacility",
     "HouseholdBusiness",
     "Indicator",
@@ -28,6 +31,8 @@ __all__ = [
     "PlanningZone",
     "School",
     "SectorFeature",
+    "TourismSite",
+    "VisitorCount",
     "Visibility",
     "assign_communes_in_bulk",
 ]

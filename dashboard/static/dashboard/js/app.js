@@ -112,7 +112,7 @@ function categoryCharts(container, list, prefix) {
     const box = el("div", { class: "chart-box" }, canvas);
     box.style.height = `${Math.max(120, 22 * c.labels.length * Math.max(1, c.series.length * 0.7) + 40)}px`;
     container.append(el("figure", {}, el("figcaption", { text: c.title }), box));
-    charts.bars(canvas, c.labels, c.series, { horizontal: true, isMoney: !!c.money });
+    charts.bars(canvas, c.labels, c.series, { horizontal: true, isMoney: !!c.money, stacked: !!c.stacked });
   }
 }
 

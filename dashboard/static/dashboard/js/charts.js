@@ -49,7 +49,7 @@ export function series(canvas, datasets, unit) {
   });
 }
 
-export function bars(canvas, labels, datasets, { horizontal = false, isMoney = false, colors = null } = {}) {
+export function bars(canvas, labels, datasets, { horizontal = false, isMoney = false, colors = null, stacked = false } = {}) {
   return draw(canvas, {
     type: "bar",
     data: {
@@ -63,7 +63,10 @@ export function bars(canvas, labels, datasets, { horizontal = false, isMoney = f
     options: {
       indexAxis: horizontal ? "y" : "x",
       // Every category named (Chart.js would skip labels of a crowded axis).
-      scales: horizontal ? { x: valueAxis(isMoney), y: { ticks: { autoSkip: false } } } : { y: valueAxis(isMoney) },
+      // Stacked (the crop mix: one series per season) when the chart says so.
+      scales: horizontal
+        ? { x: { ...valueAxis(isMoney), stacked }, y: { ticks: { autoSkip: false }, stacked } }
+        : { y: { ...valueAxis(isMoney), stacked }, x: { stacked } },
     },
   });
 }
