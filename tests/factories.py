@@ -23,7 +23,9 @@ from factory.django import DjangoModelFactory
 from gis_ioc.models import AdminUnit
 from layers.models import (
     BudgetRevenue,
+    CropArea,
     Dossier,
+    Farm,
     HealthFacility,
     HouseholdBusiness,
     Indicator,
@@ -31,6 +33,8 @@ from layers.models import (
     PlanningPlan,
     PlanningZone,
     School,
+    TourismSite,
+    VisitorCount,
 )
 from petitions.models import Category, Petition, Status
 
@@ -213,3 +217,50 @@ class IndicatorFactory(_Tabular):
     year = 2024
     value = 10000.0
     unit = "người"
+
+
+class CropAreaFactory(_InCommune):
+    class Meta:
+        model = CropArea
+
+    crop = CropArea.Crop.FLOWERS
+    season = CropArea.Season.ALL_YEAR
+    year = 2025
+    greenhouse = True
+    certification = CropArea.Certification.VIETGAP
+    area_m2 = 1936.0
+    grower = "Hộ ông Nguyễn Văn Hoa"
+    geom = factory.LazyAttributeSequence(lambda o, n: square_at(point_in(o.in_commune, 6000 + n)))
+
+
+class FarmFactory(_InCommune):
+    class Meta:
+        model = Farm
+
+    name = factory.Sequence(lambda n: f"HTX rau an toàn số {n + 1}")
+    kind = Farm.Kind.COOPERATIVE
+    product = Farm.Product.VEGETABLES
+    members = 25
+    area_ha = 12.5
+    geom = factory.LazyAttributeSequence(lambda o, n: point_in(o.in_commune, 7000 + n))
+
+
+class TourismSiteFactory(_InCommune):
+    class Meta:
+        model = TourismSite
+
+    name = factory.Sequence(lambda n: f"Homestay vườn hoa {n + 1}")
+    kind = TourismSite.Kind.HOMESTAY
+    rooms = 6
+    beds = 12
+    geom = factory.LazyAttributeSequence(lambda o, n: point_in(o.in_commune, 8000 + n))
+
+
+class VisitorCountFactory(_Tabular):
+    class Meta:
+        model = VisitorCount
+
+    site = factory.SubFactory(TourismSiteFactory, in_commune=factory.SelfAttribute("..in_commune"))
+    month = dt.date(2025, 6, 1)
+    visitors = 320
+    overnight = 210

@@ -134,6 +134,9 @@ def make_rows() -> list[int]:
         f.DossierFactory(in_commune=code)
         f.BudgetRevenueFactory(in_commune=code)
         f.IndicatorFactory(in_commune=code)
+        f.CropAreaFactory(in_commune=code)
+        f.FarmFactory(in_commune=code)
+        f.VisitorCountFactory(in_commune=code)  # and its tourism site
     plan = f.PlanningPlanFactory()
     for code in WORLD_COMMUNES:
         f.PlanningZoneFactory(in_commune=code, plan=plan)
