@@ -55,6 +55,9 @@ SECTOR_RECORDS = (
     "layers.VisitorCount",
 )
 
+# The monitoring stations of sensors/ (SensorThings) and their reference data, in the admin.
+MONITORING = ("sensors.Thing", "sensors.Location", "sensors.Datastream", "sensors.Sensor", "sensors.ObservedProperty")
+
 # Why these and not others:
 # - GIS staff keep the data: the catalog (layers.Layer, whose rows are also the raster layers), every
 #   sector record, the administrative units and their populations, saved import mappings, and the
@@ -85,6 +88,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "layers.Layer": KEEP,
         "layers.LayerChange": READ,
         **dict.fromkeys(SECTOR_RECORDS, KEEP),
+        **dict.fromkeys(MONITORING, KEEP),
         "gis_ioc.AdminUnit": KEEP,
         "gis_ioc.AdminUnitPopulation": KEEP,
         # Reforms arrive as crosswalks (imported, then read-only: a wrong one is replaced, not edited).
@@ -101,6 +105,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         # The culture and tourism office keeps the sites and their monthly visitor figures.
         "layers.TourismSite": KEEP,
         "layers.VisitorCount": KEEP,
+        # The natural resources and environment office keeps the monitoring stations.
+        **dict.fromkeys(MONITORING, KEEP),
     },
     ADMINISTRATOR: {EVERY_MODEL: KEEP},
 }

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "dashboard",
     "live",
     "alerts",
+    "sensors",
 ]
 
 MIDDLEWARE = [

@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("dashboard.urls")),
     path("", include("live.urls")),
     path("", include("alerts.urls")),
+    path("", include("sensors.urls")),
 ]
 
 if settings.IOC_SERVE_STATIC:

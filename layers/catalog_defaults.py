@@ -427,6 +427,48 @@ DEFAULT_LAYERS: list[dict[str, Any]] = [
             attr("overnight", "Lượt khách lưu trú", "Overnight guests", "integer"),
         ],
     },
+    # --- environment (issue 19, item 1; sensors/: the SensorThings API serves the same rows) -------------
+    {
+        "slug": "monitoring-stations",
+        "title_vi": "Trạm quan trắc môi trường",
+        "title_en": "Environmental monitoring stations",
+        "description_vi": "Trạm quan trắc nước, không khí, lượng mưa, mực nước hồ (SensorThings: /sta/v1.1/).",
+        "description_en": "Water quality, air, rain and lake-level stations (SensorThings: /sta/v1.1/).",
+        "source_model": "sensors.Thing",
+        "geometry_type": "Point",
+        "visibility": PUB,
+        "sort_order": 150,
+        "search_fields": ["name"],
+        "edit_roles": ["gis_staff", "agency_staff"],
+        "style": {
+            "kind": "categories",
+            "field": "kind",
+            "colors": {"nuoc": "#0072b2", "khong_khi": "#999999", "mua": "#56b4e9", "muc_nuoc": "#009e73"},
+        },
+        "attributes": [
+            attr("name", "Tên trạm", "Name"),
+            attr("kind", "Loại trạm", "Kind"),
+            attr("description", "Mô tả", "Description"),
+        ],
+    },
+    {
+        "slug": "observations",
+        "title_vi": "Kết quả quan trắc",
+        "title_en": "Observations",
+        "source_model": "sensors.Observation",
+        "geometry_field": "commune__geom",
+        "geometry_type": "MultiPolygon",
+        "visibility": PUB,
+        "sort_order": 160,
+        "temporal_field": "phenomenon_time",
+        "edit_roles": ["gis_staff", "agency_staff"],
+        "attributes": [
+            COMMUNE,
+            attr("datastream_id", "Chuỗi quan trắc", "Datastream", "integer"),
+            attr("phenomenon_time", "Thời điểm", "Time", "datetime"),
+            attr("result", "Kết quả", "Result", "number"),
+        ],
+    },
 ]
 
 

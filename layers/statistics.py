@@ -216,6 +216,21 @@ _OVERDUE_DOSSIER = (
     "t.received_date < p.pe AND t.due_date < p.asof AND (t.resolved_date > p.asof "
     "OR (t.resolved_date IS NULL AND t.status <> 'returned'))"
 )
+
+
+def _observations(prop: str, value: str) -> str:
+    """Observations of one observed property (its code, a constant) in each period; an average is a value of
+    each station-hour, so a group of communes averages its stations' hours, not its communes' averages."""
+    stream = (
+        "t.datastream_id IN (SELECT d.id FROM sensors_datastream d JOIN sensors_observedproperty o "
+        f"ON o.id = d.observed_property_id WHERE o.code = '{prop}')"
+    )
+    where = f"t.phenomenon_time >= p.ps_ts AND t.phenomenon_time < p.pe_ts AND {stream}"
+    if value.startswith("avg("):
+        return _dated("sensors_observation", "sum(t.result)", "count(*)", where=where)
+    return _dated("sensors_observation", value, where=where)
+
+
 _SCHOOLS = _timeless("layers_school", "count(*)")
 _HEALTH = _timeless("layers_healthfacility", "count(*)")
 _POPULATION = _at_date(POPULATION)
@@ -580,6 +595,26 @@ _STATS: list[Statistic] = [
         kind=FLOW,
         ratio=True,
     ),
+    # --- environment (issue 19, item 1; sensors/): observations of one observed property, per period ----
+    *[
+        Statistic(
+            code,
+            vi,
+            en,
+            unit,
+            unit,
+            _observations(prop, "sum(t.result)" if total else "avg(t.result)"),
+            kind=FLOW,
+            ratio=not total,  # a commune without a gauge has no data, not zero rain
+        )
+        for code, prop, vi, en, unit, total in (
+            ("rain_mm", "rain", "Lượng mưa", "Rainfall", "mm", True),
+            ("pm25_avg", "pm25", "Bụi PM2.5 trung bình", "Mean PM2.5", "µg/m³", False),
+            ("water_ph_avg", "ph", "pH nước trung bình", "Mean water pH", "pH", False),
+            ("turbidity_avg", "turbidity", "Độ đục nước trung bình", "Mean turbidity", "NTU", False),
+            ("lake_level_avg", "lake_level", "Mực nước hồ trung bình", "Mean lake level", "m", False),
+        )
+    ],
 ]
 
 # Boundaries and census population: reference data every user of the map already sees.
@@ -624,6 +659,10 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "accommodation_beds": ("layers_tourismsite",),
     "visitors": ("layers_visitorcount",),
     "overnight_share": ("layers_visitorcount",),
+    # The datastream and observed-property tables are only read to pick the property's series.
+    **dict.fromkeys(
+        ("rain_mm", "pm25_avg", "water_ph_avg", "turbidity_avg", "lake_level_avg"), ("sensors_observation",)
+    ),
 }
 STATISTICS: dict[str, Statistic] = {s.code: replace(s, sources=SOURCES[s.code]) for s in _STATS}
 

@@ -14,6 +14,7 @@ DEMO_STEPS = [
     "petitions.demo",
     "tiles.demo",
     "analysis.demo",
+    "sensors.demo",
 ]
 
 
