@@ -71,7 +71,7 @@ PAGES = {
 }
 # Routes that answer data, files or redirects rather than a page a person reads.
 NOT_PAGES = re.compile(
-    r"^(api/|live/events$|dashboard/api/|planning/api/|tiles/|mapproxy/|open311/|field/(api/|manifest|sw\.js|logout)|i18n/|"
+    r"^(api/|sta/|live/events$|dashboard/api/|planning/api/|tiles/|mapproxy/|open311/|field/(api/|manifest|sw\.js|logout)|i18n/|"
     r"ogc$|healthz|logout/|account/tokens/.+|admin/.+|static/|media/|reports/.*pdf$|dashboard/tables/|petitions/(attachments/|photos/|"
     r"track/<str:code>/rate/|desk/export\.csv|desk/<str:code>/act/)|analyses/<int:pk>/rerun/|alerts/<int:pk>/act/|"
     r"alerts/rules/<int:pk>/|ogc/collections/"

@@ -25,6 +25,7 @@ from tests.leak_matrix.channels_apps import APP_CHANNELS
 from tests.leak_matrix.channels_catalog import CATALOG_CHANNELS
 from tests.leak_matrix.channels_live import LIVE_CHANNELS
 from tests.leak_matrix.channels_maps import MAP_CHANNELS
+from tests.leak_matrix.channels_sensors import SENSOR_CHANNELS
 from tests.leak_matrix.observe import compare
 from tests.leak_matrix.world import EXTRA_LAYERS, role_names
 
@@ -37,6 +38,7 @@ CHANNELS: list[type[Channel]] = [
     *CATALOG_CHANNELS,
     *LIVE_CHANNELS,
     *ALERT_CHANNELS,
+    *SENSOR_CHANNELS,
 ]
 LAYER_KINDS: dict[str, str] = {spec["slug"]: spec.get("kind", "vector") for spec in DEFAULT_LAYERS} | EXTRA_LAYERS
 
@@ -119,6 +121,7 @@ NOT_LAYER_DATA: dict[str, str] = {
     "alerts/<int:pk>/act/": "write (alert workflow, 404 unless visible: tests/alerts/test_alert_centre.py)",
     "alerts/rules/": "rule definitions (leaders, administrators): statistics, places, recipients, no layer rows",
     "alerts/rules/<int:pk>/": "one rule definition (leaders, administrators)",
+    "api/v1/observations/csv": "write (observations from a CSV file; tests/sensors/test_sensorthings.py)",
 }
 
 

@@ -137,6 +137,7 @@ def make_rows() -> list[int]:
         f.CropAreaFactory(in_commune=code)
         f.FarmFactory(in_commune=code)
         f.VisitorCountFactory(in_commune=code)  # and its tourism site
+    _stations()
     plan = f.PlanningPlanFactory()
     for code in WORLD_COMMUNES:
         f.PlanningZoneFactory(in_commune=code, plan=plan)
@@ -164,6 +165,24 @@ def make_rows() -> list[int]:
     _imported_table()
     _analysis_table()
     return [p.pk for p in petitions]
+
+
+def _stations() -> None:
+    """A monitoring station with one datastream and two observations in each world commune."""
+    from django.utils import timezone
+
+    from sensors.models import Datastream, Observation, ObservedProperty, Sensor, Thing
+    from tests import factories as f
+
+    prop = ObservedProperty.objects.create(name="pH", code="ph-world", min_value=0, max_value=14)
+    sensor = Sensor.objects.create(name="Đầu đo")
+    for i, code in enumerate(WORLD_COMMUNES):
+        thing = Thing.objects.create(name=f"Trạm {code}", kind="nuoc", geom=f.point_in(code, 9000 + i))
+        stream = Datastream.objects.create(thing=thing, sensor=sensor, observed_property=prop, name=f"pH {code}",
+                                           unit_name="pH", unit_symbol="pH")  # fmt: skip
+        for hours in (1, 2):
+            Observation.objects.create(datastream=stream, result=7.0, commune=thing.commune, commune_code=code,
+                                       phenomenon_time=timezone.now() - dt.timedelta(hours=hours))  # fmt: skip
 
 
 def _photos(petitions: list[Any]) -> None:
