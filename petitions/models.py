@@ -498,3 +498,21 @@ class ThrottleCounter(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["key", "window_start"], name="throttle_key_window_uniq")]
         indexes = [models.Index(fields=["window_start"], name="throttle_window_idx")]
+
+
+class TriageModel(models.Model):
+    """A trained petition-triage model (petitions/triage.py): its file under the data root and its held-out
+    scores; the current one makes the desk's suggestions."""
+
+    created_at = models.DateTimeField(_("huấn luyện lúc"), auto_now_add=True)
+    file = models.CharField(_("tệp mô hình"), max_length=300)
+    metrics = models.JSONField(_("kết quả đánh giá"), default=dict)
+    current = models.BooleanField(_("đang dùng"), default=False)
+
+    class Meta:
+        verbose_name = _("mô hình phân loại phản ánh")
+        verbose_name_plural = _("mô hình phân loại phản ánh")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} ({self.metrics.get('macro_f1', 0):.2f})"

@@ -23,8 +23,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("petitions/desk/", desk.desk, name="desk"),
     path("petitions/desk/escalations/", desk.escalations, name="escalations"),
     path("petitions/desk/export.csv", desk.export_csv, name="desk-csv"),
+    path("petitions/desk/triage/", desk.triage_page, name="desk-triage"),
     path("petitions/desk/<str:code>/", desk.detail, name="desk-detail"),
     path("petitions/desk/<str:code>/act/", desk.act, name="desk-act"),
+    path("petitions/desk/<str:code>/category/", desk.recategorise, name="desk-category"),
     path("api/v1/petitions/escalations/", desk.api_escalations, name="api-escalations"),
     path("api/v1/petitions/<str:code>/transition/", desk.api_transition, name="api-transition"),
     # field app

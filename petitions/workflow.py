@@ -76,6 +76,7 @@ ACTION_LABELS = {
     "reopen": gettext_lazy("Mở lại"),
     "rate": gettext_lazy("Người dân đánh giá"),
     "dispatch": gettext_lazy("Giao cán bộ xác minh"),
+    "recategorise": gettext_lazy("Xác nhận, sửa lĩnh vực"),
 }
 
 

@@ -47,6 +47,7 @@ PAGES = {
     "petitions/track/<str:code>/": "/petitions/track/{code}/",
     "petitions/desk/": "/petitions/desk/",
     "petitions/desk/escalations/": "/petitions/desk/escalations/",
+    "petitions/desk/triage/": "/petitions/desk/triage/",
     "petitions/desk/<str:code>/": "/petitions/desk/{code}/",
     "field/": "/field/",
     "field/login/": "/field/login/",
@@ -73,7 +74,7 @@ PAGES = {
 NOT_PAGES = re.compile(
     r"^(api/|sta/|live/events$|dashboard/api/|planning/api/|tiles/|mapproxy/|open311/|field/(api/|manifest|sw\.js|logout)|i18n/|"
     r"ogc$|healthz|logout/|account/tokens/.+|admin/.+|static/|media/|reports/.*pdf$|dashboard/tables/|petitions/(attachments/|photos/|"
-    r"track/<str:code>/rate/|desk/export\.csv|desk/<str:code>/act/)|analyses/<int:pk>/rerun/|alerts/<int:pk>/act/|"
+    r"track/<str:code>/rate/|desk/export\.csv|desk/<str:code>/act/|desk/<str:code>/category/)|analyses/<int:pk>/rerun/|alerts/<int:pk>/act/|"
     r"alerts/rules/<int:pk>/|ogc/collections/"
     r"[a-z-]+/items$)"
 )

@@ -47,20 +47,7 @@ PROCEDURES = [
 # How often each procedure is filed (same order).
 PROCEDURE_WEIGHTS = [6, 10, 4, 5, 4, 18, 6, 4, 30, 2, 3, 3]
 
-PETITION_TEXTS = {
-    "dat_dai": ["Tranh chấp ranh giới thửa đất với hộ liền kề", "Đề nghị kiểm tra việc lấn chiếm đất công"],
-    "moi_truong": ["Rác thải đổ trộm ven đường liên thôn", "Mùi hôi từ trại chăn nuôi gần khu dân cư",
-                   "Thuốc bảo vệ thực vật vứt bừa bãi ven suối"],
-    "trat_tu_xay_dung": ["Xây dựng nhà lưới không phép trên đất nông nghiệp", "Công trình lấn hành lang đường"],
-    "giao_thong_ha_tang": ["Đường liên thôn hư hỏng, nhiều ổ gà", "Cầu dân sinh xuống cấp, nguy hiểm",
-                           "Đèn đường không sáng"],
-    "an_ninh_trat_tu": ["Tụ tập gây mất trật tự ban đêm", "Đua xe trái phép trên quốc lộ 27"],
-    "y_te": ["Đề nghị tăng giờ làm việc của trạm y tế", "Phun thuốc phòng sốt xuất huyết"],
-    "giao_duc": ["Đề nghị sửa chữa phòng học xuống cấp", "Thiếu giáo viên tiếng Anh"],
-    "dien_nuoc": ["Mất điện kéo dài", "Nước sinh hoạt đục, có mùi", "Đề nghị kéo điện phục vụ tưới tiêu"],
-    "thu_tuc_hanh_chinh": ["Hồ sơ cấp giấy chứng nhận chậm trả kết quả", "Thái độ tiếp dân chưa đúng mực"],
-    "khac": ["Chó thả rông", "Đề nghị hỗ trợ giống cây trồng"],
-}  # fmt: skip
+# Petition texts: layers/demo/petition_texts.py (varied, noisy, as residents write them).
 PETITION_WEIGHTS = {
     "dat_dai": 18, "moi_truong": 16, "trat_tu_xay_dung": 10, "giao_thong_ha_tang": 16, "an_ninh_trat_tu": 6,
     "y_te": 4, "giao_duc": 4, "dien_nuoc": 12, "thu_tuc_hanh_chinh": 8, "khac": 6,

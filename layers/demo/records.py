@@ -15,7 +15,7 @@ from django.contrib.gis.geos import Point
 from django.utils import timezone
 
 from gis_ioc.models import AdminUnitPopulation
-from layers.demo import names
+from layers.demo import names, petition_texts
 from layers.demo.geometry import Commune, to_degrees
 from layers.models import BudgetRevenue, Dossier, HealthFacility, HouseholdBusiness, Indicator, School
 
@@ -194,7 +194,7 @@ def petitions(communes: list[Commune], seed: int, today: dt.date, total: int = 5
             objs.append(
                 Petition(
                     tracking_code="PA-" + "".join(rng.choice(_ALPHABET, size=8)), category=category,
-                    description=str(rng.choice(names.PETITION_TEXTS[category])) + f" ({_short(commune)})",
+                    description=petition_texts.write(category, rng),
                     geom=geom, received_at=received, due_at=due, status=status, resolved_at=resolved,
                     reporter_name=_person(rng), reporter_phone=f"09{int(rng.integers(10**7, 10**8)):08d}",
                     commune_id=commune.id, commune_code=commune.code, is_demo=True, **extra,

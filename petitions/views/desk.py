@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+from procrastinate.exceptions import AlreadyEnqueued
 
 from gis_ioc import permissions, roles
 from gis_ioc.lib import tabular
-from petitions import intake, workflow
+from layers.models import Layer
+from petitions import triage, workflow
 from petitions.jsonutil import json_response
 from petitions.models import HEAVY, Agency, Category, Petition, PetitionReporter, Status
 
@@ -64,6 +68,69 @@ def desk(request: HttpRequest) -> HttpResponse:
     return render(request, "petitions/desk.html", context)
 
 
+def _may_recategorise(user: Any, petition: Petition) -> bool:
+    """Confirming or correcting a category is a step on the petition, for those who may verify it."""
+    return permissions.can_act_on_petition(user, petition, "verify") or permissions.has_role(user, roles.LEADER)
+
+
+@login_required(login_url=LOGIN)
+@require_POST
+def recategorise(request: HttpRequest, code: str) -> HttpResponse:
+    """POST category=…: the officer confirms the category (the same) or corrects it; either way the petition
+    becomes a labelled example for the next training of the triage model."""
+    _staff(request)
+    petition = get_object_or_404(Petition, tracking_code=code)
+    if not permissions.can_view_commune(request.user, petition.commune_code):
+        raise PermissionDenied(_("Phản ánh nằm ngoài địa bàn của bạn."))
+    if not _may_recategorise(request.user, petition):
+        raise PermissionDenied(_("Tài khoản này không được sửa lĩnh vực của phản ánh."))
+    category = request.POST.get("category", "")
+    if category not in Category.values:
+        message = _("Lĩnh vực không hợp lệ: “%(v)s”.") % {"v": category[:40]}
+        return render(request, "petitions/refused.html", {"message": message, "back": f"/petitions/desk/{code}/"},
+                      status=400)  # fmt: skip
+    before = petition.category
+    with transaction.atomic():
+        Petition.objects.filter(pk=petition.pk).update(category=category)
+        petition.category = category
+        note = (
+            _("Giữ lĩnh vực %(c)s.") % {"c": Category(category).label}
+            if before == category
+            else _("Sửa lĩnh vực: %(a)s → %(b)s.") % {"a": Category(before).label, "b": Category(category).label}
+        )
+        workflow.record(petition, triage.RECATEGORISE, petition.status, actor=request.user, note=note, is_public=False)
+        Layer.objects.record_change(Petition, [petition.geom])
+    return redirect("petitions:desk-detail", code)
+
+
+@login_required(login_url=LOGIN)
+def triage_page(request: HttpRequest) -> HttpResponse:
+    """The triage model's page: its held-out scores against the baseline, the confusion matrix, and a button
+    that trains a new one as a job."""
+    _staff(request)
+    queued = False
+    if request.method == "POST":
+        if not permissions.has_role(request.user, roles.LEADER, roles.ADMINISTRATOR):
+            raise PermissionDenied(_("Chỉ lãnh đạo và quản trị hệ thống được huấn luyện lại mô hình."))
+        from petitions.tasks import train_triage
+
+        with contextlib.suppress(AlreadyEnqueued):
+            train_triage.defer()
+        queued = True
+    row = triage.current()
+    context: dict[str, Any] = {"row": row, "queued": queued, "labelled": len(triage.labelled()[0]),
+                               "minimum": triage.MIN_LABELLED}  # fmt: skip
+    if row is not None:
+        m = row.metrics
+        labels = [str(Category(c).label) if c in Category.values else c for c in m["labels"]]
+        context["matrix"] = [
+            {"label": label, "cells": [{"n": n, "diagonal": i == j} for j, n in enumerate(line)], "total": sum(line)}
+            for i, (label, line) in enumerate(zip(labels, m["confusion"], strict=True))
+        ]
+        context["labels"] = labels
+    return render(request, "petitions/triage.html", context)
+
+
 @login_required(login_url=LOGIN)
 def detail(request: HttpRequest, code: str) -> HttpResponse:
     """One petition: context, history, reporters (when entitled), duplicates, the steps available."""
@@ -87,9 +154,11 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
         "action_names": (names := workflow.available_actions(request.user, petition)),
         "actions": [(a, workflow.ACTION_LABELS[a]) for a in names],
         "agencies": Agency.objects.all(),
-        "duplicates": intake.duplicate_candidates(
-            petition.category, petition.geom, at=petition.received_at, exclude_id=petition.pk
-        )[:5],
+        # Near in place and time, same words (petitions/triage.py), among the petitions this user may see.
+        "similar": triage.similar(petition, request.user),
+        "suggestion": triage.suggest(petition.description),
+        "categories": Category.choices,
+        "may_recategorise": _may_recategorise(request.user, petition),
         "photos": petition.attachments.all(),
         "officers": _officers(request.user, petition),
         "reports": petition.field_reports.select_related("officer"),

@@ -265,9 +265,16 @@ class DeskDetail(Channel):
         return expected
 
     def fetch(self, cell: Cell) -> Observed:
-        seen = {
-            pk for code, pk in _world_codes().items() if cell.client.get(f"/petitions/desk/{code}/").status_code == 200
-        }
+        codes = _world_codes()
+        seen = set()
+        for code, pk in codes.items():
+            r = cell.client.get(f"/petitions/desk/{code}/")
+            if r.status_code != 200:
+                continue
+            seen.add(pk)
+            # Petitions the page names (similar ones, duplicates) are shown too: they must be visible as well.
+            named = re.findall(r'href="/petitions/desk/(PA-[A-Z0-9]+)/"', r.content.decode())
+            seen.update(codes[c] for c in named if c in codes)
         if not seen:
             return absent(404)
         return Observed(False, 200, frozenset(seen), len(seen))

@@ -104,6 +104,8 @@ NOT_LAYER_DATA: dict[str, str] = {
     "open311/v2/services/<str:code>.<str:fmt>": "one category",
     "api/v1/petitions/<str:code>/transition/": "write (workflow)",
     "petitions/desk/<str:code>/act/": "write (workflow)",
+    "petitions/desk/<str:code>/category/": "write (an officer confirms or corrects a category)",
+    "petitions/desk/triage/": "the triage model's scores and confusion matrix (counts per category, no rows)",
     "petitions/track/<str:code>/rate/": "write (rating)",
     "analyses/<int:pk>/rerun/": "write (job)",
     "api/v1/analyses/<int:pk>/rerun/": "write (job)",
