@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from dashboard import data, params, search, stats
@@ -103,6 +104,37 @@ def view_data(request: HttpRequest) -> JsonResponse:
     body = cache.get(key)
     if body is None:
         body = _view_body(request)
+        cache.set(key, body, VIEW_CACHE_SECONDS)
+    return JsonResponse(body)
+
+
+@require_GET
+@json_errors
+def forecast_view(request: HttpRequest) -> JsonResponse:
+    """/dashboard/api/forecast?stat=&commune= : the next months with their band and the backtest
+    (layers/forecast.py), for the user's communes or one of them. The figures depend only on the data and the
+    communes asked, so they are kept until the data or the unit sets change (fitting takes a second or two)."""
+    from layers import forecast
+
+    user = request.user
+    code = request.GET.get("stat")
+    stats.get(user, code)  # a statistic the user may not see does not exist
+    if code not in forecast.FORECASTABLE:
+        names = ", ".join(forecast.FORECASTABLE)
+        raise params.BadRequest(_("Chỉ dự báo được các chỉ tiêu: %(names)s.") % {"names": names})
+    choice = params.unit_choice(request)
+    focus = request.GET.get("commune")
+    codes = (
+        [params.commune(user, focus, choice).code] if focus else [u.code for u in params.visible_communes(user, choice)]
+    )
+    text = repr((code, sorted(codes), choice.slug, dt.date.today().isoformat(), _data_stamp()))
+    key = "dashboard-forecast:" + hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    body = cache.get(key)
+    if body is None:
+        try:
+            body = forecast.forecast(code, codes, units=choice.slug)
+        except forecast.ForecastError:
+            raise params.BadRequest(_("Chưa đủ 24 tháng số liệu để dự báo chỉ tiêu này.")) from None
         cache.set(key, body, VIEW_CACHE_SECONDS)
     return JsonResponse(body)
 

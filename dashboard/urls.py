@@ -14,6 +14,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("communes/<str:code>/", views.commune_profile, name="dashboard-commune"),
     path("dashboard/api/stats", api.stats_view, name="dashboard-api-stats"),
     path("dashboard/api/view", api.view_data, name="dashboard-api-view"),
+    path("dashboard/api/forecast", api.forecast_view, name="dashboard-api-forecast"),
     path("dashboard/api/communes", api.communes_view, name="dashboard-api-communes"),
     path("dashboard/api/communes/<str:code>/lists", api.commune_lists, name="dashboard-api-commune-lists"),
     path("dashboard/api/search", api.search_view, name="dashboard-api-search"),

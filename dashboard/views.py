@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from dashboard import data, params, stats
 from gis_ioc import shell
+from layers.forecast import FORECASTABLE
 from live import client as live_client
 
 # MapProxy's TMS address of its cached basemap (tiles/mapproxy.py: TMS with grid names, origin nw).
@@ -68,6 +69,13 @@ def js_strings() -> dict[str, str]:
         "conflicts": _("thửa đất mâu thuẫn với quy hoạch B"),
         "shown": _("hiển thị %(n)s thửa đầu; tải CSV/XLSX để có đủ"),
         "noConflicts": _("Không có thửa đất nào mâu thuẫn."),
+        "forecast": _("Dự báo 6 tháng tới"),
+        "forecastMean": _("Dự báo"),
+        "forecastBand": _("Khoảng dự báo 80%"),
+        "forecastHistory": _("Đã ghi nhận"),
+        "forecastNote": _(
+            "Kiểm tra lại trên 12 tháng qua: sai số trung bình {mae} (dự báo “bằng cùng kỳ năm trước”: {naive})."
+        ),
     }
 
 
@@ -127,6 +135,7 @@ def _map_context(request: HttpRequest, focus: str | None = None) -> dict[str, An
             "basemap": basemap_tiles(),
             "lang": (request.LANGUAGE_CODE or "vi")[:2],
             "strings": js_strings(),
+            "forecastable": list(FORECASTABLE),  # statistics with a forecast figure (layers/forecast.py)
             "live": live_client.page_config(request),  # the live stream (dashboard/js/live.js); None: visitors
         },
         "catalog": data.catalog_for(user),

@@ -141,6 +141,7 @@ COVERED_BY_OWN_TESTS: dict[str, str] = {
     "petitions/track/<str:code>/": _F + "test_citizen_pages.py::test_strangers_see_the_public_status_only",
     "planning/api/compare": _D + "test_commune_scope.py::test_the_plan_comparison_covers_only_the_two_communes",
     "planning/compare/": _D + "test_planning.py::test_visitors_see_the_plans_but_not_the_parcels",
+    "dashboard/api/forecast": _D + "test_forecast.py::test_a_scoped_officer_forecasts_only_his_communes",
     "reports/district/": _D + "test_commune_scope.py::test_the_district_report_covers_only_the_two_communes",
     "reports/district/pdf": _D + "test_report_pdf_cache.py (the report page rendered by Chromium)",
     "reports/communes/<str:code>/pdf": _D + "test_report_pdf_cache.py (the commune report page, as a PDF)",

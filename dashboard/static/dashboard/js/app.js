@@ -165,6 +165,26 @@ function query(extra = {}) {
   return p.toString();
 }
 
+// The forecast figure: only for the statistics that have one (petitions, dossiers, revenue), fetched after the
+// view (fitting takes a moment the first time; the server keeps it until the data change).
+const FORECASTABLE = new Set(cfg.forecastable || []);
+async function drawForecast(mine, unit, prefix = "") {
+  const box = $(`${prefix}forecast-box`);
+  if (!box) return;
+  box.hidden = !FORECASTABLE.has(state.stat);
+  if (box.hidden) return;
+  const response = await fetch(`/dashboard/api/forecast?${query({ commune: state.commune })}`, { credentials: "same-origin" });
+  if (mine !== generation) return;
+  if (!response.ok) { box.hidden = true; return; }
+  const body = await response.json();
+  const title = statistics.find((s) => s.code === state.stat)?.title || "";
+  $(`${prefix}forecast-title`).textContent = `${title} – ${strings.forecast}`;
+  charts.forecast($(`${prefix}chart-forecast`), body, strings, unit);
+  $(`${prefix}forecast-note`).textContent = strings.forecastNote
+    .replace("{mae}", num(body.backtest.mae, 1)).replace("{naive}", num(body.backtest.naive_mae, 1));
+  box.dataset.ready = "1";
+}
+
 // Charts below the fold wait for the next frame, so the map and the KPI cards get the main thread first.
 const afterPaint = (fn) => requestAnimationFrame(() => setTimeout(fn, 0));
 
@@ -216,6 +236,7 @@ async function refresh() {
       ], unit);
     }
     afterPaint(() => mine === generation && categoryCharts($("profile-categories"), body.categories, "pc"));
+    afterPaint(() => mine === generation && drawForecast(mine, unit, "profile-"));
     profileLists(body.lists || []);
     profileHistory(body.history || []);
     const q = query();
@@ -239,6 +260,7 @@ async function refresh() {
         { horizontal: true, isMoney: unit === "VND", colors: codes.map((c) => (ch.classes[c] === null ? "#e3e3e3" : ch.colors[ch.classes[c]])) });
     }
     afterPaint(() => mine === generation && categoryCharts($("category-charts"), body.categories, "cc"));
+    afterPaint(() => mine === generation && drawForecast(mine, unit));
     for (const [id, table, fmt] of [["table-stats-csv", "statistic", "csv"], ["table-stats-xlsx", "statistic", "xlsx"], ["table-kpis-csv", "kpis", "csv"], ["table-kpis-xlsx", "kpis", "xlsx"]]) {
       const a = $(id);
       if (a) a.href = `/dashboard/tables/${table}.${fmt}?${query()}`;

@@ -70,3 +70,31 @@ export function bars(canvas, labels, datasets, { horizontal = false, isMoney = f
     },
   });
 }
+
+/** History, the forecast and its band (the band fills between its lower and upper line). */
+export function forecast(canvas, body, words, unit) {
+  const past = body.history.slice(-24);
+  const labels = [...past.map(([d]) => month(d)), ...body.forecast.map(([d]) => month(d))];
+  const pad = (n) => Array(n).fill(null);
+  const last = past[past.length - 1][1];
+  const ahead = body.forecast;
+  return draw(canvas, {
+    type: "line",
+    data: {
+      labels,
+      datasets: [
+        { label: words.forecastHistory, data: [...past.map(([, v]) => v), ...pad(ahead.length)], borderColor: OKABE_ITO[0],
+          backgroundColor: OKABE_ITO[0], pointRadius: 1, tension: 0.2 },
+        { label: words.forecastMean, data: [...pad(past.length - 1), last, ...ahead.map(([, m]) => m)],
+          borderColor: OKABE_ITO[5], backgroundColor: OKABE_ITO[5], borderDash: [6, 3], pointRadius: 2, tension: 0.2 },
+        { label: "lo", data: [...pad(past.length), ...ahead.map(([, , lo]) => lo)], borderWidth: 0, pointRadius: 0 },
+        { label: words.forecastBand, data: [...pad(past.length), ...ahead.map(([, , , hi]) => hi)], borderWidth: 0,
+          pointRadius: 0, fill: "-1", backgroundColor: "rgba(213, 94, 0, 0.18)" },
+      ],
+    },
+    options: {
+      scales: { y: valueAxis(unit === "VND") },
+      plugins: { legend: { display: true, labels: { boxWidth: 12, filter: (item) => item.text !== "lo" } } },
+    },
+  });
+}
