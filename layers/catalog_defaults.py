@@ -170,6 +170,7 @@ DEFAULT_LAYERS: list[dict[str, Any]] = [
             attr("area_m2", "Diện tích (m²)", "Area (m²)", "number"),
             attr("land_use", "Mục đích sử dụng", "Land use"),
             attr("certificate_status", "Tình trạng GCN", "Certificate status"),
+            attr("slope_deg", "Độ dốc (°)", "Slope (°)", "number"),  # layers/landslide.py
         ],
     },
     {

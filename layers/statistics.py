@@ -487,6 +487,39 @@ _STATS: list[Statistic] = [
         kind=FLOW,
         ratio=True,
     ),
+    # --- landslide exposure (issue 19, item 2; layers/landslide.py computes each parcel's slope) ----------
+    # Slope classes of Vietnamese land evaluation: 15–25° steep (dốc), 25° and more very steep (rất dốc).
+    *[
+        stat
+        for degrees, vi, en in ((15, "dốc", "steep"), (25, "rất dốc", "very steep"))
+        for stat in (
+            Statistic(
+                f"parcels_slope_{degrees}",
+                f"Thửa đất trên sườn {vi} (≥ {degrees}°)",
+                f"Parcels on {en} slopes ({degrees}° or more)",
+                "thửa",
+                "parcels",
+                _timeless("layers_landparcel", f"count(*) FILTER (WHERE t.slope_deg >= {degrees})", weight="area"),
+                zero=True,
+                weight="area",
+            ),
+            Statistic(
+                f"parcel_area_slope_{degrees}_share",
+                f"Tỷ lệ diện tích thửa đất trên sườn {vi} (≥ {degrees}°)",
+                f"Share of parcel area on {en} slopes ({degrees}° or more)",
+                "%",
+                "%",
+                _timeless(
+                    "layers_landparcel",
+                    f"100.0 * COALESCE(sum(t.area_m2) FILTER (WHERE t.slope_deg >= {degrees}), 0)",
+                    "NULLIF(sum(t.area_m2) FILTER (WHERE t.slope_deg IS NOT NULL), 0)",
+                    weight="area",
+                ),
+                ratio=True,
+                weight="area",
+            ),
+        )
+    ],
     # --- agriculture (issue 19, item 2) -----------------------------------------------------------------
     # Planted area (diện tích gieo trồng) of the year the period ends in: a field sown in two seasons counts
     # twice, a greenhouse block once a year; figures shared out by area when a commune was split.
@@ -650,6 +683,10 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "revenue_actual": ("layers_budgetrevenue",),
     "revenue_planned": ("layers_budgetrevenue",),
     "revenue_vs_plan": ("layers_budgetrevenue",),
+    **dict.fromkeys(
+        ("parcels_slope_15", "parcel_area_slope_15_share", "parcels_slope_25", "parcel_area_slope_25_share"),
+        ("layers_landparcel",),
+    ),
     "crop_area_ha": ("layers_croparea",),
     "greenhouse_area_ha": ("layers_croparea",),
     "greenhouse_share": ("layers_croparea",),

@@ -180,6 +180,8 @@ class LandParcel(LandUseCoded, SectorFeature):
     certificate_status = models.CharField(
         _("tình trạng GCN"), max_length=10, choices=Certificate.choices, default=Certificate.NONE
     )
+    # Mean slope under the parcel, from the slope raster (layers/landslide.py); None until computed.
+    slope_deg = models.FloatField(_("độ dốc bình quân (°)"), null=True, blank=True, editable=False)
     geom = models.MultiPolygonField(_("ranh thửa"), srid=4326, spatial_index=True)
 
     class Meta:

@@ -13,6 +13,7 @@ DEMO_STEPS = [
     "layers.demo",
     "petitions.demo",
     "tiles.demo",
+    "layers.landslide",  # the parcels' slopes, from tiles.demo's slope raster
     "analysis.demo",
     "sensors.demo",
 ]
