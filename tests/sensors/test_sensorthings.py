@@ -219,3 +219,23 @@ def test_the_demo_network_has_two_years_of_hourly_data_with_the_rainy_season(dis
     assert sum(o.result for o in wet) > 2 * sum(o.result for o in dry)
     assert Thing.objects.filter(is_demo=True).count() == len(demo.STATIONS)
     assert not Thing.objects.filter(geom__intersects=Point(0, 0, srid=4326)).exists()
+
+
+def test_a_threshold_rule_on_an_environment_statistic_raises_an_alert(officer, client, district):
+    """Observations posted through SensorThings reach the alert rules: PM2.5 above 50 µg/m³ in a day."""
+    from alerts.evaluate import evaluate_rules
+    from tests.alerts.conftest import make_rule
+
+    pm = ObservedProperty.objects.create(name="Bụi PM2.5", code="pm25", min_value=0, max_value=1000)
+    thing = Thing.objects.create(name="Không khí Thạnh Mỹ", kind="khong_khi", geom=point_in("24931", 4))
+    stream = Datastream.objects.create(thing=thing, sensor=Sensor.objects.create(name="PM"), observed_property=pm,
+                                       name="PM2.5", unit_name="µg/m³", unit_symbol="µg/m³")  # fmt: skip
+    rule = make_rule(kind="threshold", statistic="pm25_avg", period="day", operator="ge", value=50)
+    _user, key = officer
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    hours = [now - dt.timedelta(hours=h) for h in (1, 2)]
+    batch = [{"Datastream": {"@iot.id": stream.pk}, "components": ["phenomenonTime", "result"],
+              "dataArray": [[h.isoformat(), 80.0] for h in hours]}]  # fmt: skip
+    assert _post(client, "/CreateObservations", batch, key).status_code == 201
+    raised = evaluate_rules(rules=[rule])
+    assert [(a.commune_code, round(a.value)) for a in raised] == [("24931", 80)]
