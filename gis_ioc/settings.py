@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "gis_ioc.middleware.SignInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "gis_ioc.shell.MethodNotAllowedMiddleware",  # a bare 405 gets a message naming the accepted methods
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into the 429 page
 ]
 

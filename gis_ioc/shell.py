@@ -174,6 +174,7 @@ TITLES = {
     400: gettext_lazy("Yêu cầu không hợp lệ"),
     403: gettext_lazy("Bạn không có quyền mở trang này"),
     404: gettext_lazy("Không tìm thấy trang"),
+    405: gettext_lazy("Phương thức không được hỗ trợ"),
     500: gettext_lazy("Hệ thống gặp lỗi"),
 }
 
@@ -227,6 +228,28 @@ def page_not_found(request: HttpRequest, exception: BaseException | None = None)
 
 def server_error(request: HttpRequest) -> HttpResponse:
     return error_response(request, 500, _("Lỗi đã được ghi lại. Vui lòng thử lại sau ít phút."))
+
+
+class MethodNotAllowedMiddleware:
+    """Django's `require_GET`/`require_POST` answer 405 with an empty body: give it the shell's message (or
+    JSON on API paths) naming the methods the address accepts, keeping the Allow header."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code != 405 or getattr(response, "streaming", False) or response.content:
+            return response
+        allowed = response.get("Allow", "")
+        message = _("Địa chỉ này không nhận yêu cầu %(method)s; hãy dùng %(allowed)s.") % {
+            "method": request.method,
+            "allowed": allowed or "GET",
+        }
+        answer = error_response(request, 405, message)
+        if allowed:
+            answer["Allow"] = allowed
+        return answer
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -138,3 +138,11 @@ def test_a_form_sent_without_its_csrf_token_is_refused_with_a_message(district):
     answer = Client(enforce_csrf_checks=True).post("/login/", {"username": "x", "password": "y"})
     assert answer.status_code == 403
     assert "Hãy tải lại trang rồi gửi lại" in answer.content.decode()
+
+
+def test_a_method_an_address_does_not_take_is_a_405_naming_the_ones_it_does(district):
+    answer = Client().post("/tiles/basemap/style.json", {})
+    assert answer.status_code == 405 and answer["Allow"] == "GET"
+    assert "POST" in answer.json()["detail"] and "GET" in answer.json()["detail"]
+    page = Client().post("/communes/", {})
+    assert page.status_code == 405 and 'class="shell-bar"' in page.content.decode()
