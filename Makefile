@@ -6,7 +6,7 @@ PY := .venv/bin/python
 PORT ?= 8000
 MANAGE := $(PY) manage.py
 # Packages checked by mypy (django-stubs; settings in pyproject.toml [tool.mypy]).
-TYPED := gis_ioc layers tiles petitions analysis dashboard live alerts
+TYPED := gis_ioc layers tiles petitions analysis dashboard live alerts sensors
 
 .PHONY: demo test test-distributed db db-stop setup system venv assets migrate messages serve lint bench clean
 

@@ -20,7 +20,7 @@ STEEP_DEGREES = 15.0
 BATCH = 20_000
 
 
-def compute(slug: str = "slope", stdout: TextIO | None = None) -> int:
+def compute(slug: str = "slope", stdout: Any = None) -> int:
     """Every parcel's slope from the raster layer `slug` (degrees); returns the parcels written.
 
     Parcels are about the size of a 50 m pixel, so a zonal mean would give most of them no pixel of their own

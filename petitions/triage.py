@@ -195,11 +195,12 @@ def similar(petition: Petition, user: Any, limit: int = 5) -> list[dict[str, Any
     vectoriser = TfidfVectorizer(preprocessor=fold, analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True)
     matrix = vectoriser.fit_transform([petition.description] + [c.description for c in candidates])
     texts = cosine_similarity(matrix[0], matrix[1:])[0]
-    out = []
+    out: list[dict[str, Any]] = []
     for candidate, text_score in zip(candidates, texts, strict=True):
-        metres = candidate.distance.m if candidate.distance is not None else SIMILAR_RADIUS_M
+        distance = getattr(candidate, "distance", None)  # the Distance annotation above
+        metres = float(distance.m) if distance is not None else float(SIMILAR_RADIUS_M)
         closeness = max(0.0, 1 - metres / SIMILAR_RADIUS_M)
         score = 0.6 * float(text_score) + 0.4 * closeness
         if score >= SIMILAR_MIN_SCORE:
             out.append({"petition": candidate, "score": score, "text": float(text_score), "metres": metres})
-    return sorted(out, key=lambda item: -item["score"])[:limit]
+    return sorted(out, key=lambda item: -float(item["score"]))[:limit]

@@ -315,7 +315,7 @@ def create_datastream(user: Any, thing: Thing, body: Any, where: str = "Datastre
     stream = Datastream(
         thing=thing, name=body.get("name", ""), description=body.get("description", ""),
         observation_type=body.get("observationType") or Datastream._meta.get_field("observation_type").default,
-        unit_name=unit.get("name", unit["symbol"]), unit_symbol=unit["symbol"],
+        unit_name=str(unit.get("name") or unit["symbol"]), unit_symbol=str(unit["symbol"]),
         unit_definition=unit.get("definition", ""),
         sensor=_related(Sensor, body.get("Sensor"), _sensor, f"{where}/Sensor"),
         observed_property=_related(ObservedProperty, body.get("ObservedProperty"), _observed_property,

@@ -130,7 +130,7 @@ def _layer_visible(user: Any, slug: str) -> bool:
 
 def visible(user: Any, entity_set: str) -> QuerySet[Any]:
     """Everything of an entity set this user may see (the catalog layers' visibility and commune scope)."""
-    model = ENTITY_SETS[entity_set].model
+    model: Any = ENTITY_SETS[entity_set].model
     if not _layer_visible(user, STATIONS_LAYER):
         return model.objects.none()
     things = permissions.scope_queryset(user, Thing.objects.all())
@@ -238,7 +238,9 @@ def _int_option(options: dict[str, str], name: str, default: int, highest: int) 
 
 def split_top_level(text: str, separator: str) -> list[str]:
     """Split on a separator outside parentheses (`A($top=1;$skip=2),B` -> ['A($top=1;$skip=2)', 'B'])."""
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in text:
         if char == "(":
             depth += 1

@@ -44,6 +44,11 @@ def _body(request: HttpRequest) -> Any:
         raise ingest.Refused(_("Nội dung không phải JSON hợp lệ.")) from None
 
 
+def _plain_view(request: HttpRequest) -> HttpResponse:
+    """A view that is not CSRF-exempt: the session writers' check is made as for any form."""
+    return HttpResponse()
+
+
 @csrf_exempt  # token or Basic sign-in (SignInMiddleware); a browser session still needs the CSRF check below
 def service(request: HttpRequest, path: str = "") -> HttpResponse:
     """Every SensorThings path: the service root, entity sets, one entity, its navigation properties."""
@@ -51,7 +56,7 @@ def service(request: HttpRequest, path: str = "") -> HttpResponse:
         if request.method == "POST" and getattr(request, "api_token", None) is None and request.user.is_authenticated:
             from django.middleware.csrf import CsrfViewMiddleware
 
-            refused = CsrfViewMiddleware(lambda r: HttpResponse()).process_view(request, None, (), {})
+            refused = CsrfViewMiddleware(_plain_view).process_view(request, _plain_view, (), {})
             if refused is not None:
                 return _error(_("Thiếu mã CSRF: dùng khóa API (Token) khi ghi từ chương trình."), 403)
         if path in ("", "/"):
@@ -84,7 +89,7 @@ def _root(request: HttpRequest) -> JsonResponse:
 
 def _read(request: HttpRequest, entity_set: str, pk: str | None, nav_name: str | None) -> JsonResponse:
     reader = sta.Reader(request.user, _root_url(request))
-    options = sta.known_options(request.GET.items())
+    options = sta.known_options((key, str(value)) for key, value in request.GET.items())
     qs = sta.visible(request.user, entity_set)
     if pk is None:
         if nav_name:

@@ -239,3 +239,14 @@ def test_a_threshold_rule_on_an_environment_statistic_raises_an_alert(officer, c
     assert _post(client, "/CreateObservations", batch, key).status_code == 201
     raised = evaluate_rules(rules=[rule])
     assert [(a.commune_code, round(a.value)) for a in raised] == [("24931", 80)]
+
+
+def test_a_signed_in_browser_writes_only_with_its_csrf_token(stream, officer):
+    user, _key = officer
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+    t0 = (timezone.now() - dt.timedelta(hours=1)).replace(microsecond=0).isoformat()
+    body = json.dumps({"phenomenonTime": t0, "result": 7.0, "Datastream": {"@iot.id": stream.pk}})
+    answer = browser.post(f"{STA}/Observations", body, content_type="application/json")
+    assert answer.status_code == 403 and "CSRF" in answer.json()["message"]
+    assert not Observation.objects.exists()
