@@ -23,6 +23,22 @@ MIN_OVERLAP_SHARE = 0.10
 CONFLICT_RULES = ("code", "group")
 
 
+def is_conflict(
+    land_use: str | None,
+    planned: str | None,
+    share: float | None,
+    *,
+    rule: str = "code",
+    min_share: float = MIN_OVERLAP_SHARE,
+) -> bool:
+    """THE conflict rule, for one parcel and one zone: the zone covers at least `min_share` of the parcel
+    and the planned code differs from the current one (or, `rule="group"`, its legal group does).
+    `parcel_conflicts` (whole communes) and the citizens' lookup (one parcel) both ask it."""
+    if share is None or share < min_share or not land_use or not planned or land_use == planned:
+        return False
+    return not (rule == "group" and group_of(land_use) == group_of(planned))
+
+
 def _communes_clause(communes: Iterable[str] | None, column: str) -> tuple[str, list[Any]]:
     if communes is None:
         return "TRUE", []
@@ -137,9 +153,7 @@ def parcel_conflicts(
         rows = cursor.fetchall()
     out = []
     for pid, code, sheet, number, land_use, planned, zone_code, zone_id, m2, share in rows:
-        if share is None or share < min_share:
-            continue
-        if rule == "group" and group_of(land_use) == group_of(planned):
+        if not is_conflict(land_use, planned, share, rule=rule, min_share=min_share):
             continue
         out.append(
             {

@@ -70,6 +70,24 @@ def report_key(request: HttpRequest, code: str | None) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
+def page_key(request: HttpRequest, page: str, inputs: dict[str, Any]) -> str:
+    """The cache key of another printed page (the planning lookup sheet): its inputs, the language, what
+    the user may see and the data version, as for a report."""
+    user = request.user
+    scope = permissions.commune_scope(user)
+    parts: dict[str, Any] = {
+        "page": page,
+        "inputs": inputs,
+        "lang": translation.get_language(),
+        "roles": sorted(permissions.role_names(user)),
+        "superuser": bool(getattr(user, "is_superuser", False)),
+        "scope": sorted(scope) if scope is not None else None,
+        "data": data_version(),
+        "host": request.get_host(),  # the QR code links to this site
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
 def cached(key: str) -> bytes | None:
     """The stored PDF of this key, if any."""
     path = cache_dir() / f"{key}.pdf"

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, path
 
-from dashboard import api, planning, reports, views
+from dashboard import api, lookup_views, planning, reports, views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.home, name="dashboard-home"),
@@ -24,6 +24,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("reports/communes/<str:code>/", reports.report_page, name="dashboard-report-commune"),
     path("reports/communes/<str:code>/pdf", reports.report_pdf, name="dashboard-report-commune-pdf"),
     path("planning/compare/", planning.compare_page, name="planning-compare"),
+    # The citizens' planning lookup (public): page, JSON, printable A4 sheet and its PDF.
+    path("planning/lookup/", lookup_views.lookup_page, name="planning-lookup"),
+    path("planning/lookup/print", lookup_views.lookup_print, name="planning-lookup-print"),
+    path("planning/lookup/pdf", lookup_views.lookup_pdf, name="planning-lookup-pdf"),
+    path("planning/api/lookup", lookup_views.lookup_api, name="planning-api-lookup"),
     path("planning/api/compare", planning.compare_api, name="planning-api-compare"),
     path("planning/api/plans/<int:plan_id>/zones", planning.plan_zones, name="planning-api-zones"),
     path("planning/api/plans/<int:plan_id>/conflicts", planning.conflicts_geojson, name="planning-api-conflicts"),

@@ -104,6 +104,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("map", gettext_lazy("Bản đồ điều hành"), "dashboard-home", "map", everyone),
     Entry("communes", gettext_lazy("Hồ sơ xã"), "dashboard-communes", "map", everyone),
     Entry("compare", gettext_lazy("So sánh quy hoạch"), "planning-compare", "map", _may_compare),
+    Entry("lookup", gettext_lazy("Tra cứu quy hoạch thửa đất"), "planning-lookup", "public", everyone),
     Entry("alerts", gettext_lazy("Trung tâm cảnh báo"), "alerts:centre", "work", signed_in),
     Entry("alert-rules", gettext_lazy("Quy tắc cảnh báo"), "alerts:rules", "work", _may_edit_alert_rules),
     Entry("desk", gettext_lazy("Xử lý phản ánh"), "petitions:desk", "work", permissions.can_manage_petitions),

@@ -190,6 +190,7 @@ DEFAULT_LAYERS: list[dict[str, Any]] = [
             attr("period_end", "Đến năm", "To", "integer"),
             attr("status", "Trạng thái", "Status"),
             attr("approval_decision", "Quyết định phê duyệt", "Approval decision"),
+            attr("approved_on", "Ngày phê duyệt", "Approved on", "date"),
         ],
     },
     {

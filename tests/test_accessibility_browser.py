@@ -34,6 +34,8 @@ def public_pages(commune: str, tracking_code: str) -> list[str]:
         "/communes/",
         f"/communes/{commune}/",
         "/planning/compare/",
+        "/planning/lookup/",
+        "/planning/lookup/?lon=108.489&lat=11.7687",
         "/petitions/",
         "/petitions/track/",
         f"/petitions/track/{tracking_code}/",

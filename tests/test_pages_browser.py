@@ -40,6 +40,8 @@ PAGES = {
     "communes/": "/communes/",
     "communes/<str:code>/": "/communes/{commune}/",
     "planning/compare/": "/planning/compare/",
+    "planning/lookup/": "/planning/lookup/",
+    "planning/lookup/print": "/planning/lookup/print?lon=108.489&lat=11.7687",
     "reports/district/": "/reports/district/",
     "reports/communes/<str:code>/": "/reports/communes/{commune}/",
     "petitions/": "/petitions/",
@@ -73,7 +75,7 @@ PAGES = {
 # Routes that answer data, files or redirects rather than a page a person reads.
 NOT_PAGES = re.compile(
     r"^(api/|sta/|live/events$|dashboard/api/|planning/api/|tiles/|mapproxy/|open311/|field/(api/|manifest|sw\.js|logout)|i18n/|"
-    r"ogc$|healthz|logout/|account/tokens/.+|admin/.+|static/|media/|reports/.*pdf$|dashboard/tables/|petitions/(attachments/|photos/|"
+    r"ogc$|healthz|logout/|account/tokens/.+|admin/.+|static/|media/|reports/.*pdf$|planning/lookup/pdf|dashboard/tables/|petitions/(attachments/|photos/|"
     r"track/<str:code>/rate/|desk/export\.csv|desk/<str:code>/act/|desk/<str:code>/category/)|analyses/<int:pk>/rerun/|alerts/<int:pk>/act/|"
     r"alerts/rules/<int:pk>/|ogc/collections/"
     r"[a-z-]+/items$)"

@@ -155,7 +155,21 @@ def load(
             _record_change(_model("petitions"))
     moved = ", ".join(f"{table} {n:,}" for table, n in filed.items() if n)
     stdout.write(f"  theo đơn vị của ngày ghi / filed under the units of their dates: {moved or '—'}")
+    publish_cadastre()
     stdout.write(f"  Dữ liệu mẫu các lớp / sector demo data: {time.monotonic() - started:.1f} s")
+
+
+def publish_cadastre() -> None:
+    """The demo district publishes its cadastral map, as districts do for the citizens' planning lookup:
+    the parcels' key, area, land use and outline become public; the certificate status stays with staff.
+    A catalog decision an administrator can reverse in the admin (the default catalog keeps parcels staff)."""
+    layer = Layer.objects.filter(slug="land-parcels").first()
+    if layer is None or layer.visibility == "public":
+        return
+    layer.visibility = "public"
+    for attribute in layer.attributes:
+        attribute["visibility"] = "staff" if attribute["name"] == "certificate_status" else "public"
+    layer.save()
 
 
 def _record_change(model: Any) -> None:
