@@ -182,11 +182,13 @@ ORDER BY plan_id, rank
 def _zones(user: Any, plans: list[PlanningPlan], parcel_id: int | None, q: Question) -> dict[int, list[dict]]:
     if not plans:
         return {}
+    args: list[Any]
     scope, scope_args = permissions.scope_sql(user, "z.commune_code")
     if parcel_id is not None:
         geometry, args = "(SELECT geom FROM layers_landparcel WHERE id = %s)", [parcel_id]
     else:
-        geometry, args = "ST_SetSRID(ST_MakePoint(%s, %s), 4326)", [q.lon, q.lat]
+        geometry = "ST_SetSRID(ST_MakePoint(%s, %s), 4326)"
+        args = [q.lon, q.lat]
     with connection.cursor() as cursor:
         cursor.execute(
             _ZONES_SQL.format(geometry=geometry, scope=scope),  # the clause comes from the policy module
@@ -265,7 +267,10 @@ def _parcel_by_key(user: Any, q: Question, pol: Policy) -> LandParcel:
         )
     qs = LandParcel.objects.filter(commune_code=q.commune, sheet_number=q.sheet, parcel_number=q.parcel)
     parcel = (
-        permissions.scope_queryset(user, qs).select_related("commune").annotate(outline=AsGeoJSON("geom", 7)).first()
+        permissions.scope_queryset(user, qs)
+        .select_related("commune")
+        .annotate(outline=AsGeoJSON("geom", precision=7))
+        .first()
     )
     if parcel is not None:
         return parcel
@@ -287,7 +292,12 @@ def _parcel_at(user: Any, q: Question, pol: Policy) -> LandParcel | None:
     if pol.parcel_fields is None:
         return None
     qs = LandParcel.objects.filter(geom__intersects=Point(q.lon, q.lat, srid=4326))
-    return permissions.scope_queryset(user, qs).select_related("commune").annotate(outline=AsGeoJSON("geom", 7)).first()
+    return (
+        permissions.scope_queryset(user, qs)
+        .select_related("commune")
+        .annotate(outline=AsGeoJSON("geom", precision=7))
+        .first()
+    )
 
 
 def _parcel_entry(parcel: LandParcel, pol: Policy) -> dict[str, Any]:
@@ -301,7 +311,7 @@ def _parcel_entry(parcel: LandParcel, pol: Policy) -> dict[str, Any]:
         else None,
         "land_use_name": land_use_name(parcel.land_use) if "land_use" in shown else None,
         "certificate_name": parcel.get_certificate_status_display() if "certificate_status" in shown else None,
-        "geometry": json.loads(parcel.outline),
+        "geometry": json.loads(getattr(parcel, "outline")),  # noqa: B009 - the AsGeoJSON annotation
     }
 
 
