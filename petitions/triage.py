@@ -132,9 +132,9 @@ def current() -> TriageModel | None:
     return TriageModel.objects.filter(current=True).order_by("-created_at").first()
 
 
-def suggest(text: str) -> dict[str, Any] | None:
+def suggest(text: str, commune_code: str = "") -> dict[str, Any] | None:
     """The current model's category for a text, with its confidence and the agency the routing rules give
-    that category; None when no model has been trained yet."""
+    that category in the commune; None when no model has been trained yet."""
     row = current()
     if row is None:
         return None
@@ -150,6 +150,7 @@ def suggest(text: str) -> dict[str, Any] | None:
         "label": str(Category(best).label) if best in Category.values else str(best),
         "confidence": float(confidence),
         "runner_up": [(str(Category(c).label) if c in Category.values else c, float(p)) for c, p in ranked[1:3]],
+        "agency": agency_for(str(best), commune_code),
         "model": row,
     }
 

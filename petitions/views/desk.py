@@ -156,7 +156,7 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
         "agencies": Agency.objects.all(),
         # Near in place and time, same words (petitions/triage.py), among the petitions this user may see.
         "similar": triage.similar(petition, request.user),
-        "suggestion": triage.suggest(petition.description),
+        "suggestion": triage.suggest(petition.description, petition.commune_code),
         "categories": Category.choices,
         "may_recategorise": _may_recategorise(request.user, petition),
         "photos": petition.attachments.all(),

@@ -67,12 +67,17 @@ def test_too_few_labels_is_refused_and_the_current_model_stays(model):
 
 
 def test_the_desk_shows_the_suggestion_and_records_the_officers_correction(model, district):
+    from petitions.models import Agency, RoutingRule
+
     leader = make_user("triage-leader", roles.LEADER)
+    power = Agency.objects.create(code="dien-luc-don-duong", name="Điện lực Đơn Dương")
+    RoutingRule.objects.create(category="dien_nuoc", commune_code="", agency=power)
     petition = PetitionFactory(category=Category.KHAC, description="Mất điện cả thôn từ tối qua, đề nghị sửa")
     client = Client()
     client.force_login(leader)
     page = client.get(f"/petitions/desk/{petition.tracking_code}/").content.decode()
     assert 'data-suggested="dien_nuoc"' in page and "độ tin cậy" in page
+    assert 'data-suggested-agency="dien-luc-don-duong"' in page  # the routing rule of the suggested category
     assert petition.status == Status.RECEIVED  # not yet a label: no officer has stood by its category
     answer = client.post(f"/petitions/desk/{petition.tracking_code}/category/", {"category": "dien_nuoc"})
     assert answer.status_code == 302
