@@ -7,6 +7,8 @@ PORT ?= 8000
 MANAGE := $(PY) manage.py
 # Packages checked by mypy (django-stubs; settings in pyproject.toml [tool.mypy]).
 TYPED := gis_ioc layers tiles petitions analysis dashboard live alerts sensors
+# pytest-xdist workers for `make test`: one per core.
+TEST_WORKERS ?= $(shell nproc)
 
 .PHONY: demo test test-distributed db db-stop setup system venv assets migrate messages serve lint bench clean
 
@@ -34,7 +36,9 @@ serve:
 test: setup db messages
 	.venv/bin/ruff check .
 	.venv/bin/mypy $(TYPED)
-	status=0; $(PY) -m pytest -q -p no:cacheprovider || status=$$?; \
+	@# Both cores (pytest-xdist): each worker has its own test database (test_gis_ioc_gw0, _gw1) and takes
+	@# whole files, so a module's shared fixtures (the leak matrix's world) are built once.
+	status=0; $(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile || status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "no tests collected" >&2; fi; exit $$status
 
 # The platform on Citus (docs/scaling.md, section Citus): scripts/ioc-citus starts a coordinator and two workers,

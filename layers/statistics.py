@@ -651,7 +651,11 @@ _STATS: list[Statistic] = [
 ]
 
 # Boundaries and census population: reference data every user of the map already sees.
-REFERENCE_TABLES = frozenset({"gis_ioc_adminunit", "gis_ioc_adminunitpopulation"})
+# The sensor network's catalogue (which stream measures which property) is read only to pick a series: it holds
+# no measurement, so it is reference data too; the observations themselves follow their layer.
+REFERENCE_TABLES = frozenset(
+    {"gis_ioc_adminunit", "gis_ioc_adminunitpopulation", "sensors_datastream", "sensors_observedproperty"}
+)
 _POP = ("gis_ioc_adminunitpopulation", "layers_indicator")
 # What each statistic reads, declared — never inferred from its SQL text. A statistic missing here fails
 # at import, so a new one cannot be published without saying whose data it aggregates.
@@ -696,9 +700,10 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "accommodation_beds": ("layers_tourismsite",),
     "visitors": ("layers_visitorcount",),
     "overnight_share": ("layers_visitorcount",),
-    # The datastream and observed-property tables are only read to pick the property's series.
+    # The datastream and observed-property tables are only read to pick the property's series (reference).
     **dict.fromkeys(
-        ("rain_mm", "pm25_avg", "water_ph_avg", "turbidity_avg", "lake_level_avg"), ("sensors_observation",)
+        ("rain_mm", "pm25_avg", "water_ph_avg", "turbidity_avg", "lake_level_avg"),
+        ("sensors_observation", "sensors_datastream", "sensors_observedproperty"),
     ),
 }
 STATISTICS: dict[str, Statistic] = {s.code: replace(s, sources=SOURCES[s.code]) for s in _STATS}

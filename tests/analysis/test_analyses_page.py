@@ -43,7 +43,7 @@ def test_a_gis_officer_runs_an_analysis_from_the_page(live_server, gis_staff, po
             expect(page.locator("fieldset[data-type=coverage]")).to_be_hidden()
             page.fill("#id_zonal-raster", "population-density")
             page.select_option("#communes", ["24931", "24937"])
-            page.click("button[type=submit]")
+            page.click("main button[type=submit]")
             page.wait_for_url("**/analyses/*/")
             expect(page.locator(".badge")).to_have_text("Đang chờ")
             analysis = Analysis.objects.get()

@@ -275,7 +275,7 @@ def test_wall_mode_and_english_layout(demo, leader, live_server, browser):
     page.goto(f"{live_server.url}/?{YEAR}&stat=revenue_actual")
     wait_dashboard(page)
     assert "3.015.000.000" in page.locator('.kpi[data-key="revenue_actual"] .kpi-value').inner_text()
-    page.click(".lang button[value=en]")
+    page.click(".shell-lang button[value=en]")
     page.wait_for_function("document.documentElement.lang === 'en' && document.body.dataset.kpisReady")
     assert "3,015,000,000" in page.locator('.kpi[data-key="revenue_actual"] .kpi-value').inner_text()
 

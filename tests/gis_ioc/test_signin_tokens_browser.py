@@ -14,7 +14,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def test_a_person_creates_copies_and_revokes_a_token_in_the_browser(browser, live_server, district, gis_staff):  # noqa: F811
     page = open_page(browser, live_server, gis_staff)
     page.goto(f"{live_server.url}/")
-    page.click("text=Khóa API")  # from the top bar of every dashboard page
+    page.click(".shell-user summary")  # the user box of every page's top bar
+    page.click(".shell-user-panel >> text=Khóa API")
+    page.wait_for_url("**/account/tokens/")
     assert page.url.endswith("/account/tokens/")
     page.fill("input[name=name]", "QGIS máy phòng Tài nguyên")
     page.click("button:has-text('Tạo khóa')")

@@ -97,7 +97,7 @@ def test_fields_hidden_from_the_export_channel_are_not_exported(client, parcels,
     client.force_login(gis_staff)
     response = client.get("/api/v1/layers/land-parcels/export?format=csv")
     header = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()[0]
-    assert header == "commune_code,sheet_number,parcel_number,land_use,wkt"
+    assert header == "commune_code,sheet_number,parcel_number,land_use,slope_deg,wkt"
 
 
 @pytest.mark.django_db

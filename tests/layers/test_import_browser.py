@@ -63,7 +63,7 @@ def test_gis_staff_import_a_tcvn3_shapefile_through_the_page(
         page.screenshot(path=str(SHOTS / "import-home.png"), full_page=True)
         page.set_input_files("#file", str(archive))
         page.select_option("#target", "land-parcels")
-        page.click("button[type=submit]")
+        page.click("main button[type=submit]")
         page.wait_for_selector("#sample")
         assert "Nguyễn Văn Đức" in page.inner_text("#sample")
         assert "TCVN3" in page.content() and "EPSG:5899" in page.content()
@@ -84,6 +84,6 @@ def test_gis_staff_import_a_tcvn3_shapefile_through_the_page(
         page.select_option("#format", "gpkg")
         page.screenshot(path=str(SHOTS / "export-form.png"), full_page=True)
         with page.expect_download() as download:
-            page.click("button[type=submit]")
+            page.click("main button[type=submit]")
         assert download.value.suggested_filename == "land-parcels.gpkg"
         browser.close()

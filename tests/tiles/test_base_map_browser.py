@@ -21,6 +21,12 @@ from tests.dashboard.conftest import client_for
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SHOTS = Path(os.environ.get("IOC_SCREENSHOT_DIR", Path(__file__).resolve().parents[2] / "build" / "screenshots"))
+# A promise awaited in the page, given up after `ms` (a bare evaluate of a promise that never settles waits forever).
+def within(promise: str, ms: int = 30_000) -> str:
+    fail = f"new Promise((_, no) => setTimeout(() => no(new Error('not settled in {ms} ms: ' + {promise!r})), {ms}))"
+    return f"() => Promise.race([{promise}, {fail}])"
+
+
 SETTLED = "() => (window.iocMaps || []).length && window.iocMaps.every((m) => m.loaded() && m.areTilesLoaded())"
 
 
@@ -42,11 +48,19 @@ def open_map_page(browser, live_server, path: str, user=None, *, width=1366, hei
     requested: list[str] = []
     failed: list[str] = []
     page.on("request", lambda r: requested.append(r.url))
+    done: set[str] = set()
+    page.on("requestfinished", lambda r: done.add(r.url))
     page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.goto(live_server.url + path)
-    page.wait_for_function("() => (window.iocMaps || []).length > 0", timeout=20_000)
-    page.evaluate("() => Promise.all(window.iocMaps.map((m) => m.baseReady))")
-    page.wait_for_function(SETTLED, timeout=30_000)
+    try:
+        page.wait_for_function("() => (window.iocMaps || []).length > 0", timeout=20_000)
+        page.evaluate(within("Promise.all(window.iocMaps.map((m) => m.baseReady))"))
+        page.wait_for_function(SETTLED, timeout=30_000)
+    except Exception as exc:  # the page's own errors say why its maps never settled
+        raise AssertionError(f"{path}: {exc}; page errors: {errors}; failed requests: {failed}; unanswered: {[u for u in requested if u not in done]}") from exc
     assert not failed, failed
     return page, requested
 
@@ -66,7 +80,7 @@ def shading(page, selector: str = "#map") -> np.ndarray:
     with_relief = map_pixels(page, selector)
     page.evaluate("() => window.iocMaps.forEach((m) => m.setLayoutProperty('base-hillshade', 'visibility', 'none'))")
     page.wait_for_function(SETTLED, timeout=20_000)
-    page.evaluate("() => new Promise((r) => window.iocMaps[0].once('idle', r).triggerRepaint())")
+    page.evaluate(within("new Promise((r) => window.iocMaps[0].once('idle', r).triggerRepaint())", 20_000))
     without = map_pixels(page, selector)
     page.evaluate("() => window.iocMaps.forEach((m) => m.setLayoutProperty('base-hillshade', 'visibility', 'visible'))")
     page.wait_for_function(SETTLED, timeout=20_000)

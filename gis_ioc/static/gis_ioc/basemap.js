@@ -56,12 +56,17 @@ export function baseMap({ without = [], ...options }) {
   const style = fetch(BASE_STYLE_URL, { credentials: "same-origin" })
     .then((response) => (response.ok ? response.json() : null))
     .catch(() => null);
-  map.baseReady = new Promise((resolve) => {
-    const whenLoaded = (fn) => (map.loaded() || map.isStyleLoaded() ? fn() : map.once("load", fn));
-    style.then((doc) => whenLoaded(() => {
+  // Listened for from the start: "load" fires once, and neither map.loaded() nor isStyleLoaded() can tell
+  // afterwards that it did (both are false again while a page's own source is loading).
+  const loaded = new Promise((resolve) => map.once("load", resolve));
+  map.baseReady = Promise.all([style, loaded]).then(([doc]) => {
+    // A base that cannot be drawn must not leave the page's map waiting for it: say why, draw without it.
+    try {
       if (doc) addBase(map, doc, without);
-      resolve(map);
-    }));
+    } catch (error) {
+      console.error("base map not drawn:", error);
+    }
+    return map;
   });
   return map;
 }
