@@ -57,6 +57,9 @@ SECTOR_RECORDS = (
 
 # The monitoring stations of sensors/ (SensorThings) and their reference data, in the admin.
 MONITORING = ("sensors.Thing", "sensors.Location", "sensors.Datastream", "sensors.Sensor", "sensors.ObservedProperty")
+# Observations are corrected by the same people who may post them (the catalog's edit roles of `observations`,
+# which /sta/ and the CSV upload check): declared here so the model permissions tell the same story.
+OBSERVATIONS = ("sensors.Observation",)
 
 # Why these and not others:
 # - GIS staff keep the data: the catalog (layers.Layer, whose rows are also the raster layers), every
@@ -88,7 +91,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "layers.Layer": KEEP,
         "layers.LayerChange": READ,
         **dict.fromkeys(SECTOR_RECORDS, KEEP),
-        **dict.fromkeys(MONITORING, KEEP),
+        **dict.fromkeys(MONITORING + OBSERVATIONS, KEEP),
         "gis_ioc.AdminUnit": KEEP,
         "gis_ioc.AdminUnitPopulation": KEEP,
         # Reforms arrive as crosswalks (imported, then read-only: a wrong one is replaced, not edited).
@@ -106,7 +109,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "layers.TourismSite": KEEP,
         "layers.VisitorCount": KEEP,
         # The natural resources and environment office keeps the monitoring stations.
-        **dict.fromkeys(MONITORING, KEEP),
+        **dict.fromkeys(MONITORING + OBSERVATIONS, KEEP),
     },
     ADMINISTRATOR: {EVERY_MODEL: KEEP},
 }

@@ -32,7 +32,7 @@ ROLES = [
     roles.ADMINISTRATOR,
 ]
 # How long a page may keep fetching after `load` (tiles, polling) before the next one is opened.
-IDLE_MS = 5_000
+IDLE_MS = 2_500
 # Page URLs by route; {commune}, {code}, {analysis}, {job}, {school} are filled from the test data.
 PAGES = {
     "": "/",

@@ -182,4 +182,12 @@ def test_tiles_read_the_replica_and_a_tile_behind_an_edit_is_never_cached(distri
     caught_up()
     fresh = client.get(url)
     assert "Trường mới" in tile_names(fresh)
-    assert client.get(url)["X-Cache"] == "HIT"  # a caught-up replica's tile is cached
+    # A caught-up replica's tile is cached. "Caught up" is cluster-wide: a write elsewhere in the cluster (another
+    # test worker's database) between caught_up() and the read rightly keeps that one tile out of the cache,
+    # so the test asks again after catching up, and requires that it is cached within a few tries.
+    for _attempt in range(20):
+        caught_up()
+        if client.get(url)["X-Cache"] == "HIT":
+            break
+    else:
+        pytest.fail("the caught-up replica's tile was never cached")

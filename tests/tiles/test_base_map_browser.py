@@ -60,7 +60,8 @@ def open_map_page(browser, live_server, path: str, user=None, *, width=1366, hei
         page.evaluate(within("Promise.all(window.iocMaps.map((m) => m.baseReady))"))
         page.wait_for_function(SETTLED, timeout=30_000)
     except Exception as exc:  # the page's own errors say why its maps never settled
-        raise AssertionError(f"{path}: {exc}; page errors: {errors}; failed requests: {failed}; unanswered: {[u for u in requested if u not in done]}") from exc
+        unanswered = [u for u in requested if u not in done]
+        raise AssertionError(f"{path}: {exc}; errors: {errors}; failed: {failed}; unanswered: {unanswered}") from exc
     assert not failed, failed
     return page, requested
 
