@@ -92,6 +92,26 @@ def load(stdout: TextIO, reset: bool = False) -> None:
         f"Phản ánh: {Agency.objects.count()} cơ quan, {RoutingRule.objects.count()} quy tắc chuyển, "
         f"{assigned} phản ánh gán cơ quan, {events} sự kiện, {reporters} người phản ánh"
     )
+    _first_triage_model(stdout)
+
+
+def _first_triage_model(stdout: TextIO) -> None:
+    """The desk's suggestions from the start: a triage model trained on the demo's labelled petitions, unless
+    one is in use already (a retraining is the model page's button or `manage.py train_triage`)."""
+    from petitions import triage
+
+    if triage.current() is not None:
+        return
+    try:
+        row = triage.train()
+    except triage.TriageError as why:
+        stdout.write(f"Mô hình phân loại: chưa huấn luyện ({why})")
+        return
+    urgency = row.metrics.get("urgency", {})
+    stdout.write(
+        f"Mô hình phân loại: lĩnh vực macro-F1 {row.metrics['macro_f1']:.3f}, "
+        + (f"mức khẩn macro-F1 {urgency['macro_f1']:.3f}" if "macro_f1" in urgency else "mức khẩn chưa học")
+    )
 
 
 def _add_members(agencies: dict[str, Agency]) -> None:

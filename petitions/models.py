@@ -45,6 +45,14 @@ class Status(models.TextChoices):
     CLOSED = "closed", _("Đã đóng")
 
 
+class Urgency(models.TextChoices):
+    """How soon a petition needs action, as the officer who verifies it judges (blank until one has)."""
+
+    LOW = "low", _("Không gấp")
+    NORMAL = "normal", _("Bình thường")
+    HIGH = "high", _("Khẩn")
+
+
 OPEN_STATUSES = [Status.RECEIVED, Status.VERIFIED, Status.ASSIGNED, Status.IN_PROGRESS]
 # Open311 has two states; everything that needs no more work from the government is "closed".
 CLOSED_STATUSES = [Status.RESOLVED, Status.CLOSED, Status.REJECTED, Status.DUPLICATE]
@@ -244,6 +252,8 @@ class Petition(SectorFeature):
     receipt_hash = models.CharField(_("mã bí mật biên nhận (băm)"), max_length=64, default=unknown_receipt)
     address = models.CharField(_("địa chỉ"), max_length=300, blank=True)
     location_approximate = models.BooleanField(_("vị trí gần đúng"), default=False)
+    # Set by an officer on the desk (petitions/views/desk.py recategorise): a label the triage model learns from.
+    urgency = models.CharField(_("mức khẩn"), max_length=8, choices=Urgency.choices, blank=True, default="")
 
     # Spatial context, attached at intake (petitions.intake).
     land_parcel = models.ForeignKey(
@@ -292,7 +302,7 @@ class Petition(SectorFeature):
         {
             "tracking_code", "category", "status", "received_at", "resolved_at", "due_at", "source",
             "version", "agency", "field_officer", "duplicate_of", "public_note", "reopened_count",
-            "rating", "rating_comment", "token", "receipt_hash", "created_at", "updated_at",
+            "rating", "rating_comment", "token", "receipt_hash", "created_at", "updated_at", "urgency",
         }
     )  # fmt: skip
 

@@ -10,6 +10,9 @@ an officer stood by, and every model carries its held-out scores next to a major
 - Measured on a stratified held-out fifth: accuracy, macro-F1 and the confusion matrix, against the
   majority class. The responsible agency follows from the predicted category through the district's own
   routing rules (petitions.models.RoutingRule), as for a category an officer chose.
+- Urgency is a second model of the same kind, learnt from the urgency officers set on the desk (Petition.urgency)
+  and measured the same way. Too few urgency labels leaves it out of that training, with the reason in the
+  metrics; the category model is trained all the same.
 - A model is a file under the data root (never served) and a `TriageModel` row; training that cannot be done
   (too few labelled petitions, a category with a single example) raises TriageError and keeps the old model.
 """
@@ -27,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gis_ioc.lib.text import fold
-from petitions.models import Category, Petition, PetitionEvent, Status, TriageModel
+from petitions.models import Category, Petition, PetitionEvent, Status, TriageModel, Urgency
 
 MIN_LABELLED = 200
 TEST_SHARE = 0.2
@@ -55,6 +58,19 @@ def labelled() -> tuple[list[str], list[str]]:
     return texts, labels
 
 
+def labelled_urgency() -> tuple[list[str], list[str]]:
+    """(texts, urgencies) of the petitions an officer has judged."""
+    rows = Petition.objects.exclude(urgency="").values_list("description", "urgency")
+    return [t for t, _u in rows], [u for _t, u in rows]
+
+
+def label_of(value: str) -> str:
+    for choices in (Category, Urgency):
+        if value in choices.values:
+            return str(choices(value).label)
+    return value
+
+
 def _pipeline() -> Any:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -71,37 +87,42 @@ def _pipeline() -> Any:
                                                                            class_weight="balanced"))])  # fmt: skip
 
 
-def train(texts: list[str] | None = None, labels: list[str] | None = None) -> TriageModel:
-    """Train on the labelled petitions, measure on a held-out fifth, store the model and make it current."""
-    import joblib
-    from sklearn.dummy import DummyClassifier
-    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
-    from sklearn.model_selection import train_test_split
-
-    if texts is None or labels is None:
-        texts, labels = labelled()
-    if len(texts) < MIN_LABELLED:
-        raise TriageError(
-            _("Cần ít nhất %(need)s phản ánh đã được cán bộ xác nhận lĩnh vực để huấn luyện; hiện có %(have)s.")
-            % {"need": MIN_LABELLED, "have": len(texts)}
-        )
+def _check(labels: list[str], what: str) -> None:
+    """Raise TriageError when these labels cannot be learnt and measured."""
+    if len(labels) < MIN_LABELLED:
+        message = {
+            "category": _(
+                "Cần ít nhất %(need)s phản ánh đã được cán bộ xác nhận lĩnh vực để huấn luyện; hiện có %(have)s."
+            ),
+            "urgency": _("Cần ít nhất %(need)s phản ánh đã được cán bộ đánh giá mức khẩn; hiện có %(have)s."),
+        }[what]
+        raise TriageError(message % {"need": MIN_LABELLED, "have": len(labels)})
     counts: dict[str, int] = {}
     for label in labels:
         counts[label] = counts.get(label, 0) + 1
     thin = sorted(c for c, n in counts.items() if n < 5)
     if thin:
-        raise TriageError(
-            _("Mỗi lĩnh vực cần ít nhất 5 phản ánh đã xác nhận; còn thiếu: %(cats)s.")
-            % {"cats": ", ".join(str(Category(c).label) if c in Category.values else c for c in thin)}
-        )
+        message = {
+            "category": _("Mỗi lĩnh vực cần ít nhất 5 phản ánh đã xác nhận; còn thiếu: %(cats)s."),
+            "urgency": _("Mỗi mức khẩn cần ít nhất 5 phản ánh đã đánh giá; còn thiếu: %(cats)s."),
+        }[what]
+        raise TriageError(message % {"cats": ", ".join(label_of(c) for c in thin)})
+
+
+def _fit(texts: list[str], labels: list[str]) -> tuple[Any, dict[str, Any]]:
+    """A model trained on four fifths, and its scores on the held-out fifth against the majority class."""
+    from sklearn.dummy import DummyClassifier
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+    from sklearn.model_selection import train_test_split
+
     x_train, x_test, y_train, y_test = train_test_split(
         texts, labels, test_size=TEST_SHARE, random_state=SEED, stratify=labels
     )
     model = _pipeline().fit(x_train, y_train)
     predicted = model.predict(x_test)
     baseline = DummyClassifier(strategy="most_frequent").fit(x_train, y_train).predict(x_test)
-    classes = sorted(counts)
-    metrics = {
+    classes = sorted(set(labels))
+    return model, {
         "accuracy": float(accuracy_score(y_test, predicted)),
         "macro_f1": float(f1_score(y_test, predicted, average="macro")),
         "baseline_accuracy": float(accuracy_score(y_test, baseline)),
@@ -111,10 +132,33 @@ def train(texts: list[str] | None = None, labels: list[str] | None = None) -> Tr
         "train_rows": len(x_train),
         "test_rows": len(x_test),
     }
+
+
+def train(
+    texts: list[str] | None = None,
+    labels: list[str] | None = None,
+    urgency: tuple[list[str], list[str]] | None = None,
+) -> TriageModel:
+    """Train on the labelled petitions, measure on a held-out fifth, store the model and make it current.
+    `urgency`: (texts, levels) to learn urgency from; by default the petitions officers have judged."""
+    import joblib
+
+    if texts is None or labels is None:
+        texts, labels = labelled()
+    _check(labels, "category")
+    category_model, metrics = _fit(texts, labels)
+    urgency_texts, levels = urgency if urgency is not None else labelled_urgency()
+    urgency_model = None
+    try:
+        _check(levels, "urgency")
+    except TriageError as why:  # the category model stands on its own; the page says why urgency is missing
+        metrics["urgency"] = {"missing": str(why)}
+    else:
+        urgency_model, metrics["urgency"] = _fit(urgency_texts, levels)
     folder = Path(settings.MEDIA_ROOT) / "models"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"triage-{timezone.now():%Y%m%d-%H%M%S-%f}.joblib"
-    joblib.dump(model, path)
+    joblib.dump({"category": category_model, "urgency": urgency_model}, path)
     with transaction.atomic():
         TriageModel.objects.update(current=False)
         row = TriageModel.objects.create(file=str(path.relative_to(settings.MEDIA_ROOT)), metrics=metrics, current=True)
@@ -125,34 +169,45 @@ def train(texts: list[str] | None = None, labels: list[str] | None = None) -> Tr
 def _load(path: str, _mtime: float) -> Any:
     import joblib
 
-    return joblib.load(path)
+    loaded = joblib.load(path)
+    # Models trained before urgency was learnt are a bare category pipeline.
+    return loaded if isinstance(loaded, dict) else {"category": loaded, "urgency": None}
 
 
 def current() -> TriageModel | None:
     return TriageModel.objects.filter(current=True).order_by("-created_at").first()
 
 
+def _ranked(model: Any, text: str) -> list[tuple[str, float]]:
+    probabilities = model.predict_proba([text])[0]
+    return sorted(((str(c), float(p)) for c, p in zip(model.classes_, probabilities, strict=True)), key=lambda x: -x[1])
+
+
 def suggest(text: str, commune_code: str = "") -> dict[str, Any] | None:
     """The current model's category for a text, with its confidence and the agency the routing rules give
-    that category in the commune; None when no model has been trained yet."""
+    that category in the commune, and its urgency when the model learnt one; None before any training."""
     row = current()
     if row is None:
         return None
     path = Path(settings.MEDIA_ROOT) / row.file
     if not path.exists():
         return None
-    model = _load(str(path), path.stat().st_mtime)
-    probabilities = model.predict_proba([text])[0]
-    ranked = sorted(zip(model.classes_, probabilities, strict=True), key=lambda pair: -pair[1])
+    models = _load(str(path), path.stat().st_mtime)
+    ranked = _ranked(models["category"], text)
     best, confidence = ranked[0]
-    return {
-        "category": str(best),
-        "label": str(Category(best).label) if best in Category.values else str(best),
-        "confidence": float(confidence),
-        "runner_up": [(str(Category(c).label) if c in Category.values else c, float(p)) for c, p in ranked[1:3]],
-        "agency": agency_for(str(best), commune_code),
+    answer: dict[str, Any] = {
+        "category": best,
+        "label": label_of(best),
+        "confidence": confidence,
+        "runner_up": [(label_of(c), p) for c, p in ranked[1:3]],
+        "agency": agency_for(best, commune_code),
         "model": row,
+        "urgency": None,
     }
+    if models.get("urgency") is not None:
+        level, sure = _ranked(models["urgency"], text)[0]
+        answer["urgency"] = {"level": level, "label": label_of(level), "confidence": sure}
+    return answer
 
 
 def agency_for(category: str, commune_code: str) -> Any:

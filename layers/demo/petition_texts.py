@@ -95,6 +95,24 @@ SAYINGS = {
         "Đề nghị tổ chức lớp tập huấn trồng dâu tây",
     ],
 }  # fmt: skip
+# How urgent each saying is, in SAYINGS' order: 0 not urgent, 1 normal, 2 urgent (danger to people, health, or
+# damage spreading now). Officers label what they read with judgement, not by this table: see labelled().
+URGENCY = {
+    "dat_dai": [1, 1, 1, 0, 1, 2],
+    "moi_truong": [1, 2, 2, 1, 2, 1],
+    "trat_tu_xay_dung": [1, 1, 1, 1, 2],
+    "giao_thong_ha_tang": [1, 2, 1, 2, 1, 2],
+    "an_ninh_trat_tu": [1, 2, 2, 1, 1],
+    "y_te": [1, 2, 1, 2, 2],
+    "giao_duc": [2, 1, 0, 1, 1],
+    "dien_nuoc": [1, 1, 0, 2, 1, 1],
+    "thu_tuc_hanh_chinh": [0, 1, 0, 0, 1],
+    "khac": [2, 0, 0, 0, 0],
+}
+LEVELS = ["low", "normal", "high"]  # petitions.models.Urgency
+# When it happened moves the judgement: last night or this morning is more pressing than "for a long time".
+RECENT = {"tối qua", "sáng nay"}
+OLD = {"hơn một tháng nay", "đã lâu"}
 # What residents write when they do not say what it is about (the officer decides from elsewhere).
 VAGUE = ["Đề nghị chính quyền xem xét giải quyết sớm cho dân", "Gửi lại phản ánh lần trước vẫn chưa được trả lời",
          "Mong lãnh đạo xuống làm việc với bà con", "Việc này đã báo nhiều lần nhưng chưa ai xử lý"]  # fmt: skip
@@ -124,12 +142,35 @@ def _typo(text: str, rng: np.random.Generator) -> str:
 
 def write(category: str, rng: np.random.Generator) -> str:
     """One petition text of the category, as a resident might type it."""
+    return _compose(category, rng)[0]
+
+
+def write_labelled(category: str, rng: np.random.Generator, judge: np.random.Generator) -> tuple[str, str]:
+    """A text as write() gives it (the same draws from rng) and the urgency an officer gave it: the situation's
+    own urgency, moved by how recent it is, and one officer in five judging a step up or down. `judge` is a
+    generator of its own, so labelling leaves the texts (and all demo data drawn after them) unchanged."""
+    text, level, when = _compose(category, rng)
+    if when in RECENT and judge.random() < 0.5:
+        level += 1
+    elif when in OLD and judge.random() < 0.5:
+        level -= 1
+    if judge.random() < 0.2:
+        level += int(judge.choice([-1, 1]))
+    return text, LEVELS[min(2, max(0, level))]
+
+
+def _compose(category: str, rng: np.random.Generator) -> tuple[str, int, str]:
+    """(text, the urgency of the situation it describes, its time phrase)."""
+    level, when = 1, ""
     if rng.random() < 0.05:
         text = str(rng.choice(VAGUE))  # says nothing of its subject: no model should be sure of it
     else:
-        text = str(rng.choice(SAYINGS[category])).format(
-            p=rng.choice(PLACES), t=rng.choice(TIMES), n=int(rng.integers(1, 6))
-        )
+        index = int(rng.integers(len(SAYINGS[category])))
+        place, when, n = rng.choice(PLACES), str(rng.choice(TIMES)), int(rng.integers(1, 6))  # write()'s order
+        level = URGENCY[category][index]
+        text = SAYINGS[category][index].format(p=place, t=when, n=n)
+        if "{t}" not in SAYINGS[category][index]:
+            when = ""
         if rng.random() < 0.12:  # a second topic in the same message
             other = str(rng.choice([c for c in SAYINGS if c != category]))
             second = str(rng.choice(SAYINGS[other])).format(p=rng.choice(PLACES), t=rng.choice(TIMES), n=2)
@@ -146,4 +187,4 @@ def write(category: str, rng: np.random.Generator) -> str:
         text = strip_marks(text)
     if rng.random() < 0.2:
         text = _typo(text, rng)
-    return text
+    return text, level, when

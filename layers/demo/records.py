@@ -175,6 +175,7 @@ def petitions(communes: list[Commune], seed: int, today: dt.date, total: int = 5
     from petitions.models import CategoryDeadline, Petition
 
     rng = np.random.default_rng(seed + 14)
+    judge = np.random.default_rng(seed + 114)  # the officers' urgency labels (petition_texts.write_labelled)
     categories = list(names.PETITION_WEIGHTS)
     weights = np.array([names.PETITION_WEIGHTS[c] for c in categories], dtype=float)
     deadline = {c: CategoryDeadline.days_for(c) for c in categories}
@@ -183,6 +184,7 @@ def petitions(communes: list[Commune], seed: int, today: dt.date, total: int = 5
     now = timezone.now()
     first = dt.datetime.combine(today - dt.timedelta(days=730), dt.time(7), tzinfo=tz)
     has_source = any(f.name == "source" for f in Petition._meta.get_fields())
+    has_urgency = any(f.name == "urgency" for f in Petition._meta.get_fields())
     objs = []
     for commune in communes:
         for geom in _points(commune, rng, split[commune.code], 1600):
@@ -190,11 +192,15 @@ def petitions(communes: list[Commune], seed: int, today: dt.date, total: int = 5
             received = first + dt.timedelta(days=int(rng.integers(0, 730)), hours=float(rng.uniform(0, 10)))
             due = received + dt.timedelta(days=deadline[category])
             status, resolved = _petition_outcome(rng, received, due, now)
+            code = "PA-" + "".join(rng.choice(_ALPHABET, size=8))  # the draws in the order they always had
+            text, urgency = petition_texts.write_labelled(category, rng, judge)
             extra = {"source": "demo"} if has_source else {}
+            # An officer judges urgency when verifying: petitions nobody has looked at yet have none.
+            if has_urgency:
+                extra["urgency"] = "" if status == "received" else urgency
             objs.append(
                 Petition(
-                    tracking_code="PA-" + "".join(rng.choice(_ALPHABET, size=8)), category=category,
-                    description=petition_texts.write(category, rng),
+                    tracking_code=code, category=category, description=text,
                     geom=geom, received_at=received, due_at=due, status=status, resolved_at=resolved,
                     reporter_name=_person(rng), reporter_phone=f"09{int(rng.integers(10**7, 10**8)):08d}",
                     commune_id=commune.id, commune_code=commune.code, is_demo=True, **extra,

@@ -22,7 +22,7 @@ from gis_ioc.lib import tabular
 from layers.models import Layer
 from petitions import triage, workflow
 from petitions.jsonutil import json_response
-from petitions.models import HEAVY, Agency, Category, Petition, PetitionReporter, Status
+from petitions.models import HEAVY, Agency, Category, Petition, PetitionReporter, Status, Urgency
 
 LOGIN = "/field/login/"
 
@@ -76,8 +76,8 @@ def _may_recategorise(user: Any, petition: Petition) -> bool:
 @login_required(login_url=LOGIN)
 @require_POST
 def recategorise(request: HttpRequest, code: str) -> HttpResponse:
-    """POST category=…: the officer confirms the category (the same) or corrects it; either way the petition
-    becomes a labelled example for the next training of the triage model."""
+    """POST category=… [urgency=…]: the officer confirms the category (the same) or corrects it, and judges the
+    urgency; either way the petition becomes a labelled example for the next training of the triage model."""
     _staff(request)
     petition = get_object_or_404(Petition, tracking_code=code)
     if not permissions.can_view_commune(request.user, petition.commune_code):
@@ -85,22 +85,41 @@ def recategorise(request: HttpRequest, code: str) -> HttpResponse:
     if not _may_recategorise(request.user, petition):
         raise PermissionDenied(_("Tài khoản này không được sửa lĩnh vực của phản ánh."))
     category = request.POST.get("category", "")
+    urgency = request.POST.get("urgency", petition.urgency)
+    refused = None
     if category not in Category.values:
-        message = _("Lĩnh vực không hợp lệ: “%(v)s”.") % {"v": category[:40]}
-        return render(request, "petitions/refused.html", {"message": message, "back": f"/petitions/desk/{code}/"},
+        refused = _("Lĩnh vực không hợp lệ: “%(v)s”.") % {"v": category[:40]}
+    elif urgency not in Urgency.values and urgency != petition.urgency:
+        refused = _("Mức khẩn không hợp lệ: “%(v)s” (chọn Không gấp, Bình thường hoặc Khẩn).") % {"v": urgency[:40]}
+    if refused:
+        return render(request, "petitions/refused.html", {"message": refused, "back": f"/petitions/desk/{code}/"},
                       status=400)  # fmt: skip
-    before = petition.category
+    before, urgency_before = petition.category, petition.urgency
     with transaction.atomic():
-        Petition.objects.filter(pk=petition.pk).update(category=category)
-        petition.category = category
-        note = (
+        Petition.objects.filter(pk=petition.pk).update(category=category, urgency=urgency)
+        petition.category, petition.urgency = category, urgency
+        notes = [
             _("Giữ lĩnh vực %(c)s.") % {"c": Category(category).label}
             if before == category
             else _("Sửa lĩnh vực: %(a)s → %(b)s.") % {"a": Category(before).label, "b": Category(category).label}
+        ]
+        if urgency and urgency != urgency_before:
+            notes.append(_("Mức khẩn: %(u)s.") % {"u": Urgency(urgency).label})
+        workflow.record(
+            petition, triage.RECATEGORISE, petition.status, actor=request.user, note=" ".join(notes), is_public=False
         )
-        workflow.record(petition, triage.RECATEGORISE, petition.status, actor=request.user, note=note, is_public=False)
         Layer.objects.record_change(Petition, [petition.geom])
     return redirect("petitions:desk-detail", code)
+
+
+def _scores(m: dict[str, Any]) -> dict[str, Any]:
+    """One model's held-out scores and its confusion matrix, labelled for the page."""
+    labels = [triage.label_of(c) for c in m["labels"]]
+    matrix = [
+        {"label": label, "cells": [{"n": n, "diagonal": i == j} for j, n in enumerate(line)], "total": sum(line)}
+        for i, (label, line) in enumerate(zip(labels, m["confusion"], strict=True))
+    ]
+    return {"m": m, "labels": labels, "matrix": matrix}
 
 
 @login_required(login_url=LOGIN)
@@ -121,13 +140,11 @@ def triage_page(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"row": row, "queued": queued, "labelled": len(triage.labelled()[0]),
                                "minimum": triage.MIN_LABELLED}  # fmt: skip
     if row is not None:
-        m = row.metrics
-        labels = [str(Category(c).label) if c in Category.values else c for c in m["labels"]]
-        context["matrix"] = [
-            {"label": label, "cells": [{"n": n, "diagonal": i == j} for j, n in enumerate(line)], "total": sum(line)}
-            for i, (label, line) in enumerate(zip(labels, m["confusion"], strict=True))
-        ]
-        context["labels"] = labels
+        context["category"] = _scores(row.metrics)
+        urgency = row.metrics.get("urgency") or {}
+        context["urgency"] = _scores(urgency) if "confusion" in urgency else None
+        context["urgency_missing"] = urgency.get("missing", "")
+    context["judged"] = Petition.objects.exclude(urgency="").count()
     return render(request, "petitions/triage.html", context)
 
 
@@ -158,6 +175,7 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
         "similar": triage.similar(petition, request.user),
         "suggestion": triage.suggest(petition.description, petition.commune_code),
         "categories": Category.choices,
+        "urgencies": Urgency.choices,
         "may_recategorise": _may_recategorise(request.user, petition),
         "photos": petition.attachments.all(),
         "officers": _officers(request.user, petition),

@@ -31,10 +31,19 @@ def realistic(n: int, seed: int = 7) -> tuple[list[str], list[str]]:
     return [petition_texts.write(c, rng) for c in labels], labels
 
 
+def judged(n: int, seed: int = 11) -> tuple[list[str], list[str]]:
+    """n petitions with the urgency officers gave them (petition_texts.write_labelled, as the demo labels)."""
+    rng, judge = np.random.default_rng(seed), np.random.default_rng(seed + 100)
+    cats = list(WEIGHTS)
+    p = np.array([WEIGHTS[c] for c in cats], dtype=float)
+    pairs = [petition_texts.write_labelled(str(c), rng, judge) for c in rng.choice(cats, size=n, p=p / p.sum())]
+    return [t for t, _u in pairs], [u for _t, u in pairs]
+
+
 @pytest.fixture
 def model(district, settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path)
-    return triage.train(*realistic(1500))
+    return triage.train(*realistic(1500), urgency=judged(1500))
 
 
 def test_the_model_beats_the_majority_class_on_held_out_petitions_but_is_not_perfect(model):
@@ -45,6 +54,31 @@ def test_the_model_beats_the_majority_class_on_held_out_petitions_but_is_not_per
     # The demo's texts include vague and two-topic petitions: a perfect score would mean template text.
     assert m["accuracy"] < 0.99
     assert np.trace(np.array(m["confusion"])) == round(m["accuracy"] * m["test_rows"])
+
+
+def test_urgency_is_learnt_from_the_officers_judgements_and_measured_the_same_way(model):
+    u = model.metrics["urgency"]
+    assert u["labels"] == ["high", "low", "normal"] and u["test_rows"] == 300
+    assert u["macro_f1"] > u["baseline_macro_f1"] + 0.3 and u["accuracy"] > u["baseline_accuracy"] + 0.1
+    # One officer in five judges a step up or down: a model that agreed with them all would have learnt noise.
+    assert u["accuracy"] < 0.95
+    danger = triage.suggest("cot dien nghieng, day dien vong thap rat nguy hiem, toi qua")
+    assert danger["urgency"]["level"] == "high" and danger["urgency"]["label"] == "Khẩn"
+    assert triage.suggest("Đề nghị tổ chức lớp tập huấn trồng dâu tây")["urgency"]["level"] == "low"
+
+
+def test_too_few_urgency_labels_trains_the_category_alone_and_says_why(district, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    row = triage.train(*realistic(400))  # the test database has no petition an officer judged
+    assert "ít nhất 200" in row.metrics["urgency"]["missing"] and row.metrics["macro_f1"] > 0.5
+    assert triage.suggest("Mất điện cả thôn")["urgency"] is None
+    texts, levels = judged(400)
+    thin = triage.train(*realistic(400), urgency=(texts, ["high" if i < 3 else "normal" for i in range(len(texts))]))
+    assert "Khẩn" in thin.metrics["urgency"]["missing"]
+    client = Client()
+    client.force_login(make_user("triage-urgency-page", roles.LEADER))
+    page = client.get("/petitions/desk/triage/").content.decode()
+    assert "chưa học mức khẩn" in page and "Khẩn" in page
 
 
 def test_texts_without_diacritics_or_with_typos_are_still_understood(model):
@@ -91,6 +125,28 @@ def test_the_desk_shows_the_suggestion_and_records_the_officers_correction(model
     assert bad.status_code == 400 and "teleport" in bad.content.decode()
 
 
+def test_the_desk_suggests_an_urgency_and_the_officers_judgement_becomes_a_label(model, district):
+    leader = make_user("urgency-leader", roles.LEADER)
+    petition = PetitionFactory(
+        category=Category.DIEN_NUOC, description="Cột điện nghiêng, dây điện võng thấp rất nguy hiểm"
+    )
+    client = Client()
+    client.force_login(leader)
+    url = f"/petitions/desk/{petition.tracking_code}/"
+    page = client.get(url).content.decode()
+    assert 'data-suggested-urgency="high"' in page and "chưa đánh giá" in page
+    bad = client.post(url + "category/", {"category": "dien_nuoc", "urgency": "yesterday"})
+    assert bad.status_code == 400 and "yesterday" in bad.content.decode() and "Mức khẩn" in bad.content.decode()
+    petition.refresh_from_db()
+    assert petition.urgency == "" and not PetitionEvent.objects.filter(petition=petition).exists()
+    assert client.post(url + "category/", {"category": "dien_nuoc", "urgency": "high"}).status_code == 302
+    petition.refresh_from_db()
+    assert petition.urgency == "high"
+    assert "Mức khẩn: Khẩn." in PetitionEvent.objects.get(petition=petition, action=triage.RECATEGORISE).note
+    assert (petition.description, "high") in set(zip(*triage.labelled_urgency(), strict=True))
+    assert 'data-urgency="high"' in client.get(url).content.decode()
+
+
 def test_the_model_page_shows_the_scores_and_a_leader_queues_a_training(model, district):
     from procrastinate.contrib.django.models import ProcrastinateJob
 
@@ -100,6 +156,8 @@ def test_the_model_page_shows_the_scores_and_a_leader_queues_a_training(model, d
     page = client.get("/petitions/desk/triage/").content.decode()
     assert f'data-metric="macro_f1">{model.metrics["macro_f1"]:.3f}'.replace(".", ",") in page
     assert "Ma trận nhầm lẫn" in page
+    urgency = model.metrics["urgency"]["macro_f1"]
+    assert 'data-model="urgency"' in page and f"{urgency:.3f}".replace(".", ",") in page
     client.post("/petitions/desk/triage/")
     assert ProcrastinateJob.objects.filter(task_name="petitions.train_triage").count() == 1
     officer = make_user("triage-officer", roles.FIELD_OFFICER)
