@@ -109,7 +109,7 @@ def _check(labels: list[str], what: str) -> None:
         raise TriageError(message % {"cats": ", ".join(label_of(c) for c in thin)})
 
 
-def _fit(texts: list[str], labels: list[str]) -> tuple[Any, dict[str, Any]]:
+def _fit(texts: list[str], labels: list[str], order: list[str] | None = None) -> tuple[Any, dict[str, Any]]:
     """A model trained on four fifths, and its scores on the held-out fifth against the majority class."""
     from sklearn.dummy import DummyClassifier
     from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
@@ -121,7 +121,7 @@ def _fit(texts: list[str], labels: list[str]) -> tuple[Any, dict[str, Any]]:
     model = _pipeline().fit(x_train, y_train)
     predicted = model.predict(x_test)
     baseline = DummyClassifier(strategy="most_frequent").fit(x_train, y_train).predict(x_test)
-    classes = sorted(set(labels))
+    classes = [c for c in order if c in set(labels)] if order else sorted(set(labels))  # the matrix's order
     return model, {
         "accuracy": float(accuracy_score(y_test, predicted)),
         "macro_f1": float(f1_score(y_test, predicted, average="macro")),
@@ -154,7 +154,7 @@ def train(
     except TriageError as why:  # the category model stands on its own; the page says why urgency is missing
         metrics["urgency"] = {"missing": str(why)}
     else:
-        urgency_model, metrics["urgency"] = _fit(urgency_texts, levels)
+        urgency_model, metrics["urgency"] = _fit(urgency_texts, levels, order=list(Urgency.values))
     folder = Path(settings.MEDIA_ROOT) / "models"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"triage-{timezone.now():%Y%m%d-%H%M%S-%f}.joblib"

@@ -58,7 +58,7 @@ def test_the_model_beats_the_majority_class_on_held_out_petitions_but_is_not_per
 
 def test_urgency_is_learnt_from_the_officers_judgements_and_measured_the_same_way(model):
     u = model.metrics["urgency"]
-    assert u["labels"] == ["high", "low", "normal"] and u["test_rows"] == 300
+    assert u["labels"] == ["low", "normal", "high"] and u["test_rows"] == 300
     assert u["macro_f1"] > u["baseline_macro_f1"] + 0.3 and u["accuracy"] > u["baseline_accuracy"] + 0.1
     # One officer in five judges a step up or down: a model that agreed with them all would have learnt noise.
     assert u["accuracy"] < 0.95
