@@ -232,12 +232,13 @@ def test_a_threshold_rule_on_an_environment_statistic_raises_an_alert(officer, c
                                        name="PM2.5", unit_name="µg/m³", unit_symbol="µg/m³")  # fmt: skip
     rule = make_rule(kind="threshold", statistic="pm25_avg", period="day", operator="ge", value=50)
     _user, key = officer
-    now = timezone.now().replace(minute=0, second=0, microsecond=0)
-    hours = [now - dt.timedelta(hours=h) for h in (1, 2)]
+    # Two morning hours of one local day, that day evaluated (an hour ago can be yesterday just after midnight).
+    day = timezone.localdate() - dt.timedelta(days=1)
+    hours = [timezone.make_aware(dt.datetime.combine(day, dt.time(h))) for h in (9, 10)]
     batch = [{"Datastream": {"@iot.id": stream.pk}, "components": ["phenomenonTime", "result"],
               "dataArray": [[h.isoformat(), 80.0] for h in hours]}]  # fmt: skip
     assert _post(client, "/CreateObservations", batch, key).status_code == 201
-    raised = evaluate_rules(rules=[rule])
+    raised = evaluate_rules(today=day, rules=[rule])
     assert [(a.commune_code, round(a.value)) for a in raised] == [("24931", 80)]
 
 
