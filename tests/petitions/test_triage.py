@@ -135,6 +135,8 @@ def test_the_desk_suggests_an_urgency_and_the_officers_judgement_becomes_a_label
     url = f"/petitions/desk/{petition.tracking_code}/"
     page = client.get(url).content.decode()
     assert 'data-suggested-urgency="high"' in page and "chưa đánh giá" in page
+    # Coordinates as a GPS app takes them (a decimal comma would read as four numbers).
+    assert f"{petition.geom.y:.6f}, {petition.geom.x:.6f}" in page
     bad = client.post(url + "category/", {"category": "dien_nuoc", "urgency": "yesterday"})
     assert bad.status_code == 400 and "yesterday" in bad.content.decode() and "Mức khẩn" in bad.content.decode()
     petition.refresh_from_db()
