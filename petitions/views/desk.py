@@ -40,6 +40,8 @@ def _queryset(request: HttpRequest) -> Any:
         qs = qs.filter(status=params["status"])
     if params.get("category") in Category.values:
         qs = qs.filter(category=params["category"])
+    if params.get("urgency") in Urgency.values:
+        qs = qs.filter(urgency=params["urgency"])
     if params.get("agency", "").isdigit():
         qs = qs.filter(agency_id=int(params["agency"]))
     if params.get("mine") == "1" and request.user.is_authenticated:  # always signed in here: _staff checked
@@ -60,6 +62,7 @@ def desk(request: HttpRequest) -> HttpResponse:
         "page": page,
         "statuses": Status.choices,
         "categories": Category.choices,
+        "urgencies": Urgency.choices,
         "agencies": Agency.objects.all(),
         "params": request.GET,
         "now": timezone.now(),

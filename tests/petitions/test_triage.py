@@ -147,6 +147,10 @@ def test_the_desk_suggests_an_urgency_and_the_officers_judgement_becomes_a_label
     assert "Mức khẩn: Khẩn." in PetitionEvent.objects.get(petition=petition, action=triage.RECATEGORISE).note
     assert (petition.description, "high") in set(zip(*triage.labelled_urgency(), strict=True))
     assert 'data-urgency="high"' in client.get(url).content.decode()
+    calm = PetitionFactory(category=Category.KHAC, description="Đề nghị tổ chức lớp tập huấn trồng dâu tây")
+    urgent_list = client.get("/petitions/desk/", {"urgency": "high"}).content.decode()
+    assert petition.tracking_code in urgent_list and calm.tracking_code not in urgent_list
+    assert calm.tracking_code in client.get("/petitions/desk/", {"urgency": "soon"}).content.decode()  # ignored
 
 
 def test_the_model_page_shows_the_scores_and_a_leader_queues_a_training(model, district):
