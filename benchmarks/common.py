@@ -116,3 +116,14 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str
     text = "\n".join(lines)
     print(text)
     return text
+
+
+def record_section(title: str, body: str) -> None:
+    """Replace the `## {title}` section of docs/benchmarks.md with `body` (appended when it is not there yet):
+    each benchmark's --write records its own figures, with the command that produced them, and nothing else."""
+    path = ROOT / "docs" / "benchmarks.md"
+    doc = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    section = f"## {title}\n\n{body.strip()}\n"
+    pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
+    doc = pattern.sub(lambda _m: section + "\n", doc) if pattern.search(doc) else doc.rstrip("\n") + "\n\n" + section
+    path.write_text(doc, encoding="utf-8")

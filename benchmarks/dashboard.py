@@ -29,7 +29,7 @@ import requests as http
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from benchmarks.common import VENV_BIN, database_url, free_port, server  # noqa: E402
+from benchmarks.common import VENV_BIN, database_url, free_port, record_section, server  # noqa: E402
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -207,12 +207,7 @@ def summary(results: dict[str, object]) -> str:
 
 def write_section(text: str) -> None:
     """Replace (or append) the `## Dashboard` section of docs/benchmarks.md, leaving the others alone."""
-    path = ROOT / "docs" / "benchmarks.md"
-    doc = path.read_text() if path.exists() else "# Benchmarks\n"
-    section = f"## Dashboard\n\n{text}\n"
-    pattern = re.compile(r"^## Dashboard\n.*?(?=^## |\Z)", re.S | re.M)
-    doc = pattern.sub(section + "\n", doc) if pattern.search(doc) else doc.rstrip("\n") + "\n\n" + section
-    path.write_text(doc)
+    record_section("Dashboard", text)
 
 
 def main() -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import re
 import statistics
 import sys
 import time
@@ -25,7 +24,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from benchmarks.common import VENV_BIN, database_url, free_port, print_table, server, time_get  # noqa: E402
+from benchmarks.common import VENV_BIN, database_url, free_port, print_table, record_section, server, time_get  # noqa: E402
 
 GOAL_MS = 300
 # The raw-SQL limit: what the lookup must read from the database, and nothing else.
@@ -115,19 +114,15 @@ def main() -> None:
     verdict = "yes" if max(worst.values()) < GOAL_MS else "no"
     print(f"p95 under {GOAL_MS} ms: {verdict}")
     if args.write:
-        path = ROOT / "docs" / "benchmarks.md"
-        doc = path.read_text()
-        section = (
-            f"## Planning lookup\n\n`.venv/bin/python benchmarks/lookup.py --keys {args.keys} --write` — "
+        record_section(
+            "Planning lookup",
+            f"`.venv/bin/python benchmarks/lookup.py --keys {args.keys} --write` — "
             f"{dt.date.today():%Y-%m-%d}, {os.cpu_count()} CPU cores (load average {load_before:.1f} when it started), "
             "demo data (126,464 parcels, published by the demo), gunicorn 3 sync workers, one visitor asking one "
             "question at a time. HTTP times are client-side, whole request; the raw-SQL limit is the answer's two "
             f"queries over one open connection. Goal: < {GOAL_MS} ms server-side; p95 under it: **{verdict}**.\n\n"
             f"{table}\n"
         )
-        pattern = re.compile(r"^## Planning lookup\n.*?(?=^## |\Z)", re.S | re.M)
-        doc = pattern.sub(section + "\n", doc) if pattern.search(doc) else doc.rstrip("\n") + "\n\n" + section
-        path.write_text(doc)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from benchmarks.common import VENV_BIN, database_url, free_port, print_table, server  # noqa: E402
+from benchmarks.common import VENV_BIN, database_url, free_port, print_table, record_section, server  # noqa: E402
 from benchmarks.dashboard import CHROMIUM_ARGS, GOAL_MS, session_cookie  # noqa: E402
 
 SIZES = {"phone": (360, 740), "laptop": (1366, 768)}
@@ -106,18 +105,14 @@ def main() -> None:
     headers = ["page", "path", "phone 360 px: ms median (min–max)", "laptop 1366 px: ms median (min–max)", "< 2 s"]
     table = print_table(headers, rows)
     if args.write:
-        path = ROOT / "docs" / "benchmarks.md"
-        doc = path.read_text()
-        section = (
-            f"## Public pages\n\n`.venv/bin/python benchmarks/pages.py --repeat {args.repeat} --write` — "
+        record_section(
+            "Public pages",
+            f"`.venv/bin/python benchmarks/pages.py --repeat {args.repeat} --write` — "
             f"{dt.date.today():%Y-%m-%d}, {os.cpu_count()} CPU cores (load average {load_before:.1f} when it started), "
             "demo data, gunicorn 3 sync workers, Debian Chromium headless (SwiftShader WebGL), cold cache each run. "
             "Time = navigation start → `load` and every map of the page drawn with its tiles (base map included).\n\n"
             f"{table}\n"
         )
-        pattern = re.compile(r"^## Public pages\n.*?(?=^## |\Z)", re.S | re.M)
-        doc = pattern.sub(section + "\n", doc) if pattern.search(doc) else doc.rstrip("\n") + "\n\n" + section
-        path.write_text(doc)
 
 
 if __name__ == "__main__":
