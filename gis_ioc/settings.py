@@ -199,7 +199,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
+    # Redoc from static/vendor/redoc (scripts/vendor-assets: the sidecar's bundle without its CDN logo).
+    "REDOC_DIST": STATIC_URL + "vendor/redoc",
     # Schema warnings belong to `manage.py spectacular --validate` (the API's tests), not to the
     # deployment check, which should speak only of how the server is deployed.
     "ENABLE_DJANGO_DEPLOY_CHECK": False,
