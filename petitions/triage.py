@@ -87,26 +87,17 @@ def _pipeline() -> Any:
                                                                            class_weight="balanced"))])  # fmt: skip
 
 
-def _check(labels: list[str], what: str) -> None:
-    """Raise TriageError when these labels cannot be learnt and measured."""
+def _check(labels: list[str], too_few: str, too_thin: str) -> None:
+    """Raise TriageError when these labels cannot be learnt and measured: fewer than MIN_LABELLED in all
+    (`too_few`, with %(need)s and %(have)s), or a class with fewer than 5 (`too_thin`, with %(cats)s)."""
     if len(labels) < MIN_LABELLED:
-        message = {
-            "category": _(
-                "Cần ít nhất %(need)s phản ánh đã được cán bộ xác nhận lĩnh vực để huấn luyện; hiện có %(have)s."
-            ),
-            "urgency": _("Cần ít nhất %(need)s phản ánh đã được cán bộ đánh giá mức khẩn; hiện có %(have)s."),
-        }[what]
-        raise TriageError(message % {"need": MIN_LABELLED, "have": len(labels)})
+        raise TriageError(too_few % {"need": MIN_LABELLED, "have": len(labels)})
     counts: dict[str, int] = {}
     for label in labels:
         counts[label] = counts.get(label, 0) + 1
     thin = sorted(c for c, n in counts.items() if n < 5)
     if thin:
-        message = {
-            "category": _("Mỗi lĩnh vực cần ít nhất 5 phản ánh đã xác nhận; còn thiếu: %(cats)s."),
-            "urgency": _("Mỗi mức khẩn cần ít nhất 5 phản ánh đã đánh giá; còn thiếu: %(cats)s."),
-        }[what]
-        raise TriageError(message % {"cats": ", ".join(label_of(c) for c in thin)})
+        raise TriageError(too_thin % {"cats": ", ".join(label_of(c) for c in thin)})
 
 
 def _fit(texts: list[str], labels: list[str], order: list[str] | None = None) -> tuple[Any, dict[str, Any]]:
@@ -145,12 +136,20 @@ def train(
 
     if texts is None or labels is None:
         texts, labels = labelled()
-    _check(labels, "category")
+    _check(
+        labels,
+        _("Cần ít nhất %(need)s phản ánh đã được cán bộ xác nhận lĩnh vực để huấn luyện; hiện có %(have)s."),
+        _("Mỗi lĩnh vực cần ít nhất 5 phản ánh đã xác nhận; còn thiếu: %(cats)s."),
+    )
     category_model, metrics = _fit(texts, labels)
     urgency_texts, levels = urgency if urgency is not None else labelled_urgency()
     urgency_model = None
     try:
-        _check(levels, "urgency")
+        _check(
+            levels,
+            _("Cần ít nhất %(need)s phản ánh đã được cán bộ đánh giá mức khẩn; hiện có %(have)s."),
+            _("Mỗi mức khẩn cần ít nhất 5 phản ánh đã đánh giá; còn thiếu: %(cats)s."),
+        )
     except TriageError as why:  # the category model stands on its own; the page says why urgency is missing
         metrics["urgency"] = {"missing": str(why)}
     else:
