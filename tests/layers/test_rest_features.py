@@ -140,12 +140,15 @@ def test_openapi_schema_describes_the_feature_endpoints(client):
     assert {"tokenAuth", "cookieAuth"} <= set(schema["components"]["securitySchemes"])
 
 
-@pytest.mark.parametrize("url", ["/api/docs/", "/api/redoc/"])
-def test_api_docs_load_only_local_assets(client, url):
+@pytest.mark.parametrize(
+    ("url", "bundle"),
+    [("/api/docs/", "/static/drf_spectacular_sidecar/"), ("/api/redoc/", "/static/vendor/redoc/")],  # vendor-assets
+)
+def test_api_docs_load_only_local_assets(client, url, bundle):
     response = client.get(url)
     assert response.status_code == 200
     html = response.content.decode()
-    assert "drf_spectacular_sidecar" in html
+    assert bundle in html
     external = [
         u for u in re.findall(r"""(?:src|href)=["']([^"']+)""", html) if u.startswith(("http:", "https:", "//"))
     ]
